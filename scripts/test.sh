@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The project's test command (README): every test of the workspace, in release mode
-# because the statistical tests run hundreds of seeded searches.
+# The project's test command (README): fetch the small real datasets the tests read
+# (sha256-checked, cached), then every test of the workspace in release mode (the
+# statistical tests run hundreds of seeded searches).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tabnas/target}"
+export TABNAS_DATA_DIR="${TABNAS_DATA_DIR:-$HOME/.cache/tabnas/data}"
+python3 scripts/fetch_data.py --dir "$TABNAS_DATA_DIR"
 cargo test --workspace --release --locked "$@"

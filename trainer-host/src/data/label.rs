@@ -1,0 +1,223 @@
+//! Turning label strings into numbers for a task, with the mapping recorded.
+//!
+//! Binary: exactly two distinct labels. The positive one is the one given, else `1` when
+//! the labels are the numbers 0 and 1, else the later of the two in sorted order (for
+//! UCI Adult, `>50K`). Multiclass: classes are the distinct labels in sorted order (a
+//! numeric sort when all are numbers). Regression: labels must be finite numbers.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::DataError;
+
+/// What kind of labels a file has (chosen by the user).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum LabelKind {
+    /// Two classes, one logit.
+    Binary,
+    /// Several classes, one logit each.
+    Multiclass,
+    /// A real value.
+    Regression,
+}
+
+/// The task with the label mapping that was used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Task {
+    /// Label 1 is `positive`, label 0 is `negative`.
+    Binary {
+        /// Label text encoded as 1.
+        positive: String,
+        /// Label text encoded as 0.
+        negative: String,
+    },
+    /// Label `i` is `classes[i]`.
+    Multiclass {
+        /// Class names in index order.
+        classes: Vec<String>,
+    },
+    /// Real-valued labels.
+    Regression,
+}
+
+fn as_number(s: &str) -> Option<f64> {
+    s.parse::<f64>().ok().filter(|x| x.is_finite())
+}
+
+/// Encodes `labels` (with their 1-based file lines) for `kind`.
+pub(crate) fn encode_labels(
+    path: &Path,
+    field: &str,
+    labels: &[(u64, String)],
+    kind: LabelKind,
+    positive: Option<&str>,
+) -> Result<(Vec<f32>, Task), DataError> {
+    match kind {
+        LabelKind::Regression => {
+            let values = labels
+                .iter()
+                .map(|(line, s)| {
+                    as_number(s).map(|x| x as f32).ok_or_else(|| {
+                        DataError::field(
+                            path,
+                            *line,
+                            field,
+                            format!("label `{s}` is not a finite number"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+            Ok((values, Task::Regression))
+        }
+        LabelKind::Binary => {
+            let mut seen: Vec<&str> = Vec::new();
+            for (line, s) in labels {
+                if !seen.contains(&s.as_str()) {
+                    if seen.len() == 2 {
+                        return Err(DataError::field(
+                            path,
+                            *line,
+                            field,
+                            format!(
+                                "third distinct label `{s}` in a binary task (already saw `{}` and `{}`)",
+                                seen[0], seen[1]
+                            ),
+                        ));
+                    }
+                    seen.push(s);
+                }
+            }
+            seen.sort_by(|a, b| match (as_number(a), as_number(b)) {
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                _ => a.cmp(b),
+            });
+            let positive = match positive {
+                Some(p) if seen.contains(&p) => p.to_string(),
+                Some(p) => {
+                    return Err(DataError::file(
+                        path,
+                        format!("positive label `{p}` never occurs; labels are {seen:?}"),
+                    ))
+                }
+                None => seen
+                    .last()
+                    .map(|s| s.to_string())
+                    .ok_or_else(|| DataError::file(path, "no labels"))?,
+            };
+            let negative = seen
+                .iter()
+                .find(|s| **s != positive)
+                .map(|s| s.to_string())
+                .unwrap_or_default();
+            let values = labels
+                .iter()
+                .map(|(_, s)| (*s == positive) as u8 as f32)
+                .collect();
+            Ok((values, Task::Binary { positive, negative }))
+        }
+        LabelKind::Multiclass => {
+            let distinct: BTreeSet<&str> = labels.iter().map(|(_, s)| s.as_str()).collect();
+            let mut classes: Vec<String> = distinct.into_iter().map(str::to_string).collect();
+            if classes.iter().all(|c| as_number(c).is_some()) {
+                classes.sort_by(|a, b| {
+                    as_number(a)
+                        .unwrap_or(0.0)
+                        .total_cmp(&as_number(b).unwrap_or(0.0))
+                });
+            }
+            if classes.len() < 2 {
+                return Err(DataError::file(
+                    path,
+                    format!(
+                        "multiclass task needs at least 2 classes, found {}",
+                        classes.len()
+                    ),
+                ));
+            }
+            let values = labels
+                .iter()
+                .map(|(_, s)| classes.iter().position(|c| c == s).unwrap_or(0) as f32)
+                .collect();
+            Ok((values, Task::Multiclass { classes }))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(xs: &[&str]) -> Vec<(u64, String)> {
+        xs.iter()
+            .enumerate()
+            .map(|(i, s)| (i as u64 + 1, s.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn binary_defaults_and_errors() {
+        let p = Path::new("f.csv");
+        let (v, t) = encode_labels(
+            p,
+            "y",
+            &lines(&["<=50K", ">50K", "<=50K"]),
+            LabelKind::Binary,
+            None,
+        )
+        .unwrap();
+        assert_eq!(v, [0.0, 1.0, 0.0]);
+        assert_eq!(
+            t,
+            Task::Binary {
+                positive: ">50K".into(),
+                negative: "<=50K".into()
+            }
+        );
+        let (v, _) = encode_labels(
+            p,
+            "y",
+            &lines(&["1", "0", "10"][..2]),
+            LabelKind::Binary,
+            None,
+        )
+        .unwrap();
+        assert_eq!(v, [1.0, 0.0]);
+        let (v, _) =
+            encode_labels(p, "y", &lines(&["a", "b"]), LabelKind::Binary, Some("a")).unwrap();
+        assert_eq!(v, [1.0, 0.0]);
+        let e =
+            encode_labels(p, "y", &lines(&["a", "b", "c"]), LabelKind::Binary, None).unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert!(e.to_string().contains("third distinct label `c`"), "{e}");
+        let e =
+            encode_labels(p, "y", &lines(&["a", "b"]), LabelKind::Binary, Some("z")).unwrap_err();
+        assert!(e.to_string().contains("positive label `z`"), "{e}");
+    }
+
+    #[test]
+    fn multiclass_and_regression() {
+        let p = Path::new("f.csv");
+        let (v, t) = encode_labels(
+            p,
+            "y",
+            &lines(&["10", "9", "10", "2"]),
+            LabelKind::Multiclass,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            t,
+            Task::Multiclass {
+                classes: vec!["2".into(), "9".into(), "10".into()]
+            }
+        );
+        assert_eq!(v, [2.0, 1.0, 2.0, 0.0]);
+        let e =
+            encode_labels(p, "y", &lines(&["1.5", "x"]), LabelKind::Regression, None).unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (Some(2), Some("y")));
+    }
+}

@@ -1,0 +1,26 @@
+//! Tabular data: loading (generic CSV, Criteo's format, presets for the real datasets of
+//! DATA.md), a seeded train / validation / test split, and preprocessing whose fitted
+//! parameters are recorded so that the agent reproduces model inputs exactly.
+//!
+//! Every loader goes through one checked path per format: a malformed file gives a
+//! [`DataError`] that names the file, the line and the field, never a panic.
+
+mod criteo;
+mod csv_source;
+mod error;
+mod label;
+mod preprocess;
+mod presets;
+mod split;
+mod table;
+
+pub use criteo::{read_criteo, CRITEO_CAT_FIELDS, CRITEO_INT_FIELDS};
+pub use csv_source::{read_csv, ColumnRef, CsvOptions};
+pub use error::DataError;
+pub use label::{LabelKind, Task};
+pub use preprocess::{
+    fnv1a64, CategoricalColumn, Encoded, NumericColumn, PreprocessOptions, Preprocessing,
+};
+pub use presets::{Preset, PresetFiles};
+pub use split::{split_rows, Split};
+pub use table::RawTable;
