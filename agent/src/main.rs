@@ -1,0 +1,125 @@
+//! `tabnas-agent`: the on-device search agent.
+//!
+//! Today it checks that the search core runs on a board (`toy`: a seeded TabNAS search
+//! of the paper's toy example, timed on this device) and writes and inspects packed
+//! search configurations (`search-config`), through the same checked decoder the core
+//! uses. The latency-measuring search on a bundle joins with the agent runtime.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use tabnas_agent::capacity::DEFAULT_MC_CAPACITY;
+use tabnas_agent::config::{Resource, SearchConfig};
+use tabnas_agent::cost::FfnShape;
+use tabnas_agent::search::{PvMode, SearchSettings};
+use tabnas_agent::space::SearchSpace;
+use tabnas_agent::toy::{run_toy, toy_space};
+
+/// The tabnas on-device search agent.
+#[derive(Debug, Parser)]
+#[command(name = "tabnas-agent", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run one seeded toy search with the rejection reward and time it on this device.
+    Toy {
+        /// Seed of the search.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// RL steps.
+        #[arg(long, default_value_t = 500)]
+        steps: u32,
+        /// Monte-Carlo samples N.
+        #[arg(long, default_value_t = 5)]
+        n: u16,
+    },
+    /// Write or inspect a packed search configuration.
+    #[command(subcommand)]
+    SearchConfig(SearchConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum SearchConfigCommand {
+    /// Write the paper's Criteo example (3 layers, 41,153-parameter limit, N = 256).
+    Example {
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Decode a packed configuration, validate it and print it as JSON.
+    Show {
+        /// The packed file.
+        file: PathBuf,
+    },
+}
+
+fn criteo_example() -> Result<SearchConfig> {
+    let widths = [
+        8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 384, 512,
+    ];
+    Ok(SearchConfig {
+        space: SearchSpace::uniform(3, &widths)?,
+        resource: Resource::Params(FfnShape {
+            input: 1027,
+            output: 1,
+            biases: true,
+        }),
+        target: 41_153.0,
+        settings: SearchSettings::rejection(PvMode::MonteCarlo { samples: 256 }, 0.05),
+        steps: 2000,
+        seed: 0,
+    })
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Toy { seed, steps, n } => {
+            let settings = SearchSettings::rejection(PvMode::MonteCarlo { samples: n }, 0.1);
+            let start = Instant::now();
+            let outcome = run_toy::<DEFAULT_MC_CAPACITY>(settings, steps, seed)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let elapsed = start.elapsed();
+            let space = toy_space();
+            println!(
+                "toy search (rejection, N = {n}, seed {seed}): ended on {} ({}), {steps} steps in {:.3} ms ({:.2} us/step)",
+                space.display(&outcome.final_arch),
+                if outcome.final_feasible { "feasible" } else { "INFEASIBLE" },
+                elapsed.as_secs_f64() * 1e3,
+                elapsed.as_secs_f64() * 1e6 / steps.max(1) as f64,
+            );
+        }
+        Command::SearchConfig(SearchConfigCommand::Example { out }) => {
+            let mut buf = [0u8; SearchConfig::MAX_ENCODED_LEN];
+            let bytes = criteo_example()?.encode(&mut buf)?;
+            std::fs::write(&out, &*bytes)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!("wrote {} ({} bytes)", out.display(), bytes.len());
+        }
+        Command::SearchConfig(SearchConfigCommand::Show { file }) => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let config = SearchConfig::decode(&bytes, DEFAULT_MC_CAPACITY).with_context(|| {
+                format!("{} is not a usable search configuration", file.display())
+            })?;
+            println!("{}", serde_json::to_string_pretty(&config)?);
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
