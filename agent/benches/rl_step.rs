@@ -14,21 +14,15 @@ use std::convert::Infallible;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use tabnas_agent::cost::{CostModel, FfnParams, FfnShape};
+use tabnas_agent::cost::{CostModel, FfnParams};
 use tabnas_agent::feasibility::Feasibility;
+use tabnas_agent::paper::{criteo_space, CRITEO_PARAMS};
 use tabnas_agent::rng::{search_rng, SearchRng};
 use tabnas_agent::search::{Proposal, PvMode, QualityEvaluator, RlSearch, SearchSettings};
 use tabnas_agent::space::{Architecture, SearchSpace};
 use tabnas_agent::toy::run_toy;
 
-const CRITEO_WIDTHS: [u32; 20] = [
-    8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 384, 512,
-];
-const MODEL: FfnParams = FfnParams(FfnShape {
-    input: 1027,
-    output: 1,
-    biases: true,
-});
+const MODEL: FfnParams = CRITEO_PARAMS;
 const CAP: usize = 4096;
 
 /// A cheap deterministic stand-in for validation loss: bigger networks do better.
@@ -83,7 +77,7 @@ fn bench_update(
 }
 
 fn criteo(c: &mut Criterion) {
-    let space = SearchSpace::uniform(3, &CRITEO_WIDTHS).unwrap();
+    let space = criteo_space(3).unwrap();
     let mut modes: Vec<(String, PvMode)> = [16u16, 256, 4096]
         .iter()
         .map(|&n| (n.to_string(), PvMode::MonteCarlo { samples: n }))
@@ -106,7 +100,7 @@ fn criteo(c: &mut Criterion) {
 }
 
 fn six_layers(c: &mut Criterion) {
-    let space = SearchSpace::uniform(6, &CRITEO_WIDTHS).unwrap();
+    let space = criteo_space(6).unwrap();
     let modes = [("256".to_string(), PvMode::MonteCarlo { samples: 256 })];
     bench_update(c, "six_layer_update", &space, 120_000.0, &modes);
 }

@@ -132,6 +132,24 @@ impl SearchConfig {
     /// An upper bound on the encoded size of any valid configuration.
     pub const MAX_ENCODED_LEN: usize = 2048;
 
+    /// The paper's Criteo search: 3 layers, the 41,153-parameter limit, rejection with
+    /// Monte-Carlo N = 256, lr 0.05, 2,000 steps, seed 0.
+    pub fn criteo_example() -> Self {
+        use crate::paper::{criteo_space, CRITEO_REFERENCE_PARAMS, CRITEO_SHAPE};
+        Self {
+            // Three layers of the paper's widths are within every capacity.
+            space: criteo_space(3).unwrap_or_else(|_| unreachable!()),
+            resource: Resource::Params(CRITEO_SHAPE),
+            target: CRITEO_REFERENCE_PARAMS as f64,
+            settings: SearchSettings::rejection(
+                crate::search::PvMode::MonteCarlo { samples: 256 },
+                0.05,
+            ),
+            steps: 2000,
+            seed: 0,
+        }
+    }
+
     /// Checks every field; `mc_capacity` is the Monte-Carlo buffer the search will use.
     pub fn validate(&self, mc_capacity: usize) -> Result<(), ConfigError> {
         self.space.validate().map_err(ConfigError::Space)?;
@@ -181,24 +199,11 @@ impl SearchConfig {
 mod tests {
     use super::*;
     use crate::reward::Reward;
-    use crate::search::PvMode;
 
     fn criteo_config() -> SearchConfig {
-        let widths = [
-            8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 384,
-            512,
-        ];
         SearchConfig {
-            space: SearchSpace::uniform(3, &widths).unwrap(),
-            resource: Resource::Params(FfnShape {
-                input: 1027,
-                output: 1,
-                biases: true,
-            }),
-            target: 41_153.0,
-            settings: SearchSettings::rejection(PvMode::MonteCarlo { samples: 256 }, 0.05),
-            steps: 2000,
             seed: 0xDEAD_BEEF,
+            ..SearchConfig::criteo_example()
         }
     }
 

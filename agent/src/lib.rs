@@ -29,6 +29,7 @@ pub mod controller;
 pub mod cost;
 pub mod feasibility;
 pub mod grid;
+pub mod paper;
 pub mod pv;
 pub mod reward;
 pub mod rng;

@@ -12,10 +12,8 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use tabnas_agent::capacity::DEFAULT_MC_CAPACITY;
-use tabnas_agent::config::{Resource, SearchConfig};
-use tabnas_agent::cost::FfnShape;
+use tabnas_agent::config::SearchConfig;
 use tabnas_agent::search::{PvMode, SearchSettings};
-use tabnas_agent::space::SearchSpace;
 use tabnas_agent::toy::{run_toy, toy_space};
 
 /// The tabnas on-device search agent.
@@ -60,24 +58,6 @@ enum SearchConfigCommand {
     },
 }
 
-fn criteo_example() -> Result<SearchConfig> {
-    let widths = [
-        8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 384, 512,
-    ];
-    Ok(SearchConfig {
-        space: SearchSpace::uniform(3, &widths)?,
-        resource: Resource::Params(FfnShape {
-            input: 1027,
-            output: 1,
-            biases: true,
-        }),
-        target: 41_153.0,
-        settings: SearchSettings::rejection(PvMode::MonteCarlo { samples: 256 }, 0.05),
-        steps: 2000,
-        seed: 0,
-    })
-}
-
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Toy { seed, steps, n } => {
@@ -97,7 +77,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::SearchConfig(SearchConfigCommand::Example { out }) => {
             let mut buf = [0u8; SearchConfig::MAX_ENCODED_LEN];
-            let bytes = criteo_example()?.encode(&mut buf)?;
+            let bytes = SearchConfig::criteo_example().encode(&mut buf)?;
             std::fs::write(&out, &*bytes)
                 .with_context(|| format!("cannot write {}", out.display()))?;
             println!("wrote {} ({} bytes)", out.display(), bytes.len());

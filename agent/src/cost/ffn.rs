@@ -89,18 +89,11 @@ impl CostModel for FfnFlops {
 mod tests {
     use super::*;
 
-    const CRITEO_WIDTHS: [u32; 20] = [
-        8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 384, 512,
-    ];
-
     fn criteo() -> (SearchSpace, FfnParams) {
-        let space = SearchSpace::uniform(3, &CRITEO_WIDTHS).unwrap();
-        let model = FfnParams(FfnShape {
-            input: 1027,
-            output: 1,
-            biases: true,
-        });
-        (space, model)
+        (
+            crate::paper::criteo_space(3).unwrap(),
+            crate::paper::CRITEO_PARAMS,
+        )
     }
 
     /// TABNAS.md: 32-144-24 has exactly 41,153 parameters and 856 of the 8,000
