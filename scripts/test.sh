@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # The project's test command (README): fetch the small real datasets the tests read
-# (sha256-checked, cached), then every test of the workspace in release mode (the
+# (sha256-checked, cached) and set up the Python cross-check venv, then every test of the workspace in release mode (the
 # statistical tests run hundreds of seeded searches).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tabnas/target}"
 export TABNAS_DATA_DIR="${TABNAS_DATA_DIR:-$HOME/.cache/tabnas/data}"
 python3 scripts/fetch_data.py --dir "$TABNAS_DATA_DIR"
+# onnx + onnxruntime for the export cross-checks, in a venv beside the build cache.
+export TABNAS_PYVENV="${TABNAS_PYVENV:-$HOME/.cache/tabnas/pyvenv}"
+TABNAS_PYTHON="$(./scripts/pyvenv.sh)"
+export TABNAS_PYTHON
 cargo test --workspace --release --locked "$@"

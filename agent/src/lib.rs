@@ -6,7 +6,8 @@
 //!   controller, rewards, P(V) by enumeration or Monte Carlo in fixed-size buffers, cost
 //!   models, the RL step state machine and the packed search configuration. Capacities
 //!   live in [`capacity`]; randomness always comes from an explicitly seeded generator.
-//! * **the runtime** (feature `std`, on by default): what runs the search on a board.
+//! * **the runtime** (feature `std`, on by default): what runs the search on a board;
+//!   [`bundle`] (feature `tract`) loads bundles, slices children and runs them.
 //!
 //! The algorithm follows C. Yang et al., "TabNAS: Rejection Sampling for Neural
 //! Architecture Search on Tabular Datasets" (NeurIPS 2022).
@@ -23,6 +24,8 @@
 
 pub mod adam;
 pub mod baseline;
+#[cfg(feature = "tract")]
+pub mod bundle;
 pub mod capacity;
 pub mod config;
 pub mod controller;

@@ -4,8 +4,18 @@
 //! controller, rewards and P(V): there is one implementation of the search.
 //!
 //! * [`data`] loads tabular data, splits it and fits the recorded preprocessing.
+//! * [`prepare`] turns a data source into encoded train / validation / test rows.
+//! * [`host_search`] runs TabNAS with joint weight training on the host.
+//! * [`reference`](mod@reference) trains given architectures alone, for the Pareto reference.
+//! * [`export`] writes bundles and stand-alone children.
+//! * [`supernet`] is the weight-sharing network and its training.
 //! * [`toy`] reproduces the paper's toy example and its hyperparameter sweeps.
 #![deny(missing_docs)]
 
 pub mod data;
+pub mod export;
+pub mod host_search;
+pub mod prepare;
+pub mod reference;
+pub mod supernet;
 pub mod toy;

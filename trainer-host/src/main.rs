@@ -1,5 +1,7 @@
 //! The `tabnas` command: host-side tools of tabnas.
 
+mod commands;
+
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
@@ -21,6 +23,13 @@ struct Cli {
 enum Command {
     /// Reproduce the paper's toy example (figure 1) and its sweeps (figures 13/14).
     Toy(ToyArgs),
+    /// Train a weight-sharing supernet with TabNAS under a parameter or FLOPs target;
+    /// writes result.json, trace.svg and the bundle.
+    Search(Box<commands::search::SearchArgs>),
+    /// Train architectures stand-alone and report their test loss (Pareto reference).
+    Reference(Box<commands::reference::ReferenceArgs>),
+    /// Re-export a bundle, or one child as a stand-alone ONNX file.
+    Export(commands::export::ExportArgs),
 }
 
 /// Raw toy flags; `ToyArgs::request` turns them into a checked request.
@@ -119,6 +128,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Toy(args) => toy(args),
+        Command::Search(args) => commands::search::run(args),
+        Command::Reference(args) => commands::reference::run(args),
+        Command::Export(args) => commands::export::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,251 @@
+//! Weights of a supernet or a child, and the leading-units slicing that makes a child.
+//!
+//! A child with hidden widths `w` keeps `W1[:, :w1], b1[:w1], W2[:w1, :w2], ...,
+//! Whead[:wL, :]` (TABNAS.md, weight sharing). [`SupernetWeights::child`] is the only
+//! slicing code in the project: quality, latency and export all build children with it.
+
+use tract_onnx::pb::{tensor_proto::DataType, ModelProto, TensorProto};
+
+use super::{BundleError, Manifest};
+
+/// One dense layer: `y = x W + b` with `W` row-major `[inputs, outputs]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dense {
+    /// Rows of `W`.
+    pub inputs: usize,
+    /// Columns of `W` and length of `b`.
+    pub outputs: usize,
+    /// `inputs * outputs` values, row-major.
+    pub weight: Vec<f32>,
+    /// `outputs` values.
+    pub bias: Vec<f32>,
+}
+
+impl Dense {
+    /// The leading `rows x cols` block of this layer.
+    fn leading(&self, rows: usize, cols: usize) -> Dense {
+        let mut weight = Vec::with_capacity(rows * cols);
+        for r in 0..rows {
+            let at = r * self.outputs;
+            weight.extend_from_slice(&self.weight[at..at + cols]);
+        }
+        Dense {
+            inputs: rows,
+            outputs: cols,
+            weight,
+            bias: self.bias[..cols].to_vec(),
+        }
+    }
+}
+
+/// All trainable tensors of the network the graph computes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SupernetWeights {
+    /// Stacked embedding table, `[sum of buckets, embedding_dim]` row-major (empty
+    /// without categorical columns). Never sliced.
+    pub embedding: Vec<f32>,
+    /// Hidden layers in order, then the head.
+    pub layers: Vec<Dense>,
+}
+
+impl SupernetWeights {
+    /// Checks that the shapes are those of the child with hidden `widths`.
+    pub fn check(&self, manifest: &Manifest, widths: &[usize]) -> Result<(), BundleError> {
+        let dims = manifest.dims_for(widths);
+        let names = manifest.graph.hidden.iter().chain([&manifest.graph.head]);
+        if self.layers.len() != dims.len() {
+            return Err(BundleError::Manifest {
+                field: "graph.hidden".into(),
+                problem: format!(
+                    "implies {} dense layers, the weights have {}",
+                    dims.len(),
+                    self.layers.len()
+                ),
+            });
+        }
+        for ((layer, &(i, o)), names) in self.layers.iter().zip(&dims).zip(names) {
+            let ok = layer.inputs == i
+                && layer.outputs == o
+                && layer.weight.len() == i * o
+                && layer.bias.len() == o;
+            if !ok {
+                return Err(BundleError::InitializerMismatch {
+                    name: names.weight.clone(),
+                    expected: format!("[{i}, {o}] with a [{o}] bias"),
+                    found: format!(
+                        "[{}, {}] ({} values) with {} bias values",
+                        layer.inputs,
+                        layer.outputs,
+                        layer.weight.len(),
+                        layer.bias.len()
+                    ),
+                });
+            }
+        }
+        let emb = manifest.inputs.embedding_rows() * manifest.inputs.embedding_dim as usize;
+        let emb = if manifest.inputs.categorical.is_empty() {
+            0
+        } else {
+            emb
+        };
+        if self.embedding.len() != emb {
+            return Err(BundleError::InitializerMismatch {
+                name: manifest.graph.embedding.clone().unwrap_or_default(),
+                expected: format!("{emb} values"),
+                found: format!("{} values", self.embedding.len()),
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks that `widths` is an architecture of the manifest's space.
+    pub fn check_widths(manifest: &Manifest, widths: &[usize]) -> Result<(), BundleError> {
+        if widths.len() != manifest.space.len() {
+            return Err(BundleError::Widths {
+                widths: widths.to_vec(),
+                problem: format!("the space has {} hidden layers", manifest.space.len()),
+            });
+        }
+        for (i, (&w, choices)) in widths.iter().zip(&manifest.space).enumerate() {
+            if !choices.iter().any(|&c| c as usize == w) {
+                return Err(BundleError::Widths {
+                    widths: widths.to_vec(),
+                    problem: format!("layer {} can be one of {choices:?}", i + 1),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The child with hidden `widths` (leading units of every hidden layer).
+    pub fn child(&self, manifest: &Manifest, widths: &[usize]) -> Result<Self, BundleError> {
+        Self::check_widths(manifest, widths)?;
+        self.check(manifest, &manifest.max_widths())?;
+        let dims = manifest.dims_for(widths);
+        Ok(Self {
+            embedding: self.embedding.clone(),
+            layers: self
+                .layers
+                .iter()
+                .zip(dims)
+                .map(|(layer, (i, o))| layer.leading(i, o))
+                .collect(),
+        })
+    }
+
+    /// Reads the supernet's weights from the initializers the manifest names.
+    pub fn from_model(model: &ModelProto, manifest: &Manifest) -> Result<Self, BundleError> {
+        let graph = model.graph.as_ref().ok_or_else(|| BundleError::Onnx {
+            path: "supernet.onnx".into(),
+            problem: "the model has no graph".into(),
+        })?;
+        let find = |name: &str| {
+            graph
+                .initializer
+                .iter()
+                .find(|t| t.name == name)
+                .ok_or_else(|| BundleError::MissingInitializer { name: name.into() })
+        };
+        let mut layers = Vec::new();
+        let dims = manifest.supernet_dims();
+        for (names, &(i, o)) in manifest
+            .graph
+            .hidden
+            .iter()
+            .chain([&manifest.graph.head])
+            .zip(&dims)
+        {
+            let weight = f32_data(find(&names.weight)?, &[i, o])?;
+            let bias = f32_data(find(&names.bias)?, &[o])?;
+            layers.push(Dense {
+                inputs: i,
+                outputs: o,
+                weight,
+                bias,
+            });
+        }
+        let embedding = match &manifest.graph.embedding {
+            Some(name) => {
+                let rows = manifest.inputs.embedding_rows();
+                let dim = manifest.inputs.embedding_dim as usize;
+                let offsets = manifest.graph.embedding_offsets.as_deref().unwrap_or("");
+                let expected = manifest.inputs.embedding_offsets();
+                let found = i64_data(find(offsets)?, &[expected.len()])?;
+                if found != expected {
+                    return Err(BundleError::InitializerMismatch {
+                        name: offsets.into(),
+                        expected: format!("{expected:?}"),
+                        found: format!("{found:?}"),
+                    });
+                }
+                f32_data(find(name)?, &[rows, dim])?
+            }
+            None => Vec::new(),
+        };
+        Ok(Self { embedding, layers })
+    }
+}
+
+fn shape_of(t: &TensorProto) -> String {
+    format!("{:?}", t.dims)
+}
+
+fn check_shape(t: &TensorProto, dt: DataType, shape: &[usize]) -> Result<usize, BundleError> {
+    let dims_ok = t.dims.len() == shape.len()
+        && t.dims
+            .iter()
+            .zip(shape)
+            .all(|(&d, &s)| d >= 0 && d as usize == s);
+    if t.data_type != dt as i32 || !dims_ok {
+        return Err(BundleError::InitializerMismatch {
+            name: t.name.clone(),
+            expected: format!("{dt:?} {shape:?}"),
+            found: format!(
+                "{:?} {}",
+                DataType::try_from(t.data_type).unwrap_or(DataType::Undefined),
+                shape_of(t)
+            ),
+        });
+    }
+    Ok(shape.iter().product())
+}
+
+fn f32_data(t: &TensorProto, shape: &[usize]) -> Result<Vec<f32>, BundleError> {
+    let n = check_shape(t, DataType::Float, shape)?;
+    let data: Vec<f32> = if !t.raw_data.is_empty() {
+        t.raw_data
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
+    } else {
+        t.float_data.clone()
+    };
+    if data.len() != n || (!t.raw_data.is_empty() && t.raw_data.len() != 4 * n) {
+        return Err(BundleError::InitializerMismatch {
+            name: t.name.clone(),
+            expected: format!("{n} float values"),
+            found: format!("{} values", data.len()),
+        });
+    }
+    Ok(data)
+}
+
+fn i64_data(t: &TensorProto, shape: &[usize]) -> Result<Vec<i64>, BundleError> {
+    let n = check_shape(t, DataType::Int64, shape)?;
+    let data: Vec<i64> = if !t.raw_data.is_empty() {
+        t.raw_data
+            .chunks_exact(8)
+            .map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+            .collect()
+    } else {
+        t.int64_data.clone()
+    };
+    if data.len() != n {
+        return Err(BundleError::InitializerMismatch {
+            name: t.name.clone(),
+            expected: format!("{n} int64 values"),
+            found: format!("{} values", data.len()),
+        });
+    }
+    Ok(data)
+}

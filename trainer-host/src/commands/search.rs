@@ -1,0 +1,235 @@
+//! `tabnas search`: TabNAS with joint weight training on the host, then the bundle.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use tabnas_agent::bundle::{Provenance, ReferenceLoss};
+use tabnas_trainer::export::{manifest_for, valid_set, write_bundle};
+use tabnas_trainer::host_search::{
+    render_trace_svg, run_host_search, HostResource, HostSearchOptions,
+};
+use tabnas_trainer::prepare::prepare;
+
+use tabnas_trainer::reference::{train_reference, ReferenceOptions};
+
+use super::args::{parse_widths, set_threads, DataArgs, RewardArgs, SpaceArgs};
+
+/// Flags of `tabnas search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub space: SpaceArgs,
+    #[command(flatten)]
+    pub reward: RewardArgs,
+    /// What the target limits.
+    #[arg(long, value_enum, default_value = "params")]
+    pub resource: HostResource,
+    /// The limit (parameters or multiply-accumulates of the dense layers).
+    #[arg(long)]
+    pub target: f64,
+    /// Total steps (warm-up included).
+    #[arg(long, default_value_t = 3000)]
+    pub steps: u32,
+    /// Fraction of steps spent in warm-up.
+    #[arg(long, default_value_t = 0.25)]
+    pub warmup: f64,
+    /// Training batch size.
+    #[arg(long, default_value_t = 256)]
+    pub batch: usize,
+    /// Validation batch size of a controller step.
+    #[arg(long, default_value_t = 512)]
+    pub valid_batch: usize,
+    /// Adam learning rate of the shared weights.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f32,
+    /// Seed of the split, initialisation, batches and controller.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Matrix-multiplication threads [default: all cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Run folder: result.json, trace.svg and bundle/.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Bundle name [default: the dataset's].
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Validation rows kept in the bundle's valid.bin.
+    #[arg(long, default_value_t = 5000)]
+    pub bundle_valid_rows: usize,
+    /// Also train these architectures stand-alone after the search and record their
+    /// losses in the manifest (repeatable; `found` means the found architecture).
+    #[arg(long = "reference")]
+    pub references: Vec<String>,
+    /// Steps of each stand-alone reference (early-stopped on validation loss).
+    #[arg(long, default_value_t = 3000)]
+    pub reference_steps: u32,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Runs `tabnas search`.
+pub fn run(args: &SearchArgs) -> Result<()> {
+    set_threads(args.threads)?;
+    let settings = args.reward.settings()?;
+    let mut reference_archs = Vec::new();
+    for r in &args.references {
+        reference_archs.push(if r == "found" {
+            None
+        } else {
+            Some(parse_widths(r)?)
+        });
+    }
+    let source = args.data.source()?;
+    let data = prepare(&source, args.data.prepare_options(args.seed)?)?;
+    let options = HostSearchOptions {
+        space: args.space.space()?,
+        resource: args.resource,
+        target: args.target,
+        settings,
+        steps: args.steps,
+        warmup_fraction: args.warmup,
+        batch: args.batch,
+        valid_batch: args.valid_batch,
+        learning_rate: args.lr,
+        seed: args.seed,
+        snapshots: 50,
+    };
+    if !(args.lr.is_finite() && args.lr > 0.0) {
+        anyhow::bail!("--lr must be a positive number, got {}", args.lr);
+    }
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create the run folder {}", args.out.display()))?;
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(args.steps as u64)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:32}] {pos}/{len} {msg} (eta {eta})")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    bar.set_message("warm-up");
+    let run = run_host_search(&data, &options, |step, _, point| {
+        bar.set_position(step as u64);
+        if let Some(p) = point {
+            if step % 10 == 0 {
+                bar.set_message(format!(
+                    "sample {:?} {} loss {} P(V) {}",
+                    p.arch,
+                    if p.feasible { "ok" } else { "rejected" },
+                    p.loss.map_or("-".into(), |l| format!("{l:.4}")),
+                    p.pv.map_or("-".into(), |v| format!("{v:.3}"))
+                ));
+            }
+        }
+    })?;
+    bar.finish_and_clear();
+    let result = &run.result;
+    let result_path = args.out.join("result.json");
+    std::fs::write(&result_path, serde_json::to_vec_pretty(result)?)
+        .with_context(|| format!("cannot write {}", result_path.display()))?;
+    let svg = render_trace_svg(result).map_err(|e| anyhow::anyhow!("plot: {e}"))?;
+    let svg_path = args.out.join("trace.svg");
+    std::fs::write(&svg_path, svg)
+        .with_context(|| format!("cannot write {}", svg_path.display()))?;
+    let name = args.name.clone().unwrap_or_else(|| data.name.clone());
+    let provenance = Provenance {
+        dataset: data.name.clone(),
+        rows: [data.train.rows, data.valid.rows, data.test.rows],
+        seed: args.seed,
+        steps: args.steps,
+        batch: args.batch,
+        learning_rate: args.lr as f64,
+        command: std::iter::once("tabnas".to_string())
+            .chain(std::env::args().skip(1))
+            .collect::<Vec<_>>()
+            .join(" "),
+        producer: format!("tabnas-trainer {}", env!("CARGO_PKG_VERSION")),
+    };
+    let mut references = vec![ReferenceLoss {
+        widths: result.architecture.clone(),
+        params: result.params,
+        loss: result.test_loss,
+        method: "shared-weights".into(),
+        split: "test".into(),
+    }];
+    for widths in &reference_archs {
+        let widths = widths
+            .clone()
+            .unwrap_or_else(|| result.architecture.clone());
+        let r = train_reference(
+            &data,
+            &widths,
+            ReferenceOptions {
+                steps: args.reference_steps,
+                batch: args.batch,
+                learning_rate: args.lr,
+                seed: args.seed,
+                eval_every: 100,
+            },
+        )?;
+        println!(
+            "stand-alone {:?}: {} params, test loss {:.4} (validation {:.4})",
+            r.widths, r.params, r.test_loss, r.validation_loss
+        );
+        references.push(ReferenceLoss {
+            widths: r.widths,
+            params: r.params,
+            loss: r.test_loss,
+            method: "stand-alone".into(),
+            split: "test".into(),
+        });
+    }
+    let manifest = manifest_for(&name, &data, &run.supernet, provenance, references);
+    let bundle_dir = args.out.join("bundle");
+    let hash = write_bundle(
+        &bundle_dir,
+        &manifest,
+        &run.supernet,
+        &valid_set(&data.valid, args.bundle_valid_rows),
+    )?;
+    println!(
+        "found {:?}: {} {:.0} (target {:.0}, {}), validation loss {:.4}, test loss {:.4} (shared weights)",
+        result.architecture,
+        match args.resource {
+            HostResource::Params => "params",
+            HostResource::Flops => "flops",
+        },
+        result.cost,
+        result.target,
+        if result.feasible { "feasible" } else { "INFEASIBLE: no architecture meets the target" },
+        result.validation_loss,
+        result.test_loss
+    );
+    if !result.unconstrained_feasible {
+        println!(
+            "note: the controller's unconstrained argmax {:?} costs {:.0} and violates the target",
+            result.unconstrained_argmax, result.unconstrained_cost
+        );
+    }
+    println!(
+        "{} steps ({} warm-up, {} controller: {} updated, {} rejected, {} skipped) in {:.1} s",
+        result.steps,
+        result.warmup_steps,
+        result.rl_steps,
+        result.rl_updated,
+        result.rl_rejected,
+        result.rl_skipped,
+        result.wall_s
+    );
+    println!(
+        "wrote {}, {} and the bundle {} (sha256 {})",
+        result_path.display(),
+        svg_path.display(),
+        bundle_dir.display(),
+        &hash[..16]
+    );
+    Ok(())
+}

@@ -1,0 +1,84 @@
+//! Adam (Kingma & Ba) over flat parameter slices, as PyTorch's `torch.optim.Adam`
+//! (betas 0.9 / 0.999, eps 1e-8, bias correction, no weight decay unless given).
+
+/// Adam state for a list of parameter tensors of fixed sizes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdamW {
+    lr: f32,
+    weight_decay: f32,
+    beta1: f32,
+    beta2: f32,
+    eps: f32,
+    t: i32,
+    m: Vec<Vec<f32>>,
+    v: Vec<Vec<f32>>,
+}
+
+impl AdamW {
+    /// State for tensors of the given sizes.
+    pub fn new(sizes: &[usize], lr: f32, weight_decay: f32) -> Self {
+        Self {
+            lr,
+            weight_decay,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            t: 0,
+            m: sizes.iter().map(|&n| vec![0.0; n]).collect(),
+            v: sizes.iter().map(|&n| vec![0.0; n]).collect(),
+        }
+    }
+
+    /// Starts a step (advances the bias correction).
+    pub fn begin_step(&mut self) {
+        self.t += 1;
+    }
+
+    /// Updates tensor `k` from its gradient (call once per tensor per step).
+    pub fn update(&mut self, k: usize, param: &mut [f32], grad: &[f32]) {
+        let (b1, b2) = (self.beta1, self.beta2);
+        let c1 = 1.0 - b1.powi(self.t);
+        let c2 = 1.0 - b2.powi(self.t);
+        let step = self.lr / c1;
+        let c2_sqrt = c2.sqrt();
+        let decay = 1.0 - self.lr * self.weight_decay;
+        for ((p, &g), (m, v)) in param
+            .iter_mut()
+            .zip(grad)
+            .zip(self.m[k].iter_mut().zip(self.v[k].iter_mut()))
+        {
+            *m = b1 * *m + (1.0 - b1) * g;
+            *v = b2 * *v + (1.0 - b2) * g * g;
+            *p = *p * decay - step * *m / ((*v).sqrt() / c2_sqrt + self.eps);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_step_moves_by_lr_against_the_gradient_sign() {
+        let mut a = AdamW::new(&[2], 0.01, 0.0);
+        let mut p = vec![1.0f32, -1.0];
+        a.begin_step();
+        a.update(0, &mut p, &[0.5, -3.0]);
+        assert!(
+            (p[0] - 0.99).abs() < 1e-6 && (p[1] + 0.99).abs() < 1e-6,
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn minimises_a_quadratic() {
+        let mut a = AdamW::new(&[1], 0.1, 0.0);
+        let mut p = vec![5.0f32];
+        for _ in 0..500 {
+            a.begin_step();
+            let g = [2.0 * (p[0] - 2.0)];
+            a.update(0, &mut p, &g);
+        }
+        assert!((p[0] - 2.0).abs() < 1e-2, "{p:?}");
+    }
+}

@@ -1,0 +1,18 @@
+//! The weight-sharing supernet and its training, on the CPU.
+//!
+//! * [`model`] holds the parameters at the largest widths and runs any child by
+//!   leading-units slicing (views into the shared matrices, no copies), forward and
+//!   backward.
+//! * [`adam`] is the optimizer of the shared weights.
+//! * [`batch`] assembles seeded mini-batches from encoded rows.
+//!
+//! Its forward pass is the graph of the bundle's ONNX file: `tests` in the workspace
+//! check that tract's output equals [`model::Supernet::forward`] within 1e-5.
+
+pub mod adam;
+pub mod batch;
+pub mod model;
+
+pub use adam::AdamW;
+pub use batch::{Batch, Rows};
+pub use model::{Supernet, SupernetSpec};

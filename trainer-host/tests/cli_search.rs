@@ -1,0 +1,247 @@
+//! `tabnas search`, `reference` and `export` as a user runs them on a CSV file: the run
+//! folder's files, a deterministic result for a seed, and clear errors on bad input.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+
+fn tabnas(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tabnas"))
+        .args(args)
+        .output()
+        .expect("run tabnas");
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn write_csv(path: &Path) {
+    let mut f = std::fs::File::create(path).unwrap();
+    writeln!(f, "a,b,kind,label").unwrap();
+    for r in 0..400u32 {
+        let a = ((r * 31) % 97) as f32 / 9.7 - 5.0;
+        let b = ((r * 17) % 13) as f32 - 6.0;
+        let kind = ["x", "y", "z"][(r % 3) as usize];
+        let label = if a * b + (r % 3) as f32 > 0.0 {
+            "pos"
+        } else {
+            "neg"
+        };
+        writeln!(f, "{a},{b},{kind},{label}").unwrap();
+    }
+}
+
+fn search_args<'a>(csv: &'a str, out: &'a str) -> Vec<&'a str> {
+    vec![
+        "search",
+        "--csv",
+        csv,
+        "--header",
+        "--label",
+        "label",
+        "--positive",
+        "pos",
+        "--categorical",
+        "kind",
+        "--buckets",
+        "8",
+        "--embedding-dim",
+        "2",
+        "--space",
+        "4,8,16;2,4,8",
+        "--target",
+        "150",
+        "--steps",
+        "120",
+        "--batch",
+        "32",
+        "--valid-batch",
+        "32",
+        "--lr",
+        "0.01",
+        "--rl-lr",
+        "0.1",
+        "--pv",
+        "exact",
+        "--seed",
+        "5",
+        "--out",
+        out,
+        "--quiet",
+    ]
+}
+
+#[test]
+fn search_writes_result_plot_and_a_loadable_bundle_deterministically() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("rows.csv");
+    write_csv(&csv);
+    let csv = csv.to_str().unwrap();
+    let mut results = Vec::new();
+    for run in ["run1", "run2"] {
+        let out = tmp.path().join(run);
+        let (ok, stdout, stderr) = tabnas(&search_args(csv, out.to_str().unwrap()));
+        assert!(ok, "{stderr}");
+        assert!(stdout.contains("found ["), "{stdout}");
+        let result: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
+        for key in [
+            "architecture",
+            "cost",
+            "validation_loss",
+            "trace",
+            "distributions",
+        ] {
+            assert!(!result[key].is_null(), "result.json lacks {key}");
+        }
+        assert_eq!(result["feasible"], true);
+        assert!(result["cost"].as_f64().unwrap() <= 150.0);
+        assert_eq!(
+            result["trace"].as_array().unwrap().len(),
+            90,
+            "one point per controller step"
+        );
+        let svg = std::fs::read_to_string(out.join("trace.svg")).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("P(V)"));
+        for f in ["supernet.onnx", "manifest.json", "valid.bin"] {
+            assert!(out.join("bundle").join(f).exists(), "bundle lacks {f}");
+        }
+        results.push((
+            result["architecture"].clone(),
+            result["validation_loss"].clone(),
+        ));
+    }
+    assert_eq!(results[0], results[1], "same seed, same result");
+
+    // Export: a child file and a re-exported bundle.
+    let bundle = tmp.path().join("run1/bundle");
+    let child = tmp.path().join("child.onnx");
+    let (ok, stdout, stderr) = tabnas(&[
+        "export",
+        "--bundle",
+        bundle.to_str().unwrap(),
+        "--child",
+        "8-4",
+        "--out",
+        child.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("child [8, 4]") && child.exists(),
+        "{stdout}"
+    );
+    let (ok, _, stderr) = tabnas(&[
+        "export",
+        "--bundle",
+        bundle.to_str().unwrap(),
+        "--child",
+        "5-4",
+        "--out",
+        child.to_str().unwrap(),
+    ]);
+    assert!(
+        !ok && stderr.contains("layer 1 can be one of [4, 8, 16]"),
+        "{stderr}"
+    );
+    let copy = tmp.path().join("copy");
+    let (ok, _, stderr) = tabnas(&[
+        "export",
+        "--bundle",
+        bundle.to_str().unwrap(),
+        "--out",
+        copy.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        std::fs::read(bundle.join("supernet.onnx")).unwrap(),
+        std::fs::read(copy.join("supernet.onnx")).unwrap()
+    );
+
+    // Reference: stand-alone training reports a test loss per architecture.
+    let (ok, stdout, stderr) = tabnas(&[
+        "reference",
+        "--csv",
+        csv,
+        "--header",
+        "--label",
+        "label",
+        "--positive",
+        "pos",
+        "--categorical",
+        "kind",
+        "--arch",
+        "8-4",
+        "--arch",
+        "16-8",
+        "--steps",
+        "50",
+        "--json",
+    ]);
+    assert!(ok, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let refs = v["references"].as_array().unwrap();
+    assert_eq!(refs.len(), 2);
+    // Dense input: 2 numeric + 1 categorical x 8 embedding values (the default) = 10.
+    assert_eq!(refs[0]["params"], (10 * 8 + 8) + (8 * 4 + 4) + (4 + 1));
+    assert!(refs[1]["test_loss"].as_f64().unwrap().is_finite());
+}
+
+#[test]
+fn bad_input_gets_a_named_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let out = out.to_str().unwrap();
+    let bad = tmp.path().join("bad.csv");
+    let bad_s = bad.to_str().unwrap();
+    let run = |csv_body: &str, extra: &[&str]| {
+        std::fs::write(&bad, csv_body).unwrap();
+        let mut args = vec![
+            "search", "--csv", bad_s, "--target", "100", "--out", out, "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        let (ok, _, stderr) = tabnas(&args);
+        assert!(!ok, "should fail: {csv_body:?}");
+        stderr
+    };
+    let e = run("", &[]);
+    assert!(e.contains("bad.csv") && e.contains("empty"), "{e}");
+    let e = run("1,2,3\n0,4,5\n1,6\n", &[]);
+    assert!(e.contains("bad.csv:3: expected 3 fields, found 2"), "{e}");
+    let e = run("1,2\n0,3\n2,4\n", &[]);
+    assert!(e.contains("bad.csv") && e.contains("label"), "{e}");
+    let e = run("1,2\n0,x\n", &[]);
+    assert!(e.contains("bad.csv:2"), "{e}");
+    let (ok, _, e) = tabnas(&["search", "--target", "100", "--out", out]);
+    assert!(!ok && e.contains("no data"), "{e}");
+    let (ok, _, e) = tabnas(&[
+        "search",
+        "--dataset",
+        "higgs",
+        "--data-dir",
+        "/nonexistent",
+        "--target",
+        "100",
+        "--out",
+        out,
+    ]);
+    assert!(!ok && e.contains("scripts/fetch_data.py higgs"), "{e}");
+    std::fs::write(&bad, "1,2\n0,3\n".repeat(10)).unwrap();
+    let (ok, _, e) = tabnas(&[
+        "search", "--csv", bad_s, "--space", "4,0", "--target", "100", "--out", out,
+    ]);
+    assert!(!ok && e.contains("at least 1"), "{e}");
+    let (ok, _, e) = tabnas(&[
+        "search", "--csv", bad_s, "--target", "-3", "--out", out, "--quiet",
+    ]);
+    assert!(!ok && e.contains("target"), "{e}");
+    let (ok, _, e) = tabnas(&[
+        "export",
+        "--bundle",
+        tmp.path().to_str().unwrap(),
+        "--out",
+        out,
+    ]);
+    assert!(!ok && e.contains("manifest.json"), "{e}");
+}
