@@ -24,6 +24,7 @@
 
 pub mod adam;
 pub mod baseline;
+pub mod board;
 #[cfg(feature = "tract")]
 pub mod bundle;
 pub mod capacity;
@@ -33,9 +34,12 @@ pub mod cost;
 pub mod feasibility;
 pub mod grid;
 pub mod paper;
+pub mod protocol;
 pub mod pv;
 pub mod reward;
 pub mod rng;
+#[cfg(feature = "tract")]
+pub mod runtime;
 pub mod search;
 pub mod select;
 pub mod space;

@@ -1,9 +1,12 @@
 //! `tabnas-agent`: the on-device search agent.
 //!
-//! Today it checks that the search core runs on a board (`toy`: a seeded TabNAS search
-//! of the paper's toy example, timed on this device) and writes and inspects packed
-//! search configurations (`search-config`), through the same checked decoder the core
-//! uses. The latency-measuring search on a bundle joins with the agent runtime.
+//! `search` finds the best child of a bundle under a latency target measured on this
+//! device (embedded defaults: the demo bundle and the host profile); `measure` times one
+//! child; `config pack | show` converts board profiles to the packed form the core
+//! decodes; `toy` and `search-config` check the core on a new board.
+
+#[cfg(feature = "tract")]
+mod device;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,6 +44,16 @@ enum Command {
     /// Write or inspect a packed search configuration.
     #[command(subcommand)]
     SearchConfig(SearchConfigCommand),
+    /// Search a bundle for the best child under a latency target measured here.
+    #[cfg(feature = "tract")]
+    Search(Box<device::SearchArgs>),
+    /// Measure one child's latency here (or decide feasibility against a target).
+    #[cfg(feature = "tract")]
+    Measure(device::MeasureArgs),
+    /// Board profiles: pack a TOML profile for the core, or show one.
+    #[cfg(feature = "tract")]
+    #[command(subcommand)]
+    Config(device::ConfigCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,6 +73,12 @@ enum SearchConfigCommand {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        #[cfg(feature = "tract")]
+        Command::Search(args) => device::search(&args)?,
+        #[cfg(feature = "tract")]
+        Command::Measure(args) => device::measure(&args)?,
+        #[cfg(feature = "tract")]
+        Command::Config(cmd) => device::config(cmd)?,
         Command::Toy { seed, steps, n } => {
             let settings = SearchSettings::rejection(PvMode::MonteCarlo { samples: n }, 0.1);
             let start = Instant::now();

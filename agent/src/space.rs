@@ -176,11 +176,13 @@ impl Architecture {
         self.choices()[layer] as usize
     }
 
-    pub(crate) fn set_choice(&mut self, layer: usize, choice: usize) {
+    /// Sets the choice index of `layer` (callers keep it in range of the space).
+    pub fn set_choice(&mut self, layer: usize, choice: usize) {
         self.choices[layer] = choice as u8;
     }
 
-    pub(crate) fn with_len(len: usize) -> Self {
+    /// An architecture of `len` layers, every choice 0.
+    pub fn with_len(len: usize) -> Self {
         Self {
             len: len as u8,
             choices: [0; MAX_LAYERS],

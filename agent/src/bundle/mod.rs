@@ -24,8 +24,8 @@ pub use manifest::{
     CategoricalInput, DenseNames, GraphNames, InputSchema, LossKind, Manifest, NumericInput,
     Provenance, ReferenceLoss, TaskSpec, MANIFEST_FORMAT,
 };
-pub use onnx::{build_model, decode_model, encode_model};
-pub use runner::{InferenceError, TractNet};
+pub use onnx::{build_model, decode_model, dense_model, encode_model, stem_model};
+pub use runner::{InferenceError, NetShape, TractNet};
 pub use valid::{ValidSet, VALID_MAGIC};
 pub use weights::{Dense, SupernetWeights};
 
@@ -61,26 +61,47 @@ impl Bundle {
                 problem: e.to_string(),
             })
         };
-        let manifest_bytes = read(MANIFEST_FILE)?;
-        let onnx_bytes = read(SUPERNET_FILE)?;
-        let valid_bytes = read(VALID_FILE)?;
+        let manifest = read(MANIFEST_FILE)?;
+        let onnx = read(SUPERNET_FILE)?;
+        let valid = read(VALID_FILE)?;
+        Self::from_parts(dir, &manifest, &onnx, &valid)
+    }
+
+    /// The demo bundle compiled into this binary (`models/higgs-demo`), the agent's
+    /// embedded default.
+    pub fn embedded_demo() -> Result<Self, BundleError> {
+        Self::from_parts(
+            Path::new("<embedded>/models/higgs-demo"),
+            include_bytes!("../../../models/higgs-demo/manifest.json"),
+            include_bytes!("../../../models/higgs-demo/supernet.onnx"),
+            include_bytes!("../../../models/higgs-demo/valid.bin"),
+        )
+    }
+
+    /// Checks a bundle given as the bytes of its three files; `dir` names it in errors.
+    pub fn from_parts(
+        dir: &Path,
+        manifest_bytes: &[u8],
+        onnx_bytes: &[u8],
+        valid_bytes: &[u8],
+    ) -> Result<Self, BundleError> {
         let manifest: Manifest =
-            serde_json::from_slice(&manifest_bytes).map_err(|e| BundleError::Json {
+            serde_json::from_slice(manifest_bytes).map_err(|e| BundleError::Json {
                 path: dir.join(MANIFEST_FILE),
                 problem: e.to_string(),
             })?;
         manifest.check()?;
-        let model = decode_model(&onnx_bytes).map_err(|problem| BundleError::Onnx {
+        let model = decode_model(onnx_bytes).map_err(|problem| BundleError::Onnx {
             path: dir.join(SUPERNET_FILE),
             problem,
         })?;
         let weights = SupernetWeights::from_model(&model, &manifest)?;
         let valid =
-            ValidSet::decode(&valid_bytes, &manifest).map_err(|problem| BundleError::Valid {
+            ValidSet::decode(valid_bytes, &manifest).map_err(|problem| BundleError::Valid {
                 path: dir.join(VALID_FILE),
                 problem,
             })?;
-        let hash = bundle_hash(&[&onnx_bytes, &manifest_bytes, &valid_bytes]);
+        let hash = bundle_hash(&[onnx_bytes, manifest_bytes, valid_bytes]);
         Ok(Self {
             dir: dir.to_path_buf(),
             manifest,

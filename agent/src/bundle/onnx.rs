@@ -199,17 +199,7 @@ pub fn build_model(
         DataType::Float,
         manifest.task.outputs as usize,
     ));
-    Ok(ModelProto {
-        ir_version: IR_VERSION,
-        opset_import: vec![OperatorSetIdProto {
-            domain: String::new(),
-            version: OPSET,
-        }],
-        producer_name: "tabnas".into(),
-        producer_version: env!("CARGO_PKG_VERSION").into(),
-        graph: Some(graph),
-        ..Default::default()
-    })
+    Ok(wrap(graph))
 }
 
 /// Serializes a model to ONNX bytes.
@@ -223,4 +213,78 @@ pub fn decode_model(bytes: &[u8]) -> Result<ModelProto, String> {
         return Err("is empty".into());
     }
     ModelProto::decode(bytes).map_err(|e| format!("is not an ONNX model: {e}"))
+}
+
+/// A one-layer network `x W + b` (with `Relu` if `relu`), input `x [batch, in]`: one
+/// block of the latency table, with the given weights.
+pub fn dense_model(weights: &super::Dense, relu: bool) -> ModelProto {
+    let mut graph = GraphProto {
+        name: "block".into(),
+        ..Default::default()
+    };
+    graph
+        .input
+        .push(value_info("x", DataType::Float, weights.inputs));
+    graph.initializer.push(f32_tensor(
+        "w",
+        &[weights.inputs, weights.outputs],
+        &weights.weight,
+    ));
+    graph
+        .initializer
+        .push(f32_tensor("b", &[weights.outputs], &weights.bias));
+    graph.node.push(node("MatMul", "matmul", &["x", "w"], "mm"));
+    let out = if relu { "pre" } else { "y" };
+    graph.node.push(node("Add", "add", &["mm", "b"], out));
+    if relu {
+        graph.node.push(node("Relu", "relu", &["pre"], "y"));
+    }
+    graph
+        .output
+        .push(value_info("y", DataType::Float, weights.outputs));
+    wrap(graph)
+}
+
+/// The part of a bundle's graph before the hidden layers (embedding lookup and concat,
+/// or the numeric input as it is): the fixed overhead of every child.
+pub fn stem_model(
+    manifest: &Manifest,
+    weights: &SupernetWeights,
+) -> Result<ModelProto, BundleError> {
+    let mut model = build_model(manifest, weights)?;
+    let graph = model.graph.as_mut().expect("built with a graph");
+    let dense = manifest.inputs.dense_width();
+    let keep = [
+        "embedding_rows",
+        "embedding_lookup",
+        "embedding_flatten",
+        "input_concat",
+    ];
+    graph.node.retain(|n| keep.contains(&n.name.as_str()));
+    let used: Vec<String> = graph.node.iter().flat_map(|n| n.input.clone()).collect();
+    graph.initializer.retain(|t| used.contains(&t.name));
+    if graph.node.is_empty() {
+        graph.node.push(node(
+            "Identity",
+            "input_identity",
+            &[&manifest.graph.numeric_input],
+            "dense_input",
+        ));
+    }
+    graph.output = vec![value_info("dense_input", DataType::Float, dense)];
+    Ok(model)
+}
+
+fn wrap(graph: GraphProto) -> ModelProto {
+    ModelProto {
+        ir_version: IR_VERSION,
+        opset_import: vec![OperatorSetIdProto {
+            domain: String::new(),
+            version: OPSET,
+        }],
+        producer_name: "tabnas".into(),
+        producer_version: env!("CARGO_PKG_VERSION").into(),
+        graph: Some(graph),
+        ..Default::default()
+    }
 }

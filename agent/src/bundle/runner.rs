@@ -29,6 +29,29 @@ fn err(context: &str) -> impl Fn(TractError) -> InferenceError + '_ {
     move |e| InferenceError(format!("{context}: {e:#}"))
 }
 
+/// Inputs and output of a network: `numeric` f32 columns, `categorical` i64 columns
+/// (second input, absent when 0), `outputs` f32 columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NetShape {
+    /// Columns of the first (f32) input.
+    pub numeric: usize,
+    /// Columns of the second (i64) input, 0 if there is none.
+    pub categorical: usize,
+    /// Columns of the output.
+    pub outputs: usize,
+}
+
+impl NetShape {
+    /// The shape of a bundle's supernet and children.
+    pub fn of(manifest: &Manifest) -> Self {
+        Self {
+            numeric: manifest.inputs.numeric.len(),
+            categorical: manifest.inputs.categorical.len(),
+            outputs: manifest.task.outputs as usize,
+        }
+    }
+}
+
 /// An optimized, runnable network for a fixed batch size.
 #[derive(Debug, Clone)]
 pub struct TractNet {
@@ -46,9 +69,21 @@ impl TractNet {
         manifest: &Manifest,
         batch: usize,
     ) -> Result<Self, InferenceError> {
+        Self::with_shape(model, NetShape::of(manifest), batch)
+    }
+
+    /// Optimizes any model with the given input and output shape for `batch` rows.
+    pub fn with_shape(
+        model: &ModelProto,
+        shape: NetShape,
+        batch: usize,
+    ) -> Result<Self, InferenceError> {
         let batch = batch.max(1);
-        let numeric = manifest.inputs.numeric.len();
-        let categorical = manifest.inputs.categorical.len();
+        let NetShape {
+            numeric,
+            categorical,
+            outputs,
+        } = shape;
         let mut m = tract_onnx::onnx()
             .model_for_proto_model(model)
             .map_err(err("tract could not load the model"))?
@@ -69,7 +104,7 @@ impl TractNet {
             batch,
             numeric,
             categorical,
-            outputs: manifest.task.outputs as usize,
+            outputs,
         })
     }
 

@@ -1,0 +1,214 @@
+//! `tabnas-agent search | measure | config` as a user runs them: a killed search resumed
+//! ends where an uninterrupted one ends; bad bundles and profiles get named errors.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn agent(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tabnas-agent"))
+        .args(args)
+        .output()
+        .expect("run tabnas-agent");
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn result(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("result.json")).unwrap()).unwrap()
+}
+
+fn checkpoint_step(dir: &Path) -> Option<(u64, bool)> {
+    let bytes = std::fs::read(dir.join("checkpoint.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    Some((v["step"].as_u64()?, v["done"].as_bool()?))
+}
+
+/// Kills a search with SIGKILL after its first checkpoints, resumes it, and compares with
+/// an uninterrupted run of the same seed (fake latency, so every number is exact).
+#[test]
+fn a_killed_search_resumes_to_the_uninterrupted_result() {
+    let tmp = tempfile::tempdir().unwrap();
+    let whole = tmp.path().join("whole");
+    let args = |out: &Path, steps: &str| {
+        vec![
+            "search".to_string(),
+            "--fake-latency".into(),
+            "--target-us".into(),
+            "10".into(),
+            "--steps".into(),
+            steps.into(),
+            "--seed".into(),
+            "3".into(),
+            "--out".into(),
+            out.display().to_string(),
+            "--quiet".into(),
+        ]
+    };
+    let mut killed_at = None;
+    for (attempt, steps) in ["20000", "60000", "150000"].into_iter().enumerate() {
+        let part = tmp.path().join(format!("part{attempt}"));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tabnas-agent"))
+            .args(args(&part, steps))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(60) {
+            if let Some((step, false)) = checkpoint_step(&part) {
+                if step >= 200 {
+                    break;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        match checkpoint_step(&part) {
+            Some((step, false)) => {
+                killed_at = Some((part, steps, step));
+                break;
+            }
+            _ => continue, // finished before the kill: try a longer search
+        }
+    }
+    let (part, steps, step) = killed_at.expect("could not kill a search mid-way");
+    assert!(!part.join("result.json").exists());
+    let (ok, stdout, stderr) = agent(
+        &args(&part, steps)
+            .iter()
+            .map(|s| s.as_str())
+            .chain(["--resume"])
+            .collect::<Vec<_>>(),
+    );
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains(&format!("resuming at step {step}")),
+        "{stdout}"
+    );
+    let (ok, _, stderr) = agent(
+        &args(&whole, steps)
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>(),
+    );
+    assert!(ok, "{stderr}");
+    let (a, b) = (result(&whole), result(&part));
+    for key in [
+        "architecture",
+        "latency_us",
+        "validation_loss",
+        "probability",
+        "trace",
+        "steps",
+    ] {
+        assert_eq!(a[key], b[key], "{key} differs after resume");
+    }
+}
+
+#[test]
+fn bad_bundles_and_profiles_are_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let out = out.to_str().unwrap();
+    let (ok, _, e) = agent(&["search", "--bundle", "/nonexistent/bundle", "--out", out]);
+    assert!(
+        !ok && e.contains("/nonexistent/bundle/manifest.json"),
+        "{e}"
+    );
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(&bad, "[board]\nname = \"b\"\n[measurement]\nrepeets = 3\n").unwrap();
+    let (ok, _, e) = agent(&["search", "--profile", bad.to_str().unwrap(), "--out", out]);
+    assert!(
+        !ok && e.contains("bad.toml") && e.contains("repeets"),
+        "{e}"
+    );
+    std::fs::write(
+        &bad,
+        "[board]\nname = \"b\"\n[measurement]\nrepeats = 5\nmin_repeats = 9\n",
+    )
+    .unwrap();
+    let (ok, _, e) = agent(&["config", "pack", bad.to_str().unwrap(), "--out", out]);
+    assert!(!ok && e.contains("measurement.min_repeats"), "{e}");
+    let packed = tmp.path().join("board.bin");
+    std::fs::write(&packed, [1u8, 200, 3]).unwrap();
+    let (ok, _, e) = agent(&["config", "show", packed.to_str().unwrap()]);
+    assert!(
+        !ok && e.contains("board.bin is not a usable packed board profile"),
+        "{e}"
+    );
+    let (ok, _, e) = agent(&["search", "--fake-latency", "--target-us", "1", "--out", out]);
+    assert!(!ok && e.contains("fastest achievable"), "{e}");
+    let (ok, _, e) = agent(&["search", "--fake-latency", "--out", out, "--resume"]);
+    assert!(!ok && e.contains("has no checkpoint"), "{e}");
+    let (ok, _, e) = agent(&["measure", "--fake-latency", "--widths", "8-9-8"]);
+    assert!(!ok && e.contains("layer 2 can be one of"), "{e}");
+}
+
+#[test]
+fn profiles_pack_and_show_through_the_core_decoder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for name in ["host", "raspberry-pi-4", "beaglebone-black"] {
+        let toml = repo.join(format!("firmware-config/{name}.toml"));
+        let bin = tmp.path().join(format!("{name}.bin"));
+        let (ok, stdout, e) = agent(&[
+            "config",
+            "pack",
+            toml.to_str().unwrap(),
+            "--out",
+            bin.to_str().unwrap(),
+        ]);
+        assert!(ok, "{e}");
+        assert!(stdout.contains(name), "{stdout}");
+        let (ok, from_bin, e) = agent(&["config", "show", bin.to_str().unwrap()]);
+        assert!(ok, "{e}");
+        let (ok, from_toml, _) = agent(&["config", "show", toml.to_str().unwrap()]);
+        assert!(ok);
+        assert_eq!(from_bin, from_toml);
+        // A packed profile drives a search like its TOML (the board profiles pin CPUs
+        // that this machine may not have, so only the host profile runs here).
+        if name != "host" {
+            continue;
+        }
+        let (ok, _, e) = agent(&[
+            "search",
+            "--profile",
+            bin.to_str().unwrap(),
+            "--fake-latency",
+            "--steps",
+            "20",
+            "--out",
+            tmp.path().join(format!("run-{name}")).to_str().unwrap(),
+            "--quiet",
+        ]);
+        assert!(ok, "{name}: {e}");
+    }
+}
+
+#[test]
+fn measure_times_one_child_and_decides_sequentially() {
+    let (ok, out, e) = agent(&["measure", "--widths", "64-24-24"]);
+    assert!(ok, "{e}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["samples_us"].as_array().unwrap().len(), 50);
+    assert!(v["median_us"].as_f64().unwrap() > 0.0);
+    let (ok, out, e) = agent(&[
+        "measure",
+        "--fake-latency",
+        "--widths",
+        "64-24-24",
+        "--target-us",
+        "100",
+    ]);
+    assert!(ok, "{e}");
+    assert!(
+        out.contains("is within the target 100 us")
+            && out.contains("after 17 runs; the fixed protocol takes 60"),
+        "{out}"
+    );
+}
