@@ -12,3 +12,7 @@ export TABNAS_PYVENV="${TABNAS_PYVENV:-$HOME/.cache/tabnas/pyvenv}"
 TABNAS_PYTHON="$(./scripts/pyvenv.sh)"
 export TABNAS_PYTHON
 cargo test --workspace --release --locked "$@"
+# The ONNX Runtime backend (feature `ort`), with the venv's libonnxruntime.
+ORT_DYLIB_PATH="$("$TABNAS_PYTHON" -c 'import glob, os, onnxruntime; print(glob.glob(os.path.join(os.path.dirname(onnxruntime.__file__), "capi", "libonnxruntime.so*"))[0])')"
+export ORT_DYLIB_PATH
+cargo test --release --locked -p tabnas-agent --features ort --test ort_probe "$@"

@@ -28,6 +28,15 @@ pub struct Sources {
     /// (dry runs and tests: `5 us + 0.001 us per multiply-accumulate`).
     #[arg(long)]
     pub fake_latency: bool,
+    /// Measure with ONNX Runtime loaded from this libonnxruntime.so (build with
+    /// `--features ort`) [default: $ORT_DYLIB_PATH when --ort is given].
+    #[cfg(feature = "ort")]
+    #[arg(long)]
+    pub ort: bool,
+    /// The ONNX Runtime library for --ort.
+    #[cfg(feature = "ort")]
+    #[arg(long)]
+    pub ort_library: Option<PathBuf>,
 }
 
 impl Sources {
@@ -47,12 +56,27 @@ impl Sources {
         }
     }
 
-    fn probe(&self) -> Box<dyn LatencyProbe> {
-        if self.fake_latency {
+    fn probe(&self, threads: u16) -> Result<Box<dyn LatencyProbe>> {
+        let _ = threads;
+        #[cfg(feature = "ort")]
+        if self.ort {
+            let lib = self
+                .ort_library
+                .clone()
+                .or_else(|| std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from))
+                .ok_or_else(|| {
+                    anyhow::anyhow!("--ort needs --ort-library PATH or ORT_DYLIB_PATH")
+                })?;
+            return Ok(Box::new(tabnas_agent::runtime::OrtProbe::new(
+                &lib,
+                threads as usize,
+            )?));
+        }
+        Ok(if self.fake_latency {
             Box::new(FakeProbe::new(5.0, 0.001))
         } else {
             Box::new(TractProbe::default())
-        }
+        })
     }
 }
 
@@ -161,7 +185,7 @@ pub fn search(args: &SearchArgs) -> Result<()> {
             target_us.map_or("auto".to_string(), |t| format!("{t}us"))
         ))
     });
-    let mut probe = args.sources.probe();
+    let mut probe = args.sources.probe(profile.measurement.threads)?;
     println!(
         "tabnas-agent search: bundle {} ({}), profile {}, runtime {}, run folder {}",
         bundle.manifest.name,
@@ -270,7 +294,7 @@ pub fn measure(args: &MeasureArgs) -> Result<()> {
         })
         .collect::<Result<Vec<_>>>()?;
     let model = bundle.child_model(&widths)?;
-    let mut probe = args.sources.probe();
+    let mut probe = args.sources.probe(profile.measurement.threads)?;
     let shape = NetShape::of(&bundle.manifest);
     let p = profile.measurement;
     if let Some(cpu) = p.pin_cpu {

@@ -24,7 +24,7 @@ pub use manifest::{
     CategoricalInput, DenseNames, GraphNames, InputSchema, LossKind, Manifest, NumericInput,
     Provenance, ReferenceLoss, TaskSpec, MANIFEST_FORMAT,
 };
-pub use onnx::{build_model, decode_model, dense_model, encode_model, stem_model};
+pub use onnx::{build_model, decode_model, dense_model, encode_model, identity_model, stem_model};
 pub use runner::{InferenceError, NetShape, TractNet};
 pub use valid::{ValidSet, VALID_MAGIC};
 pub use weights::{Dense, SupernetWeights};

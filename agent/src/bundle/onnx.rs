@@ -275,6 +275,19 @@ pub fn stem_model(
     Ok(model)
 }
 
+/// The smallest network: `y = Identity(x)` with `x [batch, width]`. Its latency is the
+/// runtime's fixed cost per call, which every separately measured block includes once.
+pub fn identity_model(width: usize) -> ModelProto {
+    let mut graph = GraphProto {
+        name: "identity".into(),
+        ..Default::default()
+    };
+    graph.input.push(value_info("x", DataType::Float, width));
+    graph.node.push(node("Identity", "identity", &["x"], "y"));
+    graph.output.push(value_info("y", DataType::Float, width));
+    wrap(graph)
+}
+
 fn wrap(graph: GraphProto) -> ModelProto {
     ModelProto {
         ir_version: IR_VERSION,

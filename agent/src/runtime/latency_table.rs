@@ -1,8 +1,10 @@
 //! Building the per-block latency table on the device and calibrating it.
 //!
 //! Every block (hidden layer `b` from each in-width to each out-width, and the head) is
-//! measured alone as a one-layer ONNX network with the supernet's own weights; the
-//! fixed overhead is the measured stem (embedding lookup and concat, or the bare input).
+//! measured alone as a one-layer ONNX network with the supernet's own weights, minus the
+//! runtime's fixed cost per call (measured on an identity network), since a whole child
+//! pays that cost once, not once per layer; the fixed overhead is the measured stem
+//! (embedding lookup and concat, or the bare input), which includes it.
 //! Then a seeded sample of whole children is measured end to end: an affine
 //! calibration is fitted on two thirds of them and its error (MAPE, worst error) is
 //! reported on the held-out third. A saved table is reused: blocks already in it are
@@ -30,8 +32,10 @@ pub struct BlockEntry {
     pub inputs: usize,
     /// Output width.
     pub outputs: usize,
-    /// Its latency statistic.
+    /// Its latency statistic minus the per-call cost (at least 0).
     pub latency_us: f64,
+    /// Its measured statistic as a network of its own.
+    pub measured_us: f64,
     /// Its coefficient of variation.
     pub cv: f64,
 }
@@ -81,6 +85,8 @@ pub struct TableFile {
     pub environment: super::Environment,
     /// Measured stem latency.
     pub overhead_us: f64,
+    /// The runtime's cost of one call (identity network), subtracted from every block.
+    pub call_us: f64,
     /// Every measured block.
     pub blocks: Vec<BlockEntry>,
     /// The affine calibration.
@@ -164,6 +170,7 @@ pub fn build_table(
         protocol: *protocol,
         environment: environment.clone(),
         overhead_us: f64::NAN,
+        call_us: f64::NAN,
         blocks: Vec::new(),
         calibration: Calibration::IDENTITY,
         report: None,
@@ -191,6 +198,17 @@ pub fn build_table(
         }
     }
     let total = wanted.len();
+    if !file.call_us.is_finite() {
+        let identity = crate::bundle::identity_model(dense);
+        let shape = NetShape {
+            numeric: dense,
+            categorical: 0,
+            outputs: dense,
+        };
+        let meas = measure(probe, &identity, shape, &block_protocol)?;
+        work.runs += meas.runs as u64;
+        file.call_us = meas.latency_us;
+    }
     for (k, &(block, ic, oc, iw, ow)) in wanted.iter().enumerate() {
         let known = file
             .blocks
@@ -229,7 +247,8 @@ pub fn build_table(
             out_choice: oc,
             inputs: iw,
             outputs: ow,
-            latency_us: meas.latency_us,
+            latency_us: (meas.latency_us - file.call_us).max(0.0),
+            measured_us: meas.latency_us,
             cv: meas.cv,
         });
     }

@@ -15,6 +15,8 @@ pub mod device_search;
 pub mod environment;
 pub mod latency_table;
 pub mod measure;
+#[cfg(feature = "ort")]
+pub mod ort_probe;
 pub mod probe;
 pub mod profile;
 pub mod quality;
@@ -24,5 +26,7 @@ pub use device_search::{
 };
 pub use environment::{pin_current_thread, Environment};
 pub use measure::{decide, measure, Decision, Measurement};
+#[cfg(feature = "ort")]
+pub use ort_probe::OrtProbe;
 pub use probe::{FakeProbe, LatencyProbe, TractProbe};
 pub use quality::{BundleQuality, QualityCache};

@@ -1,0 +1,79 @@
+//! The ONNX Runtime probe (feature `ort`) on the demo bundle: ONNX Runtime loads our
+//! children and a device search measured with it meets its target. Needs
+//! `ORT_DYLIB_PATH` (scripts/test.sh points it at the venv's onnxruntime); without it the
+//! test says so and passes, except under CI.
+
+use std::path::PathBuf;
+
+use tabnas_agent::bundle::{Bundle, NetShape};
+use tabnas_agent::protocol::Protocol;
+use tabnas_agent::runtime::{
+    measure, run_device_search, DeviceSearchOptions, LatencyProbe, OrtProbe,
+};
+use tabnas_agent::search::{PvMode, SearchSettings};
+
+fn library() -> Option<PathBuf> {
+    match std::env::var_os("ORT_DYLIB_PATH") {
+        Some(p) => Some(PathBuf::from(p)),
+        None => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "ORT_DYLIB_PATH is not set under CI"
+            );
+            eprintln!("ORT_DYLIB_PATH not set: skipping the ONNX Runtime probe test");
+            None
+        }
+    }
+}
+
+#[test]
+fn onnx_runtime_measures_children_and_drives_a_search() {
+    let Some(lib) = library() else { return };
+    let bundle = Bundle::embedded_demo().unwrap();
+    let mut probe = OrtProbe::new(&lib, 1).unwrap();
+    assert!(probe.runtime().starts_with("onnxruntime"));
+    let model = bundle.child_model(&[64, 24, 24]).unwrap();
+    let m = measure(
+        &mut probe,
+        &model,
+        NetShape::of(&bundle.manifest),
+        &Protocol::default(),
+    )
+    .unwrap();
+    assert!(m.latency_us > 0.0 && m.samples_us.len() == 50);
+    // A target every child meets even on a busy machine: twice the largest child's.
+    let big = bundle.child_model(&[256, 256, 256]).unwrap();
+    let m_big = measure(
+        &mut probe,
+        &big,
+        NetShape::of(&bundle.manifest),
+        &Protocol::default(),
+    )
+    .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let options = DeviceSearchOptions {
+        target_us: Some(2.0 * m_big.latency_us),
+        settings: SearchSettings::rejection(PvMode::MonteCarlo { samples: 64 }, 0.05),
+        steps: 100,
+        seed: 1,
+        protocol: Protocol::default(),
+        calibration_children: 9,
+        checkpoint_every: 50,
+        max_tightenings: 3,
+        quality_batch: 256,
+        quality_cache: 1024,
+    };
+    let r = run_device_search(
+        &bundle,
+        &mut probe,
+        &options,
+        tmp.path(),
+        false,
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(r.feasible && r.latency_us <= r.target_us);
+    assert!(r.environment.runtime.starts_with("onnxruntime"));
+    let err = OrtProbe::new(std::path::Path::new("/nonexistent/libonnxruntime.so"), 1).unwrap_err();
+    assert!(err.to_string().contains("pip install onnxruntime"), "{err}");
+}
