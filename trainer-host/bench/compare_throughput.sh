@@ -13,13 +13,27 @@ if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check torch numpy
 fi
-ours=$(cargo bench --locked -q -p tabnas-trainer --bench train_throughput -- --threads "$threads")
-theirs=$("$venv/bin/python" trainer-host/bench/pytorch_throughput.py --threads "$threads")
-echo "$ours"
-echo "$theirs"
-python3 - "$ours" "$theirs" <<'PY'
-import json, sys
-a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+# Alternate the two implementations over several rounds (this kind of machine is noisy)
+# and report each round's ratio and the median.
+rounds="${ROUNDS:-3}"
+steps="--full-steps 100 --child-steps 300"
+cargo bench --locked -q -p tabnas-trainer --bench train_throughput --no-run
+results=()
+for _ in $(seq "$rounds"); do
+  ours=$(cargo bench --locked -q -p tabnas-trainer --bench train_throughput -- --threads "$threads" $steps)
+  theirs=$("$venv/bin/python" trainer-host/bench/pytorch_throughput.py --threads "$threads" $steps)
+  echo "$ours"
+  echo "$theirs"
+  results+=("$ours" "$theirs")
+done
+python3 - "${results[@]}" <<'PY'
+import json, statistics, sys
+rows = [json.loads(a) for a in sys.argv[1:]]
+pairs = list(zip(rows[0::2], rows[1::2]))
 for k in ("full_width_examples_per_s", "random_child_examples_per_s"):
-    print(f"{k}: tabnas {a[k]:.0f} / pytorch {b[k]:.0f} = {a[k] / b[k]:.2f}x")
+    ratios = [a[k] / b[k] for a, b in pairs]
+    ours = [a[k] for a, _ in pairs]
+    theirs = [b[k] for _, b in pairs]
+    print(f"{k}: tabnas {statistics.median(ours):.0f} / pytorch {statistics.median(theirs):.0f} (medians); "
+          f"ratio per round {', '.join(f'{r:.2f}' for r in ratios)}; median {statistics.median(ratios):.2f}x")
 PY
