@@ -113,6 +113,24 @@ impl Prepared {
         }
     }
 
+    /// The supernet shape for these inputs and this task over `space`.
+    pub fn supernet_spec(&self, space: Vec<Vec<u32>>) -> crate::supernet::SupernetSpec {
+        let (loss, outputs) = self.loss_and_outputs();
+        crate::supernet::SupernetSpec {
+            numeric: self.train.numeric_width,
+            buckets: self
+                .preprocessing
+                .categorical
+                .iter()
+                .map(|c| c.buckets)
+                .collect(),
+            embedding_dim: self.input_schema().embedding_dim as usize,
+            space,
+            outputs,
+            loss,
+        }
+    }
+
     /// Label names by index.
     pub fn label_names(&self) -> Vec<String> {
         match &self.task {

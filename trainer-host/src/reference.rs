@@ -7,7 +7,7 @@ use serde::Serialize;
 use tabnas_agent::rng::search_rng;
 
 use crate::prepare::Prepared;
-use crate::supernet::{Supernet, SupernetSpec};
+use crate::supernet::Supernet;
 
 /// How to train each reference.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -48,20 +48,7 @@ pub fn train_reference(
     widths: &[u32],
     options: ReferenceOptions,
 ) -> Result<ReferenceResult> {
-    let (loss, outputs) = data.loss_and_outputs();
-    let spec = SupernetSpec {
-        numeric: data.train.numeric_width,
-        buckets: data
-            .preprocessing
-            .categorical
-            .iter()
-            .map(|c| c.buckets)
-            .collect(),
-        embedding_dim: data.input_schema().embedding_dim as usize,
-        space: widths.iter().map(|&w| vec![w]).collect(),
-        outputs,
-        loss,
-    };
+    let spec = data.supernet_spec(widths.iter().map(|&w| vec![w]).collect());
     let full: Vec<usize> = widths.iter().map(|&w| w as usize).collect();
     let mut rng = search_rng(options.seed);
     let mut net = Supernet::new(spec, options.learning_rate, &mut rng);

@@ -24,7 +24,7 @@ use tabnas_agent::search::{Proposal, RlSearch, SearchSettings};
 use tabnas_agent::space::{Architecture, SearchSpace};
 
 use crate::prepare::Prepared;
-use crate::supernet::{Supernet, SupernetSpec};
+use crate::supernet::Supernet;
 
 pub use plot::render_trace_svg;
 pub use result::{Distribution, SearchResult, TracePoint};
@@ -107,20 +107,8 @@ pub fn run_host_search(
     if options.batch == 0 || options.valid_batch == 0 {
         bail!("batch sizes must be at least 1");
     }
-    let (loss, outputs) = data.loss_and_outputs();
-    let spec = SupernetSpec {
-        numeric: data.train.numeric_width,
-        buckets: data
-            .preprocessing
-            .categorical
-            .iter()
-            .map(|c| c.buckets)
-            .collect(),
-        embedding_dim: data.input_schema().embedding_dim as usize,
-        space: options.space.clone(),
-        outputs,
-        loss,
-    };
+    let spec = data.supernet_spec(options.space.clone());
+    let outputs = spec.outputs;
     let shape = FfnShape {
         input: spec.dense_width() as u32,
         output: outputs as u32,
