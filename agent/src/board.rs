@@ -12,6 +12,7 @@ use heapless::String;
 use serde::{Deserialize, Serialize};
 
 use crate::capacity::DEFAULT_MC_CAPACITY;
+use crate::packed::{self, Framing};
 use crate::protocol::{Protocol, ProtocolError};
 use crate::search::{SearchSettings, SettingsError};
 use crate::space::SearchSpace;
@@ -176,27 +177,26 @@ impl BoardConfig {
 
     /// Encodes into `buf`, returning the used prefix.
     pub fn encode<'b>(&self, buf: &'b mut [u8]) -> Result<&'b mut [u8], BoardError> {
-        let (first, rest) = buf.split_first_mut().ok_or(BoardError::BufferTooSmall)?;
-        *first = Self::FORMAT_VERSION;
-        let used = postcard::to_slice(self, rest)
-            .map_err(|_| BoardError::BufferTooSmall)?
-            .len();
-        Ok(&mut buf[..1 + used])
+        Ok(packed::encode(self, Self::FORMAT_VERSION, buf)?)
     }
 
     /// Decodes and validates a packed configuration.
     pub fn decode(bytes: &[u8]) -> Result<Self, BoardError> {
-        let (&version, payload) = bytes.split_first().ok_or(BoardError::Empty)?;
-        if version != Self::FORMAT_VERSION {
-            return Err(BoardError::UnknownVersion { found: version });
-        }
-        let (config, rest): (Self, _) =
-            postcard::take_from_bytes(payload).map_err(|_| BoardError::Malformed)?;
-        if !rest.is_empty() {
-            return Err(BoardError::TrailingBytes { count: rest.len() });
-        }
+        let config: Self = packed::decode(bytes, Self::FORMAT_VERSION)?;
         config.validate()?;
         Ok(config)
+    }
+}
+
+impl From<Framing> for BoardError {
+    fn from(f: Framing) -> Self {
+        match f {
+            Framing::Empty => Self::Empty,
+            Framing::UnknownVersion { found } => Self::UnknownVersion { found },
+            Framing::Malformed => Self::Malformed,
+            Framing::TrailingBytes { count } => Self::TrailingBytes { count },
+            Framing::BufferTooSmall => Self::BufferTooSmall,
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::cost::{CostError, FfnFlops, FfnParams, FfnShape, NatsSizeFlops};
+use crate::packed::{self, Framing};
 use crate::search::{SearchSettings, SettingsError};
 use crate::space::{SearchSpace, SpaceError};
 
@@ -171,27 +172,26 @@ impl SearchConfig {
 
     /// Encodes into `buf`, returning the used prefix.
     pub fn encode<'b>(&self, buf: &'b mut [u8]) -> Result<&'b mut [u8], ConfigError> {
-        let (first, rest) = buf.split_first_mut().ok_or(ConfigError::BufferTooSmall)?;
-        *first = Self::FORMAT_VERSION;
-        let used = postcard::to_slice(self, rest)
-            .map_err(|_| ConfigError::BufferTooSmall)?
-            .len();
-        Ok(&mut buf[..1 + used])
+        Ok(packed::encode(self, Self::FORMAT_VERSION, buf)?)
     }
 
     /// Decodes and validates a packed configuration.
     pub fn decode(bytes: &[u8], mc_capacity: usize) -> Result<Self, ConfigError> {
-        let (&version, payload) = bytes.split_first().ok_or(ConfigError::Empty)?;
-        if version != Self::FORMAT_VERSION {
-            return Err(ConfigError::UnknownVersion { found: version });
-        }
-        let (config, rest): (Self, _) =
-            postcard::take_from_bytes(payload).map_err(|_| ConfigError::Malformed)?;
-        if !rest.is_empty() {
-            return Err(ConfigError::TrailingBytes { count: rest.len() });
-        }
+        let config: Self = packed::decode(bytes, Self::FORMAT_VERSION)?;
         config.validate(mc_capacity)?;
         Ok(config)
+    }
+}
+
+impl From<Framing> for ConfigError {
+    fn from(f: Framing) -> Self {
+        match f {
+            Framing::Empty => Self::Empty,
+            Framing::UnknownVersion { found } => Self::UnknownVersion { found },
+            Framing::Malformed => Self::Malformed,
+            Framing::TrailingBytes { count } => Self::TrailingBytes { count },
+            Framing::BufferTooSmall => Self::BufferTooSmall,
+        }
     }
 }
 

@@ -33,6 +33,7 @@ pub mod controller;
 pub mod cost;
 pub mod feasibility;
 pub mod grid;
+mod packed;
 pub mod paper;
 pub mod protocol;
 pub mod pv;
