@@ -1,8 +1,9 @@
 //! Weights of a supernet or a child, and the leading-units slicing that makes a child.
 //!
 //! A child with hidden widths `w` keeps `W1[:, :w1], b1[:w1], W2[:w1, :w2], ...,
-//! Whead[:wL, :]` (TABNAS.md, weight sharing). [`SupernetWeights::child`] is the only
-//! slicing code in the project: quality, latency and export all build children with it.
+//! Whead[:wL, :]` (TABNAS.md, weight sharing). [`Dense::leading`] is the only code that
+//! slices bundle weights, and [`SupernetWeights::child`] applies it to every layer: quality,
+//! latency (whole children and single table blocks) and export all use it.
 
 use tract_onnx::pb::{tensor_proto::DataType, ModelProto, TensorProto};
 
@@ -22,8 +23,11 @@ pub struct Dense {
 }
 
 impl Dense {
-    /// The leading `rows x cols` block of this layer.
-    fn leading(&self, rows: usize, cols: usize) -> Dense {
+    /// The leading `rows x cols` block of this layer (the units a child keeps).
+    ///
+    /// # Panics
+    /// If `rows > self.inputs` or `cols > self.outputs`.
+    pub fn leading(&self, rows: usize, cols: usize) -> Dense {
         let mut weight = Vec::with_capacity(rows * cols);
         for r in 0..rows {
             let at = r * self.outputs;

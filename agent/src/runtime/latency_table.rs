@@ -220,18 +220,8 @@ pub fn build_table(
         }
         progress("blocks", k + 1, total);
         let layer = &bundle.weights.layers[block];
-        let weights = crate::bundle::Dense {
-            inputs: iw,
-            outputs: ow,
-            weight: (0..iw)
-                .flat_map(|r| {
-                    layer.weight[r * layer.outputs..r * layer.outputs + ow]
-                        .iter()
-                        .copied()
-                })
-                .collect(),
-            bias: layer.bias[..ow].to_vec(),
-        };
+        // The block's weights are the leading units a child with these widths keeps.
+        let weights = layer.leading(iw, ow);
         let model = dense_model(&weights, block < layers);
         let shape = NetShape {
             numeric: iw,
