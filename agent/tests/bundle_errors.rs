@@ -185,6 +185,14 @@ fn inconsistent_manifests_name_the_field() {
     write(&m);
     assert!(load_err(tmp.path()).contains("`space[1]`"));
     let mut m = manifest();
+    m.space[0] = vec![2, 1 << 20];
+    write(&m);
+    assert!(load_err(tmp.path()).contains("`space[0]`"));
+    let mut m = manifest();
+    m.inputs.categorical[0].buckets = u32::MAX;
+    write(&m);
+    assert!(load_err(tmp.path()).contains("`inputs.categorical`"));
+    let mut m = manifest();
     m.graph.hidden.pop();
     write(&m);
     assert!(load_err(tmp.path()).contains("`graph.hidden`"));

@@ -11,6 +11,12 @@ use super::BundleError;
 use crate::capacity::{MAX_CHOICES, MAX_LAYERS};
 use crate::space::SearchSpace;
 
+/// Largest layer width, column count, embedding size or head width a manifest may give
+/// (keeps every size product far from overflow).
+pub const MAX_WIDTH: u32 = 1 << 16;
+/// Largest bucket count of a categorical column.
+pub const MAX_BUCKETS: u32 = 1 << 24;
+
 /// The manifest format this build reads and writes.
 pub const MANIFEST_FORMAT: u32 = 1;
 
@@ -221,10 +227,10 @@ impl Manifest {
             ));
         }
         for (i, w) in self.space.iter().enumerate() {
-            if w.is_empty() || w.len() > MAX_CHOICES || w.contains(&0) {
+            if w.is_empty() || w.len() > MAX_CHOICES || w.iter().any(|&x| x == 0 || x > MAX_WIDTH) {
                 return Err(bad(
                     &format!("space[{i}]"),
-                    format!("needs 1 to {MAX_CHOICES} non-zero widths, has {w:?}"),
+                    format!("needs 1 to {MAX_CHOICES} widths in 1..={MAX_WIDTH}, has {w:?}"),
                 ));
             }
         }
@@ -236,10 +242,27 @@ impl Manifest {
         if has_cat && self.inputs.embedding_dim == 0 {
             return Err(bad("inputs.embedding_dim", "is 0 with categorical columns"));
         }
-        if let Some(c) = self.inputs.categorical.iter().find(|c| c.buckets < 2) {
+        if let Some(c) = self
+            .inputs
+            .categorical
+            .iter()
+            .find(|c| c.buckets < 2 || c.buckets > MAX_BUCKETS)
+        {
             return Err(bad(
                 "inputs.categorical",
-                format!("column {} has {} buckets; at least 2", c.name, c.buckets),
+                format!(
+                    "column {} has {} buckets; 2 to {MAX_BUCKETS} allowed",
+                    c.name, c.buckets
+                ),
+            ));
+        }
+        if self.inputs.embedding_dim > MAX_WIDTH
+            || self.inputs.numeric.len() + self.inputs.categorical.len() > MAX_WIDTH as usize
+            || self.task.outputs > MAX_WIDTH
+        {
+            return Err(bad(
+                "inputs",
+                format!("has more than {MAX_WIDTH} columns, outputs or embedding values"),
             ));
         }
         let g = &self.graph;
