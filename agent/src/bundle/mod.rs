@@ -22,7 +22,7 @@ pub use error::BundleError;
 pub use loss::{mean_loss, LossError};
 pub use manifest::{
     CategoricalInput, DenseNames, GraphNames, InputSchema, LossKind, Manifest, NumericInput,
-    Provenance, ReferenceLoss, TaskSpec, MANIFEST_FORMAT,
+    Provenance, ReferenceLoss, TaskSpec, MANIFEST_FORMAT, MAX_BUCKETS, MAX_WIDTH,
 };
 pub use onnx::{build_model, decode_model, dense_model, encode_model, identity_model, stem_model};
 pub use runner::{InferenceError, NetShape, TractNet};
