@@ -158,8 +158,8 @@ fn real_measurements_give_an_answer_that_meets_the_target_on_re_measure() {
     let tmp = tempfile::tempdir().unwrap();
     let mut probe = TractProbe::default();
     let shape = NetShape::of(&bundle.manifest);
-    let median = bundle.child_model(&[64, 64, 64]).unwrap();
-    let m = measure(&mut probe, &median, shape, &Protocol::default()).unwrap();
+    let largest = bundle.child_model(&[256, 256, 256]).unwrap();
+    let m = measure(&mut probe, &largest, shape, &Protocol::default()).unwrap();
     let r = run(
         &bundle,
         &mut probe,
