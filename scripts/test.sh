@@ -4,10 +4,11 @@
 # statistical tests run hundreds of seeded searches).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tabnas/target}"
+# Builds go where the README's main command builds (./target, or $CARGO_TARGET_DIR when
+# set, as .ci/run does), so a new user compiles the project once, not twice.
 export TABNAS_DATA_DIR="${TABNAS_DATA_DIR:-$HOME/.cache/tabnas/data}"
 python3 scripts/fetch_data.py --dir "$TABNAS_DATA_DIR"
-# onnx + onnxruntime for the export cross-checks, in a venv beside the build cache.
+# onnx + onnxruntime for the export cross-checks, in a venv in the user's cache.
 export TABNAS_PYVENV="${TABNAS_PYVENV:-$HOME/.cache/tabnas/pyvenv}"
 TABNAS_PYTHON="$(./scripts/pyvenv.sh)"
 export TABNAS_PYTHON

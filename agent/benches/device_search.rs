@@ -11,14 +11,14 @@
 //!
 //! `cargo bench -p tabnas-agent --bench device_search [--features ort]`
 
-use tabnas_agent::bundle::{Bundle, NetShape};
-use tabnas_agent::protocol::Protocol;
-use tabnas_agent::rng::search_rng;
-use tabnas_agent::runtime::{decide, measure, run_device_search, DeviceSearchOptions, TractProbe};
-use tabnas_agent::search::{PvMode, SearchSettings};
+use tabnas_agent::{decide, measure, run_device_search, DeviceSearchOptions, TractProbe};
+use tabnas_bundle::{Bundle, NetShape};
+use tabnas_core::formats::measurement::MeasurementProtocol;
+use tabnas_core::rng::search_rng;
+use tabnas_core::search::{PvMode, SearchSettings};
 
 #[cfg(feature = "ort")]
-use tabnas_agent::runtime::LatencyProbe;
+use tabnas_agent::LatencyProbe;
 
 fn children(bundle: &Bundle, n: usize) -> Vec<Vec<usize>> {
     let mut rng = search_rng(11);
@@ -35,9 +35,11 @@ fn children(bundle: &Bundle, n: usize) -> Vec<Vec<usize>> {
 }
 
 fn main() {
-    let bundle = Bundle::embedded_demo().expect("demo bundle");
+    let bundle =
+        Bundle::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("defaults/higgs-demo"))
+            .expect("demo bundle");
     let shape = NetShape::of(&bundle.manifest);
-    let protocol = Protocol::default();
+    let protocol = MeasurementProtocol::default();
 
     // 1. Phases of a full search.
     let dir = tempfile::tempdir().expect("temp dir");
@@ -102,8 +104,8 @@ fn main() {
     #[cfg(feature = "ort")]
     match std::env::var_os("ORT_DYLIB_PATH") {
         Some(lib) => {
-            let mut ort = tabnas_agent::runtime::OrtProbe::new(std::path::Path::new(&lib), 1)
-                .expect("onnxruntime");
+            let mut ort =
+                tabnas_agent::OrtProbe::new(std::path::Path::new(&lib), 1).expect("onnxruntime");
             let mut rows = Vec::new();
             for w in kids.iter().take(10).chain([&vec![256, 256, 256]]) {
                 let model = bundle.child_model(w).expect("child");

@@ -1,47 +1,44 @@
 //! # tabnas-agent
 //!
-//! The on-device TabNAS search agent. This crate has two layers:
+//! The device runtime of tabnas: what runs a search on a board, on top of
+//! `tabnas-core` (the search) and `tabnas-bundle` (the bundle contract).
 //!
-//! * **the core** (always built, `no_std`, no allocation): search spaces, the factorized
-//!   controller, rewards, P(V) by enumeration or Monte Carlo in fixed-size buffers, cost
-//!   models, the RL step state machine and the packed search configuration. Capacities
-//!   live in [`capacity`]; randomness always comes from an explicitly seeded generator.
-//! * **the runtime** (feature `std`, on by default): what runs the search on a board;
-//!   [`bundle`] (feature `tract`) loads bundles, slices children and runs them.
+//! * [`probe`]: the latency seam ([`LatencyProbe`]) with tract-onnx, ONNX Runtime
+//!   (feature `ort`, `ort_probe`) and a deterministic fake.
+//! * [`measure`](mod@measure): the measurement protocol's execution and the sequential
+//!   decision.
+//! * [`latency_table`]: per-block table measured on the device, and its calibration.
+//! * [`quality`]: child validation loss from the bundle, cached.
+//! * [`device_search`]: the search under a latency target: a short driver over one
+//!   function per phase, the run folder, checkpoints and resume, the report.
+//! * [`profile`]: TOML board profiles -> the core's packed
+//!   [`tabnas_core::formats::board::BoardConfig`].
+//! * [`atomic_file`]: files replaced atomically.
+//! * [`environment`]: what a result was measured on.
+//! * [`error`]: the typed errors of all of the above.
 //!
-//! The algorithm follows C. Yang et al., "TabNAS: Rejection Sampling for Neural
-//! Architecture Search on Tabular Datasets" (NeurIPS 2022).
-//!
-//! ```
-//! use tabnas_agent::{toy, search::{PvMode, SearchSettings}};
-//! let settings = SearchSettings::rejection(PvMode::Exact, 0.1);
-//! let run = toy::run_toy::<1>(settings, 500, 0).unwrap();
-//! assert!(run.final_feasible);
-//! ```
-#![cfg_attr(not(any(test, feature = "std")), no_std)]
-#![deny(unsafe_code)]
-#![deny(missing_docs)]
+//! The `tabnas-agent` binary (feature `cli`, on by default) adds argument parsing, the
+//! embedded defaults and progress display.
 
-pub mod adam;
-pub mod baseline;
-pub mod board;
-#[cfg(feature = "tract")]
-pub mod bundle;
-pub mod capacity;
-pub mod config;
-pub mod controller;
-pub mod cost;
-pub mod feasibility;
-pub mod grid;
-mod packed;
-pub mod paper;
-pub mod protocol;
-pub mod pv;
-pub mod reward;
-pub mod rng;
-#[cfg(feature = "tract")]
-pub mod runtime;
-pub mod search;
-pub mod select;
-pub mod space;
-pub mod toy;
+pub mod atomic_file;
+pub mod device_search;
+pub mod environment;
+pub mod error;
+pub mod latency_table;
+pub mod measure;
+#[cfg(feature = "ort")]
+pub mod ort_probe;
+pub mod probe;
+pub mod profile;
+pub mod quality;
+
+pub use device_search::{
+    run_device_search, Checkpoint, DeviceResult, DeviceSearchOptions, Progress, RunFolder,
+};
+pub use environment::{pin_current_thread, Environment};
+pub use error::RunError;
+pub use measure::{decide, measure, Decision, Measurement};
+#[cfg(feature = "ort")]
+pub use ort_probe::OrtProbe;
+pub use probe::{FakeProbe, LatencyProbe, TractProbe};
+pub use quality::{BundleQuality, QualityCache};

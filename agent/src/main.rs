@@ -5,8 +5,7 @@
 //! child; `config pack | show` converts board profiles to the packed form the core
 //! decodes; `toy` and `search-config` check the core on a new board.
 
-#[cfg(feature = "tract")]
-mod device;
+mod cli;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,10 +13,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use tabnas_agent::capacity::DEFAULT_MC_CAPACITY;
-use tabnas_agent::config::SearchConfig;
-use tabnas_agent::search::{PvMode, SearchSettings};
-use tabnas_agent::toy::{run_toy, toy_space};
+use tabnas_core::capacity::DEFAULT_MC_CAPACITY;
+use tabnas_core::formats::search_config::SearchConfig;
+use tabnas_core::search::{PvMode, SearchSettings};
+use tabnas_core::toy::{run_toy, toy_space};
 
 /// The tabnas on-device search agent.
 #[derive(Debug, Parser)]
@@ -45,15 +44,12 @@ enum Command {
     #[command(subcommand)]
     SearchConfig(SearchConfigCommand),
     /// Search a bundle for the best child under a latency target measured here.
-    #[cfg(feature = "tract")]
-    Search(Box<device::SearchArgs>),
+    Search(Box<cli::device::SearchArgs>),
     /// Measure one child's latency here (or decide feasibility against a target).
-    #[cfg(feature = "tract")]
-    Measure(device::MeasureArgs),
+    Measure(cli::device::MeasureArgs),
     /// Board profiles: pack a TOML profile for the core, or show one.
-    #[cfg(feature = "tract")]
     #[command(subcommand)]
-    Config(device::ConfigCommand),
+    Config(cli::device::ConfigCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,12 +69,9 @@ enum SearchConfigCommand {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        #[cfg(feature = "tract")]
-        Command::Search(args) => device::search(&args)?,
-        #[cfg(feature = "tract")]
-        Command::Measure(args) => device::measure(&args)?,
-        #[cfg(feature = "tract")]
-        Command::Config(cmd) => device::config(cmd)?,
+        Command::Search(args) => cli::device::search(&args)?,
+        Command::Measure(args) => cli::device::measure(&args)?,
+        Command::Config(cmd) => cli::device::config(cmd)?,
         Command::Toy { seed, steps, n } => {
             let settings = SearchSettings::rejection(PvMode::MonteCarlo { samples: n }, 0.1);
             let start = Instant::now();

@@ -1,17 +1,8 @@
 //! The `tabnas-agent` binary as a user on a board runs it.
 
-use std::process::Command;
-
 fn agent(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_tabnas-agent"))
-        .args(args)
-        .output()
-        .expect("run tabnas-agent");
-    (
-        out.status.success(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    let r = tabnas_test_support::run(env!("CARGO_BIN_EXE_tabnas-agent"), args);
+    (r.ok, r.stdout, r.stderr)
 }
 
 #[test]

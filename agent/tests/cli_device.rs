@@ -6,15 +6,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn agent(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_tabnas-agent"))
-        .args(args)
-        .output()
-        .expect("run tabnas-agent");
-    (
-        out.status.success(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    let r = tabnas_test_support::run(env!("CARGO_BIN_EXE_tabnas-agent"), args);
+    (r.ok, r.stdout, r.stderr)
 }
 
 fn result(dir: &Path) -> serde_json::Value {

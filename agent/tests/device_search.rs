@@ -2,13 +2,13 @@
 //! (exact expectations) and with real tract measurements (the answer meets the target
 //! when measured again).
 
-use tabnas_agent::bundle::{decode_model, Bundle, NetShape};
-use tabnas_agent::protocol::Protocol;
-use tabnas_agent::runtime::latency_table::TableFile;
-use tabnas_agent::runtime::{
+use tabnas_agent::latency_table::TableFile;
+use tabnas_agent::{
     measure, run_device_search, DeviceResult, DeviceSearchOptions, FakeProbe, TractProbe,
 };
-use tabnas_agent::search::{PvMode, SearchSettings};
+use tabnas_bundle::{decode_model, Bundle, NetShape};
+use tabnas_core::formats::measurement::MeasurementProtocol;
+use tabnas_core::search::{PvMode, SearchSettings};
 
 /// Tests here run one at a time: the real-measurement test must not share the CPU with
 /// the others.
@@ -24,7 +24,7 @@ fn options(target_us: Option<f64>, steps: u32) -> DeviceSearchOptions {
         settings: SearchSettings::rejection(PvMode::MonteCarlo { samples: 256 }, 0.05),
         steps,
         seed: 7,
-        protocol: Protocol::default(),
+        protocol: MeasurementProtocol::default(),
         calibration_children: 12,
         checkpoint_every: 50,
         max_tightenings: 3,
@@ -35,7 +35,7 @@ fn options(target_us: Option<f64>, steps: u32) -> DeviceSearchOptions {
 
 fn run(
     bundle: &Bundle,
-    probe: &mut dyn tabnas_agent::runtime::LatencyProbe,
+    probe: &mut dyn tabnas_agent::LatencyProbe,
     o: &DeviceSearchOptions,
     dir: &std::path::Path,
 ) -> DeviceResult {
@@ -49,7 +49,9 @@ fn run(
 #[test]
 fn fake_probe_gives_exact_tables_and_a_deterministic_answer() {
     let _serial = serial();
-    let bundle = Bundle::embedded_demo().unwrap();
+    let bundle =
+        Bundle::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("defaults/higgs-demo"))
+            .unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let o = options(Some(12.0), 300);
     let mut probe = FakeProbe::new(5.0, 0.001);
@@ -105,7 +107,7 @@ fn fake_probe_gives_exact_tables_and_a_deterministic_answer() {
     assert!(r
         .trace
         .iter()
-        .all(|p| p.pv.is_some() || p.kind != tabnas_agent::search::StepKind::Updated));
+        .all(|p| p.pv.is_some() || p.kind != tabnas_core::search::StepKind::Updated));
     // The result's child file is the sliced child.
     let best = decode_model(&std::fs::read(tmp.path().join("a/best.onnx")).unwrap()).unwrap();
     let w: Vec<usize> = r.architecture.iter().map(|&x| x as usize).collect();
@@ -126,7 +128,9 @@ fn fake_probe_gives_exact_tables_and_a_deterministic_answer() {
 #[test]
 fn targets_below_the_fastest_child_are_refused_with_the_fastest_latency() {
     let _serial = serial();
-    let bundle = Bundle::embedded_demo().unwrap();
+    let bundle =
+        Bundle::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("defaults/higgs-demo"))
+            .unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let err = run_device_search(
         &bundle,
@@ -154,12 +158,14 @@ fn targets_below_the_fastest_child_are_refused_with_the_fastest_latency() {
 #[test]
 fn real_measurements_give_an_answer_that_meets_the_target_on_re_measure() {
     let _serial = serial();
-    let bundle = Bundle::embedded_demo().unwrap();
+    let bundle =
+        Bundle::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("defaults/higgs-demo"))
+            .unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let mut probe = TractProbe::default();
     let shape = NetShape::of(&bundle.manifest);
     let largest = bundle.child_model(&[256, 256, 256]).unwrap();
-    let m = measure(&mut probe, &largest, shape, &Protocol::default()).unwrap();
+    let m = measure(&mut probe, &largest, shape, &MeasurementProtocol::default()).unwrap();
     let r = run(
         &bundle,
         &mut probe,
@@ -180,7 +186,7 @@ fn real_measurements_give_an_answer_that_meets_the_target_on_re_measure() {
     // one of them, not the child.
     let again = (0..3)
         .map(|_| {
-            measure(&mut probe, &best, shape, &Protocol::default())
+            measure(&mut probe, &best, shape, &MeasurementProtocol::default())
                 .unwrap()
                 .latency_us
         })
@@ -197,7 +203,9 @@ fn real_measurements_give_an_answer_that_meets_the_target_on_re_measure() {
 #[test]
 fn retargeting_reuses_the_table_and_the_quality_cache() {
     let _serial = serial();
-    let bundle = Bundle::embedded_demo().unwrap();
+    let bundle =
+        Bundle::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("defaults/higgs-demo"))
+            .unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let mut probe = FakeProbe::new(5.0, 0.001);
     let first = run(&bundle, &mut probe, &options(Some(12.0), 200), tmp.path());

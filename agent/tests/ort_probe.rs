@@ -5,12 +5,10 @@
 
 use std::path::PathBuf;
 
-use tabnas_agent::bundle::{Bundle, NetShape};
-use tabnas_agent::protocol::Protocol;
-use tabnas_agent::runtime::{
-    measure, run_device_search, DeviceSearchOptions, LatencyProbe, OrtProbe,
-};
-use tabnas_agent::search::{PvMode, SearchSettings};
+use tabnas_agent::{measure, run_device_search, DeviceSearchOptions, LatencyProbe, OrtProbe};
+use tabnas_bundle::{Bundle, NetShape};
+use tabnas_core::formats::measurement::MeasurementProtocol;
+use tabnas_core::search::{PvMode, SearchSettings};
 
 fn library() -> Option<PathBuf> {
     match std::env::var_os("ORT_DYLIB_PATH") {
@@ -29,7 +27,9 @@ fn library() -> Option<PathBuf> {
 #[test]
 fn onnx_runtime_measures_children_and_drives_a_search() {
     let Some(lib) = library() else { return };
-    let bundle = Bundle::embedded_demo().unwrap();
+    let bundle =
+        Bundle::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("defaults/higgs-demo"))
+            .unwrap();
     let mut probe = OrtProbe::new(&lib, 1).unwrap();
     assert!(probe.runtime().starts_with("onnxruntime"));
     let model = bundle.child_model(&[64, 24, 24]).unwrap();
@@ -37,7 +37,7 @@ fn onnx_runtime_measures_children_and_drives_a_search() {
         &mut probe,
         &model,
         NetShape::of(&bundle.manifest),
-        &Protocol::default(),
+        &MeasurementProtocol::default(),
     )
     .unwrap();
     assert!(m.latency_us > 0.0 && m.samples_us.len() == 50);
@@ -47,7 +47,7 @@ fn onnx_runtime_measures_children_and_drives_a_search() {
         &mut probe,
         &big,
         NetShape::of(&bundle.manifest),
-        &Protocol::default(),
+        &MeasurementProtocol::default(),
     )
     .unwrap();
     let tmp = tempfile::tempdir().unwrap();
@@ -56,7 +56,7 @@ fn onnx_runtime_measures_children_and_drives_a_search() {
         settings: SearchSettings::rejection(PvMode::MonteCarlo { samples: 64 }, 0.05),
         steps: 100,
         seed: 1,
-        protocol: Protocol::default(),
+        protocol: MeasurementProtocol::default(),
         calibration_children: 9,
         checkpoint_every: 50,
         max_tightenings: 3,

@@ -2,16 +2,17 @@
 //! `tabnas-trainer` and the core's own tally agree seed for seed, so there is one
 //! implementation of the controller, rewards and P(V).
 
-use tabnas_agent::capacity::DEFAULT_MC_CAPACITY;
-use tabnas_agent::search::{PvMode, SearchSettings};
-use tabnas_agent::toy::{tally_toy, toy_space};
-use tabnas_trainer::toy::{run_report, PvName, RewardName, ToyRequest};
+use tabnas_core::capacity::DEFAULT_MC_CAPACITY;
+use tabnas_core::reward::RewardKind;
+use tabnas_core::search::{PvKind, PvMode, SearchSettings};
+use tabnas_core::toy::{tally_toy, toy_space};
+use tabnas_trainer::toy::{run_report, ToyRequest};
 
 #[test]
 fn trainer_report_equals_core_tally() {
     let request = ToyRequest {
-        reward: RewardName::Rejection,
-        pv: Some(PvName::Mc),
+        reward: RewardKind::Rejection,
+        pv: Some(PvKind::Mc),
         n: Some(7),
         beta: None,
         learning_rate: 0.1,

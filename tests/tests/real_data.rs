@@ -1,28 +1,12 @@
-//! The loaders on the real datasets of DATA.md (HIGGS, UCI Adult): file -> table ->
+//! The loaders on the real datasets of `docs/data.md` (HIGGS, UCI Adult): file -> table ->
 //! seeded split -> fitted preprocessing -> model inputs.
 //!
 //! `scripts/test.sh` fetches the data (sha256-checked) and sets `TABNAS_DATA_DIR`. A plain
 //! `cargo test` without it skips these checks with a message, except under CI (`CI` set),
 //! where a missing data directory fails the test.
 
-use std::path::PathBuf;
-
+use tabnas_test_support::data_dir;
 use tabnas_trainer::data::{split_rows, PreprocessOptions, Preprocessing, Preset, Task};
-
-fn data_dir() -> Option<PathBuf> {
-    match std::env::var_os("TABNAS_DATA_DIR") {
-        Some(d) => Some(PathBuf::from(d)),
-        None if std::env::var_os("CI").is_some() => {
-            panic!("TABNAS_DATA_DIR is not set under CI: run scripts/test.sh")
-        }
-        None => {
-            eprintln!(
-                "TABNAS_DATA_DIR not set: skipping real-data checks (scripts/test.sh sets it)"
-            );
-            None
-        }
-    }
-}
 
 #[test]
 fn higgs_loads_splits_and_standardises() {
@@ -101,7 +85,7 @@ fn adult_loads_with_categoricals_and_missing_values() {
 /// leave about two standard deviations of that spread.
 #[test]
 fn host_search_on_higgs_learns_under_the_target() {
-    use tabnas_agent::search::{PvMode, SearchSettings};
+    use tabnas_core::search::{PvMode, SearchSettings};
     use tabnas_trainer::host_search::{run_host_search, HostResource, HostSearchOptions};
     use tabnas_trainer::prepare::{prepare, DataSource, PrepareOptions};
 

@@ -6,10 +6,10 @@
 
 use std::io::Write;
 
-use tabnas_agent::bundle::{decode_model, Bundle, Provenance, TractNet};
-use tabnas_agent::protocol::Protocol;
-use tabnas_agent::runtime::{run_device_search, DeviceSearchOptions, FakeProbe};
-use tabnas_agent::search::{PvMode, SearchSettings};
+use tabnas_agent::{run_device_search, DeviceSearchOptions, FakeProbe};
+use tabnas_bundle::{decode_model, Bundle, Provenance, TractNet};
+use tabnas_core::formats::measurement::MeasurementProtocol;
+use tabnas_core::search::{PvMode, SearchSettings};
 use tabnas_trainer::data::{ColumnRef, CsvOptions, LabelKind};
 use tabnas_trainer::export::{manifest_for, valid_set, write_bundle};
 use tabnas_trainer::host_search::{run_host_search, HostResource, HostSearchOptions};
@@ -86,7 +86,7 @@ fn trainer_bundle_agent_search_and_best_child_agree() {
         settings: SearchSettings::rejection(PvMode::MonteCarlo { samples: 64 }, 0.1),
         steps: 200,
         seed: 4,
-        protocol: Protocol::default(),
+        protocol: MeasurementProtocol::default(),
         calibration_children: 6,
         checkpoint_every: 50,
         max_tightenings: 2,

@@ -12,9 +12,9 @@
 use std::time::Instant;
 
 use rand_core::Rng;
-use tabnas_agent::bundle::LossKind;
-use tabnas_agent::paper::CRITEO_WIDTHS;
-use tabnas_agent::rng::search_rng;
+use tabnas_bundle::LossKind;
+use tabnas_core::paper::CRITEO_WIDTHS;
+use tabnas_core::rng::search_rng;
 use tabnas_trainer::supernet::{Rows, Supernet, SupernetSpec};
 
 fn arg(name: &str, default: usize) -> usize {

@@ -1,19 +1,67 @@
 //! Bundles from trained supernets, and stand-alone child ONNX files from bundles.
 //!
-//! The ONNX graph, the slicing and the file formats are the agent's
-//! ([`tabnas_agent::bundle`]); this module only fills the manifest from what the trainer
-//! knows (data, preprocessing, training provenance, reference losses).
+//! The ONNX graph, the slicing and the file formats are the bundle crate's
+//! ([`tabnas_bundle`], `docs/formats.md`); this module only fills the manifest from what
+//! the trainer knows (data, preprocessing, training provenance, reference losses).
 
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
-use tabnas_agent::bundle::{
-    build_model, encode_model, Bundle, DenseNames, GraphNames, Manifest, Provenance, ReferenceLoss,
-    TaskSpec, ValidSet, MANIFEST_FORMAT,
+use tabnas_bundle::{
+    build_model, encode_model, Bundle, BundleError, DenseNames, GraphNames, Manifest, Provenance,
+    ReferenceLoss, TaskSpec, ValidSet, MANIFEST_FORMAT,
 };
 
 use crate::prepare::Prepared;
 use crate::supernet::{Rows, Supernet};
+
+/// Why a bundle or a child could not be written.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ExportError {
+    /// The bundle could not be written.
+    Bundle {
+        /// Its folder.
+        dir: PathBuf,
+        /// Why.
+        source: BundleError,
+    },
+    /// The widths are not a child of the bundle, or its graph could not be built.
+    Child {
+        /// The hidden widths asked for.
+        widths: Vec<usize>,
+        /// Why.
+        source: BundleError,
+    },
+    /// The child's file could not be written.
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The system's reason.
+        source: std::io::Error,
+    },
+}
+
+impl fmt::Display for ExportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Bundle { dir, .. } => {
+                write!(f, "cannot write the bundle to {}", dir.display())
+            }
+            Self::Child { widths, .. } => write!(f, "cannot export the child {widths:?}"),
+            Self::Write { path, .. } => write!(f, "cannot write {}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for ExportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Bundle { source, .. } | Self::Child { source, .. } => Some(source),
+            Self::Write { source, .. } => Some(source),
+        }
+    }
+}
 
 /// The graph names every tabnas bundle uses.
 pub fn standard_names(layers: usize, categorical: bool) -> GraphNames {
@@ -79,15 +127,28 @@ pub fn write_bundle(
     manifest: &Manifest,
     supernet: &Supernet,
     valid: &ValidSet,
-) -> Result<String> {
-    Bundle::write(dir, manifest, &supernet.to_weights(), valid)
-        .with_context(|| format!("cannot write the bundle to {}", dir.display()))
+) -> Result<String, ExportError> {
+    Bundle::write(dir, manifest, &supernet.to_weights(), valid).map_err(|source| {
+        ExportError::Bundle {
+            dir: dir.to_path_buf(),
+            source,
+        }
+    })
 }
 
 /// Writes the child of `bundle` with hidden `widths` as a stand-alone ONNX file.
-pub fn write_child(bundle: &Bundle, widths: &[usize], out: &Path) -> Result<()> {
-    let weights = bundle.weights.child(&bundle.manifest, widths)?;
-    let model = build_model(&bundle.manifest, &weights)?;
-    std::fs::write(out, encode_model(&model))
-        .with_context(|| format!("cannot write {}", out.display()))
+pub fn write_child(bundle: &Bundle, widths: &[usize], out: &Path) -> Result<(), ExportError> {
+    let child = |source| ExportError::Child {
+        widths: widths.to_vec(),
+        source,
+    };
+    let weights = bundle
+        .weights
+        .child(&bundle.manifest, widths)
+        .map_err(child)?;
+    let model = build_model(&bundle.manifest, &weights).map_err(child)?;
+    std::fs::write(out, encode_model(&model)).map_err(|source| ExportError::Write {
+        path: out.to_path_buf(),
+        source,
+    })
 }

@@ -1,7 +1,9 @@
 //! # tabnas-trainer
 //!
-//! The host side of tabnas and the `tabnas` command. It reuses the agent core for the
-//! controller, rewards and P(V): there is one implementation of the search.
+//! The host side of tabnas and the `tabnas` command. It reuses the search core
+//! ([`tabnas_core`]) for the controller, rewards and P(V): there is one implementation
+//! of the search. Bundles are written through [`tabnas_bundle`], the format the agent
+//! loads (`docs/formats.md`).
 //!
 //! * [`data`] loads tabular data, splits it and fits the recorded preprocessing.
 //! * [`prepare`] turns a data source into encoded train / validation / test rows.
@@ -10,7 +12,13 @@
 //! * [`export`] writes bundles and stand-alone children.
 //! * [`supernet`] is the weight-sharing network and its training.
 //! * [`toy`] reproduces the paper's toy example and its hyperparameter sweeps.
+//!
+//! Every fallible function returns its module's error enum ([`data::DataError`],
+//! [`prepare::PrepareError`], [`host_search::HostSearchError`], ...), which names the
+//! file, field or value at fault; command-line wording is the `tabnas` binary's.
 #![deny(missing_docs)]
+
+mod names;
 
 pub mod data;
 pub mod export;

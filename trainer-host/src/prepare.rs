@@ -1,21 +1,21 @@
 //! From a data source to model-ready rows: load, split by seed, fit the preprocessing on
 //! the training rows, encode every split, and describe the inputs for the manifest.
 
+use std::fmt;
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
-use tabnas_agent::bundle::{CategoricalInput, InputSchema, LossKind, NumericInput};
+use tabnas_bundle::{CategoricalInput, InputSchema, LossKind, NumericInput};
 
 use crate::data::{
-    read_criteo, read_csv, split_rows, CsvOptions, PreprocessOptions, Preprocessing, Preset,
-    RawTable, Task,
+    read_criteo, read_csv, split_rows, CsvOptions, DataError, PreprocessOptions, Preprocessing,
+    Preset, RawTable, SplitError, Task,
 };
 use crate::supernet::Rows;
 
 /// Where the rows come from.
 #[derive(Debug, Clone)]
 pub enum DataSource {
-    /// A real dataset of DATA.md, from the data cache.
+    /// A real dataset of `docs/data.md`, from the data cache.
     Preset {
         /// Which one.
         preset: Preset,
@@ -45,12 +45,12 @@ impl DataSource {
         }
     }
 
-    fn load(&self) -> Result<RawTable> {
-        Ok(match self {
-            Self::Preset { preset, cache } => preset.load(cache)?,
-            Self::Csv { path, options } => read_csv(path, options)?,
-            Self::Criteo { path } => read_criteo(path)?,
-        })
+    fn load(&self) -> Result<RawTable, DataError> {
+        match self {
+            Self::Preset { preset, cache } => preset.load(cache),
+            Self::Csv { path, options } => read_csv(path, options),
+            Self::Criteo { path } => read_criteo(path),
+        }
     }
 }
 
@@ -80,6 +80,79 @@ impl Default for PrepareOptions {
             buckets: 1000,
             embedding_dim: 8,
             max_rows: None,
+        }
+    }
+}
+
+/// Why data could not be prepared.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum PrepareError {
+    /// Fewer than 2 buckets per categorical column (bucket 0 is for missing values).
+    TooFewBuckets {
+        /// The buckets asked for.
+        buckets: u32,
+    },
+    /// An embedding size of 0.
+    ZeroEmbeddingDim,
+    /// The source could not be loaded.
+    Load(DataError),
+    /// Too few usable rows to split.
+    TooFewRows {
+        /// The source's name.
+        name: String,
+        /// Its usable rows.
+        rows: usize,
+    },
+    /// The rows could not be split.
+    Split(SplitError),
+    /// The split leaves a part without rows.
+    EmptyPart {
+        /// Training rows.
+        train: usize,
+        /// Validation rows.
+        valid: usize,
+        /// Test rows.
+        test: usize,
+    },
+}
+
+impl PrepareError {
+    /// Rows a source needs at least.
+    pub const MIN_ROWS: usize = 10;
+}
+
+impl fmt::Display for PrepareError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooFewBuckets { buckets } => write!(
+                f,
+                "categorical columns need at least 2 buckets (bucket 0 is for missing values), \
+                 got {buckets}"
+            ),
+            Self::ZeroEmbeddingDim => f.write_str("the embedding size must be at least 1"),
+            Self::Load(_) => f.write_str("cannot load the data"),
+            Self::TooFewRows { name, rows } => write!(
+                f,
+                "{name} has {rows} usable rows; at least {} are needed to split",
+                Self::MIN_ROWS
+            ),
+            Self::Split(_) => f.write_str("cannot split the rows"),
+            Self::EmptyPart { train, valid, test } => write!(
+                f,
+                "the split leaves an empty part ({train} training, {valid} validation, {test} \
+                 test rows); use more rows or larger fractions"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for PrepareError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Load(e) => Some(e),
+            Self::Split(e) => Some(e),
+            _ => None,
         }
     }
 }
@@ -174,18 +247,22 @@ impl Prepared {
 }
 
 /// Loads `source` and prepares it.
-pub fn prepare(source: &DataSource, options: PrepareOptions) -> Result<Prepared> {
+pub fn prepare(source: &DataSource, options: PrepareOptions) -> Result<Prepared, PrepareError> {
     if options.buckets < 2 {
-        bail!("--buckets must be at least 2 (bucket 0 is for missing values)");
+        return Err(PrepareError::TooFewBuckets {
+            buckets: options.buckets,
+        });
     }
-    let table = source.load()?;
+    if options.embedding_dim == 0 {
+        return Err(PrepareError::ZeroEmbeddingDim);
+    }
+    let table = source.load().map_err(PrepareError::Load)?;
     let rows = options.max_rows.unwrap_or(usize::MAX).min(table.rows());
-    if rows < 10 {
-        bail!(
-            "{} has {} usable rows; at least 10 are needed to split",
-            source.name(),
-            table.rows()
-        );
+    if rows < PrepareError::MIN_ROWS {
+        return Err(PrepareError::TooFewRows {
+            name: source.name(),
+            rows,
+        });
     }
     let split = split_rows(
         rows,
@@ -193,9 +270,13 @@ pub fn prepare(source: &DataSource, options: PrepareOptions) -> Result<Prepared>
         options.test_fraction,
         options.seed,
     )
-    .context("cannot split the rows")?;
+    .map_err(PrepareError::Split)?;
     if split.valid.is_empty() || split.test.is_empty() || split.train.is_empty() {
-        bail!("the split leaves an empty part; use more rows or larger fractions");
+        return Err(PrepareError::EmptyPart {
+            train: split.train.len(),
+            valid: split.valid.len(),
+            test: split.test.len(),
+        });
     }
     let log1p = matches!(source, DataSource::Criteo { .. });
     let preprocessing = Preprocessing::fit(

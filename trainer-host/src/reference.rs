@@ -2,9 +2,11 @@
 //! paper compares TabNAS against): each network is trained alone on the training rows
 //! and judged on the test rows.
 
-use anyhow::Result;
+use std::fmt;
+
 use serde::Serialize;
-use tabnas_agent::rng::search_rng;
+use tabnas_bundle::LossError;
+use tabnas_core::rng::search_rng;
 
 use crate::prepare::Prepared;
 use crate::supernet::Supernet;
@@ -42,24 +44,96 @@ pub struct ReferenceResult {
     pub wall_s: f64,
 }
 
+/// Why a reference could not be trained.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ReferenceError {
+    /// No hidden layer, or a width of 0.
+    Widths {
+        /// The widths given.
+        widths: Vec<u32>,
+    },
+    /// A batch size of 0.
+    ZeroBatch,
+    /// The loss could not be computed (the network diverged).
+    Loss {
+        /// The widths trained.
+        widths: Vec<u32>,
+        /// The step (0 = before training).
+        step: u32,
+        /// Which rows: `training`, `validation` or `test`.
+        split: &'static str,
+        /// Why.
+        source: LossError,
+    },
+}
+
+impl fmt::Display for ReferenceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Widths { widths } => write!(
+                f,
+                "reference widths {widths:?} need at least one layer, each at least 1 wide"
+            ),
+            Self::ZeroBatch => f.write_str("the batch size must be at least 1"),
+            Self::Loss {
+                widths,
+                step,
+                split,
+                ..
+            } => write!(f, "reference {widths:?}: {split} loss at step {step}"),
+        }
+    }
+}
+
+impl std::error::Error for ReferenceError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Loss { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
 /// Trains `widths` alone on `data`.
 pub fn train_reference(
     data: &Prepared,
     widths: &[u32],
     options: ReferenceOptions,
-) -> Result<ReferenceResult> {
+) -> Result<ReferenceResult, ReferenceError> {
+    if widths.is_empty() || widths.contains(&0) {
+        return Err(ReferenceError::Widths {
+            widths: widths.to_vec(),
+        });
+    }
+    if options.batch == 0 {
+        return Err(ReferenceError::ZeroBatch);
+    }
+    let loss_error = |step: u32, split: &'static str| {
+        move |source: LossError| ReferenceError::Loss {
+            widths: widths.to_vec(),
+            step,
+            split,
+            source,
+        }
+    };
     let spec = data.supernet_spec(widths.iter().map(|&w| vec![w]).collect());
     let full: Vec<usize> = widths.iter().map(|&w| w as usize).collect();
     let mut rng = search_rng(options.seed);
     let mut net = Supernet::new(spec, options.learning_rate, &mut rng);
     let started = std::time::Instant::now();
     let every = options.eval_every.max(1);
-    let mut best = (net.loss(&data.valid, &full, 1024)?, 0u32, net.clone());
+    let valid_loss = |net: &Supernet, step: u32| {
+        net.loss(&data.valid, &full, 1024)
+            .map_err(loss_error(step, "validation"))
+    };
+    let mut best = (valid_loss(&net, 0)?, 0u32, net.clone());
     for step in 1..=options.steps {
         let batch = data.train.sample(options.batch, &mut rng);
-        net.train_step(&batch, &full)?;
-        if step % every == 0 || step == options.steps {
-            let l = net.loss(&data.valid, &full, 1024)?;
+        net.train_step(&batch, &full)
+            .map_err(loss_error(step, "training"))?;
+        if step.is_multiple_of(every) || step == options.steps {
+            let l = valid_loss(&net, step)?;
             if l < best.0 {
                 best = (l, step, net.clone());
             }
@@ -71,7 +145,9 @@ pub fn train_reference(
         params: net.dense_params(&full),
         validation_loss,
         best_step,
-        test_loss: net.loss(&data.test, &full, 1024)?,
+        test_loss: net
+            .loss(&data.test, &full, 1024)
+            .map_err(loss_error(best_step, "test"))?,
         wall_s: started.elapsed().as_secs_f64(),
     })
 }

@@ -3,19 +3,10 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::Command;
 
-fn tabnas(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_tabnas"))
-        .args(args)
-        .output()
-        .expect("run tabnas");
-    (
-        out.status.success(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use tabnas_test_support::{run, Run};
+
+const TABNAS: &str = env!("CARGO_BIN_EXE_tabnas");
 
 fn write_csv(path: &Path) {
     let mut f = std::fs::File::create(path).unwrap();
@@ -80,9 +71,9 @@ fn search_writes_result_plot_and_a_loadable_bundle_deterministically() {
     write_csv(&csv);
     let csv = csv.to_str().unwrap();
     let mut results = Vec::new();
-    for run in ["run1", "run2"] {
-        let out = tmp.path().join(run);
-        let (ok, stdout, stderr) = tabnas(&search_args(csv, out.to_str().unwrap()));
+    for folder in ["run1", "run2"] {
+        let out = tmp.path().join(folder);
+        let Run { ok, stdout, stderr } = run(TABNAS, &search_args(csv, out.to_str().unwrap()));
         assert!(ok, "{stderr}");
         assert!(stdout.contains("found ["), "{stdout}");
         let result: serde_json::Value =
@@ -118,41 +109,50 @@ fn search_writes_result_plot_and_a_loadable_bundle_deterministically() {
     // Export: a child file and a re-exported bundle.
     let bundle = tmp.path().join("run1/bundle");
     let child = tmp.path().join("child.onnx");
-    let (ok, stdout, stderr) = tabnas(&[
-        "export",
-        "--bundle",
-        bundle.to_str().unwrap(),
-        "--child",
-        "8-4",
-        "--out",
-        child.to_str().unwrap(),
-    ]);
+    let Run { ok, stdout, stderr } = run(
+        TABNAS,
+        &[
+            "export",
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--child",
+            "8-4",
+            "--out",
+            child.to_str().unwrap(),
+        ],
+    );
     assert!(ok, "{stderr}");
     assert!(
         stdout.contains("child [8, 4]") && child.exists(),
         "{stdout}"
     );
-    let (ok, _, stderr) = tabnas(&[
-        "export",
-        "--bundle",
-        bundle.to_str().unwrap(),
-        "--child",
-        "5-4",
-        "--out",
-        child.to_str().unwrap(),
-    ]);
+    let Run { ok, stderr, .. } = run(
+        TABNAS,
+        &[
+            "export",
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--child",
+            "5-4",
+            "--out",
+            child.to_str().unwrap(),
+        ],
+    );
     assert!(
         !ok && stderr.contains("layer 1 can be one of [4, 8, 16]"),
         "{stderr}"
     );
     let copy = tmp.path().join("copy");
-    let (ok, _, stderr) = tabnas(&[
-        "export",
-        "--bundle",
-        bundle.to_str().unwrap(),
-        "--out",
-        copy.to_str().unwrap(),
-    ]);
+    let Run { ok, stderr, .. } = run(
+        TABNAS,
+        &[
+            "export",
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--out",
+            copy.to_str().unwrap(),
+        ],
+    );
     assert!(ok, "{stderr}");
     assert_eq!(
         std::fs::read(bundle.join("supernet.onnx")).unwrap(),
@@ -160,25 +160,28 @@ fn search_writes_result_plot_and_a_loadable_bundle_deterministically() {
     );
 
     // Reference: stand-alone training reports a test loss per architecture.
-    let (ok, stdout, stderr) = tabnas(&[
-        "reference",
-        "--csv",
-        csv,
-        "--header",
-        "--label",
-        "label",
-        "--positive",
-        "pos",
-        "--categorical",
-        "kind",
-        "--arch",
-        "8-4",
-        "--arch",
-        "16-8",
-        "--steps",
-        "50",
-        "--json",
-    ]);
+    let Run { ok, stdout, stderr } = run(
+        TABNAS,
+        &[
+            "reference",
+            "--csv",
+            csv,
+            "--header",
+            "--label",
+            "label",
+            "--positive",
+            "pos",
+            "--categorical",
+            "kind",
+            "--arch",
+            "8-4",
+            "--arch",
+            "16-8",
+            "--steps",
+            "50",
+            "--json",
+        ],
+    );
     assert!(ok, "{stderr}");
     let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     let refs = v["references"].as_array().unwrap();
@@ -195,53 +198,65 @@ fn bad_input_gets_a_named_error() {
     let out = out.to_str().unwrap();
     let bad = tmp.path().join("bad.csv");
     let bad_s = bad.to_str().unwrap();
-    let run = |csv_body: &str, extra: &[&str]| {
+    let search_csv = |csv_body: &str, extra: &[&str]| {
         std::fs::write(&bad, csv_body).unwrap();
         let mut args = vec![
             "search", "--csv", bad_s, "--target", "100", "--out", out, "--quiet",
         ];
         args.extend_from_slice(extra);
-        let (ok, _, stderr) = tabnas(&args);
+        let Run { ok, stderr, .. } = run(TABNAS, &args);
         assert!(!ok, "should fail: {csv_body:?}");
         stderr
     };
-    let e = run("", &[]);
+    let e = search_csv("", &[]);
     assert!(e.contains("bad.csv") && e.contains("empty"), "{e}");
-    let e = run("1,2,3\n0,4,5\n1,6\n", &[]);
+    let e = search_csv("1,2,3\n0,4,5\n1,6\n", &[]);
     assert!(e.contains("bad.csv:3: expected 3 fields, found 2"), "{e}");
-    let e = run("1,2\n0,3\n2,4\n", &[]);
+    let e = search_csv("1,2\n0,3\n2,4\n", &[]);
     assert!(e.contains("bad.csv") && e.contains("label"), "{e}");
-    let e = run("1,2\n0,x\n", &[]);
+    let e = search_csv("1,2\n0,x\n", &[]);
     assert!(e.contains("bad.csv:2"), "{e}");
-    let (ok, _, e) = tabnas(&["search", "--target", "100", "--out", out]);
+    let Run { ok, stderr: e, .. } = run(TABNAS, &["search", "--target", "100", "--out", out]);
     assert!(!ok && e.contains("no data"), "{e}");
-    let (ok, _, e) = tabnas(&[
-        "search",
-        "--dataset",
-        "higgs",
-        "--data-dir",
-        "/nonexistent",
-        "--target",
-        "100",
-        "--out",
-        out,
-    ]);
+    let Run { ok, stderr: e, .. } = run(
+        TABNAS,
+        &[
+            "search",
+            "--dataset",
+            "higgs",
+            "--data-dir",
+            "/nonexistent",
+            "--target",
+            "100",
+            "--out",
+            out,
+        ],
+    );
     assert!(!ok && e.contains("scripts/fetch_data.py higgs"), "{e}");
     std::fs::write(&bad, "1,2\n0,3\n".repeat(10)).unwrap();
-    let (ok, _, e) = tabnas(&[
-        "search", "--csv", bad_s, "--space", "4,0", "--target", "100", "--out", out,
-    ]);
+    let Run { ok, stderr: e, .. } = run(
+        TABNAS,
+        &[
+            "search", "--csv", bad_s, "--space", "4,0", "--target", "100", "--out", out,
+        ],
+    );
     assert!(!ok && e.contains("at least 1"), "{e}");
-    let (ok, _, e) = tabnas(&[
-        "search", "--csv", bad_s, "--target", "-3", "--out", out, "--quiet",
-    ]);
+    let Run { ok, stderr: e, .. } = run(
+        TABNAS,
+        &[
+            "search", "--csv", bad_s, "--target", "-3", "--out", out, "--quiet",
+        ],
+    );
     assert!(!ok && e.contains("target"), "{e}");
-    let (ok, _, e) = tabnas(&[
-        "export",
-        "--bundle",
-        tmp.path().to_str().unwrap(),
-        "--out",
-        out,
-    ]);
+    let Run { ok, stderr: e, .. } = run(
+        TABNAS,
+        &[
+            "export",
+            "--bundle",
+            tmp.path().to_str().unwrap(),
+            "--out",
+            out,
+        ],
+    );
     assert!(!ok && e.contains("manifest.json"), "{e}");
 }

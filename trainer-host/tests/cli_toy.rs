@@ -1,22 +1,12 @@
 //! The `tabnas toy` command as a user runs it: the three invocations of the issue, with
 //! `--json`, and clear errors with a failing exit status on bad flags.
 
-use std::process::Command;
+use tabnas_test_support::{run, Run};
 
-fn tabnas(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_tabnas"))
-        .args(args)
-        .output()
-        .expect("run tabnas");
-    (
-        out.status.success(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+const TABNAS: &str = env!("CARGO_BIN_EXE_tabnas");
 
 fn final_counts(args: &[&str]) -> serde_json::Map<String, serde_json::Value> {
-    let (ok, stdout, stderr) = tabnas(args);
+    let Run { ok, stdout, stderr } = run(TABNAS, args);
     assert!(ok, "{stderr}");
     let v: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
     let counts = v["final"].as_object().expect("`final` object").clone();
@@ -63,12 +53,16 @@ fn issue_invocations_print_final_architecture_counts() {
 
 #[test]
 fn table_and_sweep_outputs() {
-    let (ok, stdout, _) = tabnas(&["toy", "--seeds", "10"]);
+    let Run { ok, stdout, .. } = run(TABNAS, &["toy", "--seeds", "10"]);
     assert!(ok);
     assert!(stdout.contains("layer 1 = 4") && stdout.contains("ended on the optimum 4-2"));
-    let (ok, stdout, stderr) = tabnas(&[
-        "toy", "--reward", "abs", "--sweep", "beta", "--values", "0,5", "--seeds", "5", "--json",
-    ]);
+    let Run { ok, stdout, stderr } = run(
+        TABNAS,
+        &[
+            "toy", "--reward", "abs", "--sweep", "beta", "--values", "0,5", "--seeds", "5",
+            "--json",
+        ],
+    );
     assert!(ok, "{stderr}");
     let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(v["sweep"], "beta");
@@ -89,7 +83,7 @@ fn bad_flags_fail_with_a_named_error() {
         (vec!["toy", "--values", "1,2"], "--values needs --sweep"),
         (vec!["toy", "--reward", "nonsense"], "invalid value"),
     ] {
-        let (ok, _, stderr) = tabnas(&args);
+        let Run { ok, stderr, .. } = run(TABNAS, &args);
         assert!(!ok, "{args:?} should fail");
         assert!(stderr.contains(expect), "{args:?}: {stderr}");
     }

@@ -11,8 +11,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use tabnas_agent::bundle::{decode_model, Bundle, Provenance, TractNet};
-use tabnas_agent::search::{PvMode, SearchSettings};
+use tabnas_test_support::{python, repo_root};
+
+use tabnas_bundle::{decode_model, Bundle, Provenance, TractNet};
+use tabnas_core::search::{PvMode, SearchSettings};
 use tabnas_trainer::data::{ColumnRef, CsvOptions, LabelKind};
 use tabnas_trainer::export::{manifest_for, valid_set, write_bundle, write_child};
 use tabnas_trainer::host_search::{run_host_search, HostResource, HostSearchOptions};
@@ -20,10 +22,6 @@ use tabnas_trainer::prepare::{prepare, DataSource, PrepareOptions, Prepared};
 use tabnas_trainer::supernet::Supernet;
 
 const TOLERANCE: f32 = 1e-5;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 /// 300 rows: 3 numeric columns (one with missing values), 2 categorical, a label.
 fn write_rows(path: &Path, kind: LabelKind) {
@@ -197,32 +195,9 @@ fn tract_and_onnxruntime_match_the_trainer_on_supernet_and_children() {
     python_crosscheck(tmp.path(), &cases);
 }
 
-/// The venv's Python: `$TABNAS_PYTHON` (set by scripts/test.sh, then it must work), or
-/// one made now by scripts/pyvenv.sh; without Python or a package index the check is
-/// skipped with a message, except in CI.
-fn python() -> Option<String> {
-    if let Some(p) = std::env::var_os("TABNAS_PYTHON") {
-        return Some(p.to_string_lossy().into_owned());
-    }
-    match Command::new("bash")
-        .arg(repo().join("scripts/pyvenv.sh"))
-        .output()
-    {
-        Ok(out) if out.status.success() => {
-            Some(String::from_utf8(out.stdout).unwrap().trim().to_string())
-        }
-        other => {
-            let why = format!("{other:?}");
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "cannot set up the Python venv: {why}"
-            );
-            eprintln!("skipping the onnx/onnxruntime cross-check: {why}");
-            None
-        }
-    }
-}
-
+/// Runs `onnx.checker` and `onnxruntime` on every case, in the venv's Python
+/// ([`python`]: `$TABNAS_PYTHON` or one made by `scripts/pyvenv.sh`; without Python or a
+/// package index the check is skipped with a message, except under CI).
 fn python_crosscheck(dir: &Path, cases: &[Case]) {
     let Some(python) = python() else { return };
     let mut paths = Vec::new();
@@ -232,7 +207,7 @@ fn python_crosscheck(dir: &Path, cases: &[Case]) {
         paths.push(p);
     }
     let out = Command::new(&python)
-        .arg(repo().join("scripts/onnx_crosscheck.py"))
+        .arg(repo_root().join("scripts/onnx_crosscheck.py"))
         .args(&paths)
         .output()
         .unwrap();
@@ -251,7 +226,7 @@ fn python_crosscheck(dir: &Path, cases: &[Case]) {
 #[test]
 fn committed_demo_bundle_matches_the_trainer() {
     use tabnas_trainer::supernet::{Rows, SupernetSpec};
-    let dir = repo().join("models/higgs-demo");
+    let dir = repo_root().join("models/higgs-demo");
     let bundle = Bundle::load(&dir).unwrap();
     let spec = SupernetSpec::from_manifest(&bundle.manifest);
     let supernet = Supernet::from_weights(spec, &bundle.weights, 1e-3).unwrap();

@@ -1,4 +1,4 @@
-//! Links the tabnas agent core into a `#![no_std]` static library with its own panic
+//! Links tabnas-core into a `#![no_std]` static library with its own panic
 //! handler. If anything in the core pulls in `std`, the build fails with
 //! "duplicate lang item `panic_impl`" (std brings its own handler).
 //!
@@ -8,10 +8,10 @@
 
 use core::panic::PanicInfo;
 
-use tabnas_agent::feasibility::Feasibility;
-use tabnas_agent::rng::search_rng;
-use tabnas_agent::search::{PvMode, RlSearch, SearchSettings};
-use tabnas_agent::toy::{toy_space, ToyLosses, TOY_COST, TOY_LIMIT_PARAMS};
+use tabnas_core::feasibility::Feasibility;
+use tabnas_core::rng::search_rng;
+use tabnas_core::search::{PvMode, RlSearch, SearchSettings};
+use tabnas_core::toy::{toy_space, ToyLosses, TOY_COST, TOY_LIMIT_PARAMS};
 
 /// Runs `steps` toy steps with `seed` and returns how many updated the controller
 /// (or `u32::MAX` on error).

@@ -1,20 +1,84 @@
-//! Flags shared by several commands, and their checked conversion.
+//! Flags shared by several commands, their checked conversion, and the parsers of named
+//! values and widths.
 
 use std::path::PathBuf;
+use std::str::FromStr;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Args;
-use tabnas_agent::reward::Reward;
-use tabnas_agent::search::{PvMode, SearchSettings};
-use tabnas_trainer::data::{ColumnRef, CsvOptions, LabelKind, Preset};
-use tabnas_trainer::prepare::{DataSource, PrepareOptions};
-use tabnas_trainer::toy::{PvName, RewardName};
+use tabnas_core::reward::RewardKind;
+use tabnas_core::search::{PvKind, SearchSettings};
+use tabnas_core::space::{parse_widths, WidthsError};
+use tabnas_trainer::data::{ColumnRef, CsvOptions, DataError, LabelKind, Preset, SplitError};
+use tabnas_trainer::host_search::HostResource;
+use tabnas_trainer::prepare::{prepare, DataSource, PrepareError, PrepareOptions, Prepared};
+use tabnas_trainer::toy::SweepOver;
+
+/// A value the command line names by one of a fixed list of names (the type's own
+/// `NAMES`, read back by its `FromStr`).
+pub trait Named: FromStr + Clone + Send + Sync + 'static {
+    /// The accepted names.
+    const NAMES: &'static [&'static str];
+}
+
+impl Named for RewardKind {
+    const NAMES: &'static [&'static str] = &RewardKind::NAMES;
+}
+impl Named for PvKind {
+    const NAMES: &'static [&'static str] = &PvKind::NAMES;
+}
+impl Named for Preset {
+    const NAMES: &'static [&'static str] = Preset::NAMES;
+}
+impl Named for LabelKind {
+    const NAMES: &'static [&'static str] = LabelKind::NAMES;
+}
+impl Named for HostResource {
+    const NAMES: &'static [&'static str] = HostResource::NAMES;
+}
+impl Named for SweepOver {
+    const NAMES: &'static [&'static str] = SweepOver::NAMES;
+}
+
+/// The clap parser of a [`Named`] value: one of its names (listed in `--help` and in
+/// the error for any other text), converted by its `FromStr`.
+pub fn one_of<T>() -> impl TypedValueParser<Value = T>
+where
+    T: Named,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    PossibleValuesParser::new(T::NAMES.iter().copied()).try_map(|s| s.parse::<T>())
+}
+
+/// Hidden widths of one architecture from a flag (`64-24-24` or `64,24,24`), through
+/// the core's one widths parser; errors name the flag.
+pub fn widths_flag(flag: &str, text: &str) -> Result<Vec<u32>> {
+    let widths = parse_widths(text).with_context(|| format!("{flag} {text:?}"))?;
+    Ok(widths.to_vec())
+}
+
+/// The candidate widths of one layer (`8,16,32`; `-` also separates). Unlike an
+/// architecture's widths, a layer may offer more candidates than a network has layers.
+fn parse_candidates(text: &str) -> Result<Vec<u32>, WidthsError> {
+    if text.trim().is_empty() {
+        return Err(WidthsError::Empty);
+    }
+    text.split(['-', ','])
+        .enumerate()
+        .map(|(position, part)| match part.trim().parse::<u32>() {
+            Ok(0) => Err(WidthsError::Zero { position }),
+            Ok(w) => Ok(w),
+            Err(_) => Err(WidthsError::NotANumber { position }),
+        })
+        .collect()
+}
 
 /// Where the data comes from and how it is split and encoded.
 #[derive(Debug, Args)]
 pub struct DataArgs {
     /// A real dataset from the data cache (see scripts/fetch_data.py).
-    #[arg(long, value_enum, conflicts_with_all = ["csv", "criteo"])]
+    #[arg(long, value_parser = one_of::<Preset>(), conflicts_with_all = ["csv", "criteo"])]
     pub dataset: Option<Preset>,
     /// The data cache [default: $TABNAS_DATA_DIR, else .cache/data].
     #[arg(long)]
@@ -29,7 +93,7 @@ pub struct DataArgs {
     #[arg(long, default_value = "0")]
     pub label: String,
     /// CSV: the task.
-    #[arg(long, value_enum, default_value = "binary")]
+    #[arg(long, value_parser = one_of::<LabelKind>(), default_value = "binary")]
     pub task: LabelKind,
     /// CSV, binary task: the label text meaning 1.
     #[arg(long)]
@@ -88,7 +152,10 @@ impl DataArgs {
             s if s.len() == 1 => s.as_bytes()[0],
             s => bail!("--separator must be one character or `tab`, got {s:?}"),
         };
-        let col = |s: &String| s.parse::<ColumnRef>().expect("infallible");
+        let col = |s: &String| match s.parse::<ColumnRef>() {
+            Ok(c) => c,
+            Err(never) => match never {},
+        };
         let mut options = CsvOptions::new(col(&self.label), self.task);
         options.separator = separator;
         options.header = self.header;
@@ -104,36 +171,40 @@ impl DataArgs {
         })
     }
 
-    /// The checked split and encoding options.
-    pub fn prepare_options(&self, seed: u64) -> Result<PrepareOptions> {
-        if self.embedding_dim == 0 {
-            bail!("--embedding-dim must be at least 1");
-        }
-        Ok(PrepareOptions {
+    /// The split and encoding options.
+    pub fn prepare_options(&self, seed: u64) -> PrepareOptions {
+        PrepareOptions {
             valid_fraction: self.valid_fraction,
             test_fraction: self.test_fraction,
             seed,
             buckets: self.buckets,
             embedding_dim: self.embedding_dim,
             max_rows: self.max_rows,
-        })
+        }
+    }
+
+    /// Loads, splits and encodes the data; errors about a flag's value name the flag.
+    pub fn prepare(&self, seed: u64) -> Result<Prepared> {
+        prepare(&self.source()?, self.prepare_options(seed)).map_err(word_prepare_error)
     }
 }
 
-/// Parses `8-16-32` or `8,16,32` into widths.
-pub fn parse_widths(s: &str) -> Result<Vec<u32>> {
-    s.split(['-', ',', 'x'])
-        .map(|w| {
-            let v: u32 = w
-                .trim()
-                .parse()
-                .with_context(|| format!("widths {s:?}: {w:?} is not a whole number"))?;
-            if v == 0 {
-                bail!("widths {s:?}: a width must be at least 1");
-            }
-            Ok(v)
-        })
-        .collect()
+/// A data error, worded as the flag at fault where one is.
+fn word_prepare_error(e: PrepareError) -> anyhow::Error {
+    match e {
+        PrepareError::TooFewBuckets { buckets } => {
+            anyhow!("--buckets must be at least 2 (bucket 0 is for missing values), got {buckets}")
+        }
+        PrepareError::ZeroEmbeddingDim => anyhow!("--embedding-dim must be at least 1"),
+        PrepareError::Load(e @ DataError::NamesNeedHeader { .. }) => anyhow!("{e} (--header)"),
+        // A data error names its file, line and field already.
+        PrepareError::Load(e) => e.into(),
+        PrepareError::Split(SplitError::Fractions { valid, test }) => anyhow!(
+            "--valid-fraction ({valid}) and --test-fraction ({test}) must be in [0, 1) and \
+             leave rows for training"
+        ),
+        e => e.into(),
+    }
 }
 
 /// The search space.
@@ -158,7 +229,14 @@ impl SpaceArgs {
     /// The per-layer width lists.
     pub fn space(&self) -> Result<Vec<Vec<u32>>> {
         let space = match &self.space {
-            Some(s) => s.split(';').map(parse_widths).collect::<Result<Vec<_>>>()?,
+            Some(s) => s
+                .split(';')
+                .enumerate()
+                .map(|(layer, widths)| {
+                    parse_candidates(widths)
+                        .with_context(|| format!("--space {s:?}, layer {}", layer + 1))
+                })
+                .collect::<Result<Vec<_>>>()?,
             None => vec![self.widths.clone(); self.layers],
         };
         if space.is_empty() || space.iter().any(|l| l.is_empty()) {
@@ -172,11 +250,11 @@ impl SpaceArgs {
 #[derive(Debug, Args)]
 pub struct RewardArgs {
     /// Reward.
-    #[arg(long, value_enum, default_value = "rejection")]
-    pub reward: RewardName,
+    #[arg(long, value_parser = one_of::<RewardKind>(), default_value = "rejection")]
+    pub reward: RewardKind,
     /// How the rejection reward computes P(V).
-    #[arg(long, value_enum, default_value = "mc")]
-    pub pv: PvName,
+    #[arg(long, value_parser = one_of::<PvKind>(), default_value = "mc")]
+    pub pv: PvKind,
     /// Monte-Carlo samples N (with --pv mc).
     #[arg(long, default_value_t = 256)]
     pub n: u16,
@@ -189,20 +267,12 @@ pub struct RewardArgs {
 }
 
 impl RewardArgs {
-    /// The core's settings.
-    pub fn settings(&self) -> Result<SearchSettings> {
-        let pv = match self.pv {
-            PvName::Exact => PvMode::Exact,
-            PvName::Mc => PvMode::MonteCarlo { samples: self.n },
-        };
-        let mut s = SearchSettings::rejection(pv, self.rl_lr);
-        s.reward = match self.reward {
-            RewardName::Rejection => Reward::Rejection,
-            RewardName::Abs => Reward::Abs { beta: self.beta },
-            RewardName::MnasSoft => Reward::MnasSoft { beta: self.beta },
-            RewardName::MnasHard => Reward::MnasHard { beta: self.beta },
-        };
-        Ok(s)
+    /// The core's settings (checked by the search against its space).
+    pub fn settings(&self) -> SearchSettings {
+        SearchSettings {
+            reward: self.reward.with_beta(self.beta),
+            ..SearchSettings::rejection(self.pv.with_samples(self.n), self.rl_lr)
+        }
     }
 }
 
@@ -215,4 +285,57 @@ pub fn set_threads(threads: Option<usize>) -> Result<()> {
         std::env::set_var("MATMUL_NUM_THREADS", t.to_string());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widths_flags_take_dashes_and_commas_and_name_the_flag() {
+        assert_eq!(widths_flag("--arch", "64-24-24").unwrap(), [64, 24, 24]);
+        assert_eq!(widths_flag("--arch", "8, 16").unwrap(), [8, 16]);
+        let e = format!("{:#}", widths_flag("--child", "5-0").unwrap_err());
+        assert!(
+            e.starts_with("--child \"5-0\": ") && e.contains("at least 1"),
+            "{e}"
+        );
+        assert_eq!(
+            parse_candidates("8,16,24,32,48,64,96,128,192,256")
+                .unwrap()
+                .len(),
+            10
+        );
+        assert_eq!(
+            parse_candidates("4,0"),
+            Err(WidthsError::Zero { position: 1 })
+        );
+        assert_eq!(parse_candidates(" "), Err(WidthsError::Empty));
+    }
+
+    #[test]
+    fn named_values_parse_by_their_names() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[arg(long, value_parser = one_of::<RewardKind>())]
+            reward: RewardKind,
+            #[arg(long, value_parser = one_of::<HostResource>())]
+            resource: HostResource,
+        }
+        let cli =
+            Cli::try_parse_from(["t", "--reward", "mnas-soft", "--resource", "flops"]).unwrap();
+        assert_eq!(
+            (cli.reward, cli.resource),
+            (RewardKind::MnasSoft, HostResource::Flops)
+        );
+        let e = Cli::try_parse_from(["t", "--reward", "soft", "--resource", "flops"])
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("invalid value") && e.contains("mnas-soft"),
+            "{e}"
+        );
+    }
 }

@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use tabnas_agent::bundle::Bundle;
+use tabnas_bundle::Bundle;
 use tabnas_trainer::export::write_child;
 
-use super::args::parse_widths;
+use super::args::widths_flag;
 
 /// Flags of `tabnas export`.
 #[derive(Debug, Args)]
@@ -29,7 +29,10 @@ pub fn run(args: &ExportArgs) -> Result<()> {
         .with_context(|| format!("cannot load the bundle {}", args.bundle.display()))?;
     match &args.child {
         Some(w) => {
-            let widths: Vec<usize> = parse_widths(w)?.into_iter().map(|w| w as usize).collect();
+            let widths: Vec<usize> = widths_flag("--child", w)?
+                .into_iter()
+                .map(|w| w as usize)
+                .collect();
             write_child(&bundle, &widths, &args.out)?;
             println!(
                 "wrote the child {widths:?} ({} dense params) to {}",
@@ -38,7 +41,10 @@ pub fn run(args: &ExportArgs) -> Result<()> {
             );
         }
         None => {
-            let hash = Bundle::write(&args.out, &bundle.manifest, &bundle.weights, &bundle.valid)?;
+            let hash = Bundle::write(&args.out, &bundle.manifest, &bundle.weights, &bundle.valid)
+                .with_context(|| {
+                format!("cannot write the bundle to {}", args.out.display())
+            })?;
             println!(
                 "wrote the bundle {} ({} validation rows, sha256 {})",
                 args.out.display(),

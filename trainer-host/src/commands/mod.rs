@@ -1,6 +1,8 @@
-//! The `tabnas` subcommands beyond the toy: raw flags (`args`) and what each command does.
+//! The `tabnas` subcommands: raw flags (`args` for the shared ones), what each command
+//! does, and how library errors are worded as flags.
 
 pub mod args;
 pub mod export;
 pub mod reference;
 pub mod search;
+pub mod toy;

@@ -2,10 +2,9 @@
 
 use anyhow::{bail, Result};
 use clap::Args;
-use tabnas_trainer::prepare::prepare;
 use tabnas_trainer::reference::{train_reference, ReferenceOptions};
 
-use super::args::{parse_widths, set_threads, DataArgs};
+use super::args::{set_threads, widths_flag, DataArgs};
 
 /// Flags of `tabnas reference`.
 #[derive(Debug, Args)]
@@ -21,7 +20,7 @@ pub struct ReferenceArgs {
     /// Batch size.
     #[arg(long, default_value_t = 256)]
     pub batch: usize,
-    /// Learning rate.
+    /// Adam learning rate of the weights.
     #[arg(long, default_value_t = 1e-3)]
     pub lr: f32,
     /// Seed of the split, initialisation and batches.
@@ -47,12 +46,12 @@ pub fn run(args: &ReferenceArgs) -> Result<()> {
     let archs = args
         .archs
         .iter()
-        .map(|a| parse_widths(a))
+        .map(|a| widths_flag("--arch", a))
         .collect::<Result<Vec<_>>>()?;
     if args.steps == 0 || args.batch == 0 {
         bail!("--steps and --batch must be at least 1");
     }
-    let data = prepare(&args.data.source()?, args.data.prepare_options(args.seed)?)?;
+    let data = args.data.prepare(args.seed)?;
     let options = ReferenceOptions {
         steps: args.steps,
         batch: args.batch,

@@ -2,19 +2,18 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use tabnas_agent::bundle::{Provenance, ReferenceLoss};
+use tabnas_bundle::{Provenance, ReferenceLoss};
+use tabnas_core::search::SettingsError;
 use tabnas_trainer::export::{manifest_for, valid_set, write_bundle};
 use tabnas_trainer::host_search::{
-    render_trace_svg, run_host_search, HostResource, HostSearchOptions,
+    render_trace_svg, run_host_search, HostResource, HostSearchError, HostSearchOptions,
 };
-use tabnas_trainer::prepare::prepare;
-
 use tabnas_trainer::reference::{train_reference, ReferenceOptions};
 
-use super::args::{parse_widths, set_threads, DataArgs, RewardArgs, SpaceArgs};
+use super::args::{one_of, set_threads, widths_flag, DataArgs, RewardArgs, SpaceArgs};
 
 /// Flags of `tabnas search`.
 #[derive(Debug, Args)]
@@ -26,9 +25,10 @@ pub struct SearchArgs {
     #[command(flatten)]
     pub reward: RewardArgs,
     /// What the target limits.
-    #[arg(long, value_enum, default_value = "params")]
+    #[arg(long, value_parser = one_of::<HostResource>(), default_value = "params")]
     pub resource: HostResource,
-    /// The limit (parameters or multiply-accumulates of the dense layers).
+    /// The limit (parameters, or FLOPs of one example through the dense layers: two per
+    /// multiply-accumulate, plus one per bias).
     #[arg(long)]
     pub target: f64,
     /// Total steps (warm-up included).
@@ -43,7 +43,7 @@ pub struct SearchArgs {
     /// Validation batch size of a controller step.
     #[arg(long, default_value_t = 512)]
     pub valid_batch: usize,
-    /// Adam learning rate of the shared weights.
+    /// Adam learning rate of the shared weights (the controller's is --rl-lr).
     #[arg(long, default_value_t = 1e-3)]
     pub lr: f32,
     /// Seed of the split, initialisation, batches and controller.
@@ -73,20 +73,44 @@ pub struct SearchArgs {
     pub quiet: bool,
 }
 
+/// A search error, worded as the flag at fault where one is.
+fn word(e: HostSearchError, args: &SearchArgs) -> anyhow::Error {
+    match e {
+        HostSearchError::ZeroSteps => anyhow!("--steps must be at least 1"),
+        HostSearchError::Warmup { warmup_fraction } => {
+            anyhow!("--warmup must be in [0, 1), got {warmup_fraction}")
+        }
+        HostSearchError::ZeroBatch { .. } => {
+            anyhow!("--batch and --valid-batch must be at least 1")
+        }
+        HostSearchError::LearningRate { learning_rate } => {
+            anyhow!("--lr must be a finite positive number, got {learning_rate}")
+        }
+        HostSearchError::Settings(SettingsError::LearningRate) => anyhow!(
+            "--rl-lr must be a finite positive number, got {}",
+            args.reward.rl_lr
+        ),
+        HostSearchError::Settings(SettingsError::Beta) => anyhow!(
+            "--beta must be a finite non-negative number, got {}",
+            args.reward.beta
+        ),
+        e => e.into(),
+    }
+}
+
 /// Runs `tabnas search`.
 pub fn run(args: &SearchArgs) -> Result<()> {
     set_threads(args.threads)?;
-    let settings = args.reward.settings()?;
+    let settings = args.reward.settings();
     let mut reference_archs = Vec::new();
     for r in &args.references {
         reference_archs.push(if r == "found" {
             None
         } else {
-            Some(parse_widths(r)?)
+            Some(widths_flag("--reference", r)?)
         });
     }
-    let source = args.data.source()?;
-    let data = prepare(&source, args.data.prepare_options(args.seed)?)?;
+    let data = args.data.prepare(args.seed)?;
     let options = HostSearchOptions {
         space: args.space.space()?,
         resource: args.resource,
@@ -100,9 +124,6 @@ pub fn run(args: &SearchArgs) -> Result<()> {
         seed: args.seed,
         snapshots: 50,
     };
-    if !(args.lr.is_finite() && args.lr > 0.0) {
-        anyhow::bail!("--lr must be a positive number, got {}", args.lr);
-    }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create the run folder {}", args.out.display()))?;
     let bar = if args.quiet {
@@ -129,13 +150,14 @@ pub fn run(args: &SearchArgs) -> Result<()> {
                 ));
             }
         }
-    })?;
+    })
+    .map_err(|e| word(e, args))?;
     bar.finish_and_clear();
     let result = &run.result;
     let result_path = args.out.join("result.json");
     std::fs::write(&result_path, serde_json::to_vec_pretty(result)?)
         .with_context(|| format!("cannot write {}", result_path.display()))?;
-    let svg = render_trace_svg(result).map_err(|e| anyhow::anyhow!("plot: {e}"))?;
+    let svg = render_trace_svg(result)?;
     let svg_path = args.out.join("trace.svg");
     std::fs::write(&svg_path, svg)
         .with_context(|| format!("cannot write {}", svg_path.display()))?;
@@ -198,10 +220,7 @@ pub fn run(args: &SearchArgs) -> Result<()> {
     println!(
         "found {:?}: {} {:.0} (target {:.0}, {}), validation loss {:.4}, test loss {:.4} (shared weights)",
         result.architecture,
-        match args.resource {
-            HostResource::Params => "params",
-            HostResource::Flops => "flops",
-        },
+        args.resource,
         result.cost,
         result.target,
         if result.feasible { "feasible" } else { "INFEASIBLE: no architecture meets the target" },

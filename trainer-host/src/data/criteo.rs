@@ -20,52 +20,53 @@ pub const CRITEO_CAT_FIELDS: usize = 26;
 
 /// Reads a Criteo-format file.
 pub fn read_criteo(path: &Path) -> Result<RawTable, DataError> {
-    let file = File::open(path).map_err(|e| DataError::file(path, format!("cannot open: {e}")))?;
+    let file = File::open(path).map_err(|source| DataError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let width = 1 + CRITEO_INT_FIELDS + CRITEO_CAT_FIELDS;
     let mut numeric = Vec::new();
     let mut categorical = Vec::new();
     let mut labels = Vec::new();
     for (i, line) in BufReader::new(file).lines().enumerate() {
         let n = i as u64 + 1;
-        let line = line.map_err(|e| DataError::at(path, n, format!("cannot read: {e}")))?;
+        let line = line.map_err(|source| DataError::Read {
+            path: path.to_path_buf(),
+            line: n,
+            source,
+        })?;
         let line = line.strip_suffix('\r').unwrap_or(&line);
         if line.is_empty() {
             continue;
         }
         let fields: Vec<&str> = line.split('\t').collect();
         if fields.len() != width {
-            return Err(DataError::at(
-                path,
-                n,
-                format!(
-                    "expected {width} tab-separated fields, found {}",
-                    fields.len()
-                ),
-            ));
+            return Err(DataError::CriteoFieldCount {
+                path: path.to_path_buf(),
+                line: n,
+                found: fields.len(),
+            });
         }
         labels.push(match fields[0] {
             "0" => 0.0,
             "1" => 1.0,
             other => {
-                return Err(DataError::field(
-                    path,
-                    n,
-                    "label",
-                    format!("`{other}` is not 0 or 1"),
-                ))
+                return Err(DataError::NotZeroOrOne {
+                    path: path.to_path_buf(),
+                    line: n,
+                    text: other.to_string(),
+                })
             }
         });
         for (k, f) in fields[1..=CRITEO_INT_FIELDS].iter().enumerate() {
             numeric.push(if f.is_empty() {
                 f32::NAN
             } else {
-                f.parse::<i64>().map_err(|_| {
-                    DataError::field(
-                        path,
-                        n,
-                        format!("I{}", k + 1),
-                        format!("`{f}` is not an integer"),
-                    )
+                f.parse::<i64>().map_err(|_| DataError::NotAnInteger {
+                    path: path.to_path_buf(),
+                    line: n,
+                    column: format!("I{}", k + 1),
+                    text: f.to_string(),
                 })? as f32
             });
         }
@@ -74,7 +75,9 @@ pub fn read_criteo(path: &Path) -> Result<RawTable, DataError> {
         }
     }
     if labels.is_empty() {
-        return Err(DataError::file(path, "no rows"));
+        return Err(DataError::NoRows {
+            path: path.to_path_buf(),
+        });
     }
     Ok(RawTable {
         numeric_names: (1..=CRITEO_INT_FIELDS).map(|k| format!("I{k}")).collect(),
@@ -94,7 +97,7 @@ pub(crate) mod tests {
     use super::*;
     use rand_core::Rng;
     use std::io::Write;
-    use tabnas_agent::rng::search_rng;
+    use tabnas_core::rng::search_rng;
 
     /// Generated rows in Criteo's format: empty fields, negative integers, random hashes.
     pub(crate) fn generated_rows(rows: usize, seed: u64) -> String {
@@ -148,8 +151,8 @@ pub(crate) mod tests {
         let mut lines: Vec<String> = good.lines().map(str::to_string).collect();
         lines[1] = lines[1].replacen('\t', "\t\t", 1);
         let e = read_criteo(file(&lines.join("\n")).path()).unwrap_err();
-        assert_eq!(e.line, Some(2));
-        assert!(e.message.contains("expected 40"), "{e}");
+        assert_eq!(e.line(), Some(2));
+        assert!(e.to_string().contains("expected 40"), "{e}");
         let mut bad = good
             .lines()
             .next()
@@ -159,14 +162,14 @@ pub(crate) mod tests {
             .collect::<Vec<_>>();
         bad[3] = "x7".into();
         let e = read_criteo(file(&bad.join("\t")).path()).unwrap_err();
-        assert_eq!(e.field.as_deref(), Some("I3"));
+        assert_eq!(e.field(), Some("I3"));
         bad[3] = "7".into();
         bad[0] = "2".into();
         let e = read_criteo(file(&bad.join("\t")).path()).unwrap_err();
-        assert_eq!(e.field.as_deref(), Some("label"));
+        assert_eq!(e.field(), Some("label"));
         assert!(read_criteo(file("").path())
             .unwrap_err()
-            .message
+            .to_string()
             .contains("no rows"));
     }
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::error::DataError;
+use super::error::{ColumnRole, DataError};
 use super::label::{encode_labels, LabelKind};
 use super::table::RawTable;
 
@@ -77,28 +77,40 @@ enum Role {
     Ignored,
 }
 
-fn resolve(path: &Path, r: &ColumnRef, names: &[String], what: &str) -> Result<usize, DataError> {
+fn resolve(
+    path: &Path,
+    r: &ColumnRef,
+    names: &[String],
+    role: ColumnRole,
+) -> Result<usize, DataError> {
     match r {
         ColumnRef::Index(i) if *i < names.len() => Ok(*i),
-        ColumnRef::Index(i) => Err(DataError::file(
-            path,
-            format!(
-                "{what} column {i} does not exist (the file has {} columns)",
-                names.len()
-            ),
-        )),
-        ColumnRef::Name(n) => names.iter().position(|x| x == n).ok_or_else(|| {
-            DataError::file(
-                path,
-                format!("{what} column `{n}` is not in the header {names:?}"),
-            )
+        ColumnRef::Index(i) => Err(DataError::NoSuchColumn {
+            path: path.to_path_buf(),
+            role,
+            index: *i,
+            columns: names.len(),
         }),
+        ColumnRef::Name(n) => {
+            names
+                .iter()
+                .position(|x| x == n)
+                .ok_or_else(|| DataError::NotInHeader {
+                    path: path.to_path_buf(),
+                    role,
+                    name: n.clone(),
+                    header: names.to_vec(),
+                })
+        }
     }
 }
 
 /// Reads a delimited file into a [`RawTable`].
 pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<RawTable, DataError> {
-    let file = File::open(path).map_err(|e| DataError::file(path, format!("cannot open: {e}")))?;
+    let file = File::open(path).map_err(|source| DataError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(options.separator)
         .has_headers(false)
@@ -107,7 +119,11 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<RawTable, DataError
         .from_reader(file);
     let mut records = reader.records();
     let first = match records.next() {
-        None => return Err(DataError::file(path, "file is empty")),
+        None => {
+            return Err(DataError::Empty {
+                path: path.to_path_buf(),
+            })
+        }
         Some(r) => r.map_err(|e| csv_error(path, e))?,
     };
     let width = first.len();
@@ -120,18 +136,17 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<RawTable, DataError
     if !options.header
         && (named(&options.label) || options.categorical.iter().chain(&options.ignore).any(named))
     {
-        return Err(DataError::file(
-            path,
-            "columns given by name need a header row (--header)",
-        ));
+        return Err(DataError::NamesNeedHeader {
+            path: path.to_path_buf(),
+        });
     }
     let mut roles = vec![Role::Numeric; width];
-    let label_at = resolve(path, &options.label, &names, "label")?;
+    let label_at = resolve(path, &options.label, &names, ColumnRole::Label)?;
     for r in &options.categorical {
-        roles[resolve(path, r, &names, "categorical")?] = Role::Categorical;
+        roles[resolve(path, r, &names, ColumnRole::Categorical)?] = Role::Categorical;
     }
     for r in &options.ignore {
-        roles[resolve(path, r, &names, "ignored")?] = Role::Ignored;
+        roles[resolve(path, r, &names, ColumnRole::Ignored)?] = Role::Ignored;
     }
     roles[label_at] = Role::Label;
     let numeric_names: Vec<String> = (0..width)
@@ -157,18 +172,23 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<RawTable, DataError
             continue; // blank line
         }
         if record.len() != width {
-            return Err(DataError::at(
-                path,
+            return Err(DataError::FieldCount {
+                path: path.to_path_buf(),
                 line,
-                format!("expected {width} fields, found {}", record.len()),
-            ));
+                expected: width,
+                found: record.len(),
+            });
         }
         for (i, field) in record.iter().enumerate() {
             let missing = options.missing.iter().any(|m| m == field);
             match roles[i] {
                 Role::Ignored => {}
                 Role::Label if missing => {
-                    return Err(DataError::field(path, line, &names[i], "label is missing"))
+                    return Err(DataError::MissingLabel {
+                        path: path.to_path_buf(),
+                        line,
+                        column: names[i].clone(),
+                    })
                 }
                 Role::Label => labels.push((line, field.to_string())),
                 Role::Categorical => categorical.push((!missing).then(|| field.to_string())),
@@ -176,22 +196,21 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<RawTable, DataError
                 Role::Numeric => match field.parse::<f32>() {
                     Ok(x) if x.is_finite() => numeric.push(x),
                     _ => {
-                        return Err(DataError::field(
-                            path,
+                        return Err(DataError::NotANumber {
+                            path: path.to_path_buf(),
                             line,
-                            &names[i],
-                            format!(
-                                "`{field}` is not a finite number (declare the column categorical, \
-                                 or add the text to the missing markers)"
-                            ),
-                        ))
+                            column: names[i].clone(),
+                            text: field.to_string(),
+                        })
                     }
                 },
             }
         }
     }
     if labels.is_empty() {
-        return Err(DataError::file(path, "no data rows"));
+        return Err(DataError::NoDataRows {
+            path: path.to_path_buf(),
+        });
     }
     let (labels, task) = encode_labels(
         path,
@@ -210,10 +229,11 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<RawTable, DataError
     })
 }
 
-fn csv_error(path: &Path, e: csv::Error) -> DataError {
-    match e.position() {
-        Some(p) => DataError::at(path, p.line(), e.to_string()),
-        None => DataError::file(path, e.to_string()),
+fn csv_error(path: &Path, source: csv::Error) -> DataError {
+    DataError::Csv {
+        path: path.to_path_buf(),
+        line: source.position().map(|p| p.line()),
+        source,
     }
 }
 
@@ -253,12 +273,20 @@ mod tests {
         let e = read_csv(file("").path(), &o).unwrap_err();
         assert!(e.to_string().ends_with("file is empty"), "{e}");
         let e = read_csv(file("1,2.0,3\n0,1.0\n").path(), &o).unwrap_err();
-        assert_eq!(e.line, Some(2));
-        assert!(e.message.contains("expected 3 fields, found 2"), "{e}");
+        assert_eq!(e.line(), Some(2));
+        assert!(e.to_string().contains("expected 3 fields, found 2"), "{e}");
+        assert!(matches!(
+            e,
+            DataError::FieldCount {
+                expected: 3,
+                found: 2,
+                ..
+            }
+        ));
         let e = read_csv(file("1,2.0\n0,abc\n").path(), &o).unwrap_err();
-        assert_eq!((e.line, e.field.as_deref()), (Some(2), Some("c1")));
+        assert_eq!((e.line(), e.field()), (Some(2), Some("c1")));
         let e = read_csv(file("1,2\n0,3\n2,4\n").path(), &o).unwrap_err();
-        assert!(e.message.contains("third distinct label"), "{e}");
+        assert!(e.to_string().contains("third distinct label"), "{e}");
         let e = read_csv(Path::new("/nonexistent/x.csv"), &o).unwrap_err();
         assert!(
             e.to_string().contains("/nonexistent/x.csv: cannot open"),
@@ -267,15 +295,15 @@ mod tests {
         let mut named = o.clone();
         named.label = ColumnRef::Name("y".into());
         let e = read_csv(file("1,2\n").path(), &named).unwrap_err();
-        assert!(e.message.contains("need a header"), "{e}");
+        assert!(e.to_string().contains("need a header"), "{e}");
         named.header = true;
         let e = read_csv(file("a,b\n1,2\n").path(), &named).unwrap_err();
-        assert!(e.message.contains("`y` is not in the header"), "{e}");
+        assert!(e.to_string().contains("`y` is not in the header"), "{e}");
         let e = read_csv(file("a,b\n").path(), &named).unwrap_err();
-        assert!(e.message.contains("label column"), "{e}");
+        assert!(e.to_string().contains("label column"), "{e}");
         let mut header_only = o;
         header_only.header = true;
         let e = read_csv(file("a,b\n").path(), &header_only).unwrap_err();
-        assert!(e.message.contains("no data rows"), "{e}");
+        assert!(e.to_string().contains("no data rows"), "{e}");
     }
 }

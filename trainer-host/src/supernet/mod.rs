@@ -15,4 +15,4 @@ pub mod model;
 
 pub use adam::AdamW;
 pub use batch::{Batch, Rows};
-pub use model::{Supernet, SupernetSpec};
+pub use model::{Supernet, SupernetSpec, WeightsError};

@@ -2,16 +2,18 @@
 //! any child.
 //!
 //! A child with hidden widths `w` uses `W_l[..in, ..out]` and `b_l[..out]` of every
-//! layer (TABNAS.md, weight sharing). The slices are ndarray views with the supernet's
+//! layer (`docs/algorithm.md`, weight sharing). The slices are ndarray views with the supernet's
 //! strides, so a child step multiplies the shared matrices in place and writes its
 //! gradients into the same leading blocks of full-size gradient buffers. Adam then
 //! updates all parameters, as PyTorch's Adam does for a sliced `nn.Parameter`.
 
+use std::fmt;
+
 use ndarray::linalg::general_mat_mul;
-use ndarray::{s, Array1, Array2, Axis};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis, Slice};
 use rand_core::Rng;
-use tabnas_agent::bundle::{mean_loss, Dense, LossError, LossKind, SupernetWeights};
-use tabnas_agent::controller::uniform01;
+use tabnas_bundle::{mean_loss, Dense, LossError, LossKind, SupernetWeights};
+use tabnas_core::controller::uniform01;
 
 use super::{AdamW, Batch, Rows};
 
@@ -34,7 +36,7 @@ pub struct SupernetSpec {
 
 impl SupernetSpec {
     /// The shape a bundle's manifest describes.
-    pub fn from_manifest(m: &tabnas_agent::bundle::Manifest) -> Self {
+    pub fn from_manifest(m: &tabnas_bundle::Manifest) -> Self {
         Self {
             numeric: m.inputs.numeric.len(),
             buckets: m.inputs.categorical.iter().map(|c| c.buckets).collect(),
@@ -73,6 +75,90 @@ impl SupernetSpec {
         dims
     }
 }
+
+/// The leading `rows x cols` block of a shared matrix: the part a child uses, as a
+/// view with the supernet's strides. (ndarray's `s!` macro would do the same, but it
+/// expands to an `allow(unsafe_code)` that the workspace forbids.)
+fn leading(a: &Array2<f32>, rows: usize, cols: usize) -> ArrayView2<'_, f32> {
+    a.slice_axis(Axis(0), Slice::from(..rows))
+        .slice_axis_move(Axis(1), Slice::from(..cols))
+}
+
+/// [`leading`], mutable.
+fn leading_mut(a: &mut Array2<f32>, rows: usize, cols: usize) -> ArrayViewMut2<'_, f32> {
+    a.slice_axis_mut(Axis(0), Slice::from(..rows))
+        .slice_axis_move(Axis(1), Slice::from(..cols))
+}
+
+/// Exported weights that do not fit a supernet shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WeightsError {
+    /// The embedding table has another number of values than the shape implies.
+    Embedding {
+        /// Values the shape implies (all buckets x embedding size).
+        expected: usize,
+        /// Values given.
+        found: usize,
+    },
+    /// Another number of dense layers than the shape's hidden layers and head.
+    LayerCount {
+        /// Dense layers the shape implies.
+        expected: usize,
+        /// Dense layers given.
+        found: usize,
+    },
+    /// A weight matrix of another size.
+    Weight {
+        /// The dense layer (0-based; the last is the head).
+        layer: usize,
+        /// Its `(inputs, outputs)` at the largest widths.
+        expected: (usize, usize),
+        /// Values given.
+        found: usize,
+    },
+    /// A bias of another length.
+    Bias {
+        /// The dense layer (0-based; the last is the head).
+        layer: usize,
+        /// Its outputs at the largest widths.
+        expected: usize,
+        /// Values given.
+        found: usize,
+    },
+}
+
+impl fmt::Display for WeightsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::Embedding { expected, found } => write!(
+                f,
+                "embedding: {found} values given, the shape implies {expected}"
+            ),
+            Self::LayerCount { expected, found } => {
+                write!(f, "{expected} dense layers expected, {found} given")
+            }
+            Self::Weight {
+                layer,
+                expected: (i, o),
+                found,
+            } => write!(
+                f,
+                "dense layer {layer}: weight has {found} values, not {i} x {o}"
+            ),
+            Self::Bias {
+                layer,
+                expected,
+                found,
+            } => write!(
+                f,
+                "dense layer {layer}: bias has {found} values, not {expected}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for WeightsError {}
 
 /// The supernet: shared parameters, gradient buffers and their optimizer.
 #[derive(Debug, Clone)]
@@ -149,30 +235,38 @@ impl Supernet {
         spec: SupernetSpec,
         w: &SupernetWeights,
         learning_rate: f32,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, WeightsError> {
         let rows: usize = spec.buckets.iter().map(|&b| b as usize).sum();
         let embedding = Array2::from_shape_vec((rows, spec.embedding_dim), w.embedding.clone())
-            .map_err(|e| format!("embedding: {e}"))?;
+            .map_err(|_| WeightsError::Embedding {
+                expected: rows * spec.embedding_dim,
+                found: w.embedding.len(),
+            })?;
         let dims = spec.dims_for(&spec.max_widths());
         if dims.len() != w.layers.len() {
-            return Err(format!(
-                "{} dense layers expected, {} given",
-                dims.len(),
-                w.layers.len()
-            ));
+            return Err(WeightsError::LayerCount {
+                expected: dims.len(),
+                found: w.layers.len(),
+            });
         }
         let mut weights = Vec::new();
         let mut biases = Vec::new();
-        for (k, (&(i, o), d)) in dims.iter().zip(&w.layers).enumerate() {
+        for (layer, (&(i, o), d)) in dims.iter().zip(&w.layers).enumerate() {
             weights.push(
-                Array2::from_shape_vec((i, o), d.weight.clone())
-                    .map_err(|e| format!("dense layer {k}: {e}"))?,
+                Array2::from_shape_vec((i, o), d.weight.clone()).map_err(|_| {
+                    WeightsError::Weight {
+                        layer,
+                        expected: (i, o),
+                        found: d.weight.len(),
+                    }
+                })?,
             );
             if d.bias.len() != o {
-                return Err(format!(
-                    "dense layer {k}: bias has {} values, not {o}",
-                    d.bias.len()
-                ));
+                return Err(WeightsError::Bias {
+                    layer,
+                    expected: o,
+                    found: d.bias.len(),
+                });
             }
             biases.push(Array1::from_vec(d.bias.clone()));
         }
@@ -233,11 +327,13 @@ impl Supernet {
             return batch.numeric.clone();
         }
         let mut x = Array2::zeros((rows, self.spec.dense_width()));
-        x.slice_mut(s![.., ..n]).assign(&batch.numeric);
+        x.slice_axis_mut(Axis(1), Slice::from(..n))
+            .assign(&batch.numeric);
         for r in 0..rows {
             for (f, &off) in self.offsets.iter().enumerate() {
                 let row = off + batch.categorical[r * fields + f] as usize;
-                x.slice_mut(s![r, n + f * d..n + (f + 1) * d])
+                x.row_mut(r)
+                    .slice_axis_move(Axis(0), Slice::from(n + f * d..n + (f + 1) * d))
                     .assign(&self.embedding.row(row));
             }
         }
@@ -251,8 +347,8 @@ impl Supernet {
         let mut inputs = Vec::with_capacity(dims.len());
         let mut x = self.dense_input(batch);
         for (l, &(i, o)) in dims.iter().enumerate() {
-            let mut y = x.dot(&self.weights[l].slice(s![..i, ..o]));
-            y += &self.biases[l].slice(s![..o]);
+            let mut y = x.dot(&leading(&self.weights[l], i, o));
+            y += &self.biases[l].slice_axis(Axis(0), Slice::from(..o));
             if l < last {
                 y.mapv_inplace(|v| v.max(0.0));
             }
@@ -330,15 +426,15 @@ impl Supernet {
                 &a.t(),
                 &grad,
                 0.0,
-                &mut self.grad_weights[l].slice_mut(s![..i, ..o]),
+                &mut leading_mut(&mut self.grad_weights[l], i, o),
             );
             self.grad_biases[l]
-                .slice_mut(s![..o])
+                .slice_axis_mut(Axis(0), Slice::from(..o))
                 .assign(&grad.sum_axis(Axis(0)));
             if l == 0 && self.offsets.is_empty() {
                 break;
             }
-            let mut back = grad.dot(&self.weights[l].slice(s![..i, ..o]).t());
+            let mut back = grad.dot(&leading(&self.weights[l], i, o).t());
             if l > 0 {
                 back.zip_mut_with(a, |g, &x| {
                     if x <= 0.0 {
@@ -356,7 +452,9 @@ impl Supernet {
                 for (f, &off) in self.offsets.iter().enumerate() {
                     let row = off + batch.categorical[r * fields + f] as usize;
                     let mut dst = self.grad_embedding.row_mut(row);
-                    dst += &grad.slice(s![r, n + f * d..n + (f + 1) * d]);
+                    dst += &grad
+                        .row(r)
+                        .slice_axis_move(Axis(0), Slice::from(n + f * d..n + (f + 1) * d));
                 }
             }
         }
@@ -397,7 +495,7 @@ impl Supernet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tabnas_agent::rng::search_rng;
+    use tabnas_core::rng::search_rng;
 
     fn tiny(loss: LossKind, outputs: usize) -> (Supernet, Rows) {
         let spec = SupernetSpec {
@@ -502,5 +600,15 @@ mod tests {
         let back = Supernet::from_weights(net.spec.clone(), &net.to_weights(), 0.01).unwrap();
         let batch = rows.range(0, 5);
         assert_eq!(net.forward(&batch, &[2, 5]), back.forward(&batch, &[2, 5]));
+        let mut bad = net.to_weights();
+        bad.layers[1].bias.pop();
+        assert_eq!(
+            Supernet::from_weights(net.spec.clone(), &bad, 0.01).unwrap_err(),
+            WeightsError::Bias {
+                layer: 1,
+                expected: 5,
+                found: 4
+            }
+        );
     }
 }

@@ -1,0 +1,264 @@
+//! Running a supernet or child with tract-onnx at a fixed batch size.
+//!
+//! [`TractNet::new`] optimizes the graph for concrete input shapes once; [`TractNet::run`]
+//! then checks the input lengths and runs one batch. [`TractNet::predict`] runs any
+//! number of rows (padding the last batch) and [`TractNet::loss`] gives the mean task
+//! loss on a [`ValidSet`].
+
+use std::fmt;
+use std::sync::Arc;
+
+use tract_onnx::pb::ModelProto;
+use tract_onnx::prelude::*;
+
+use crate::{mean_loss, LossError, Manifest, ValidSet};
+
+/// tract failed, or inputs or outputs had the wrong size.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum InferenceError {
+    /// tract refused the model or failed while preparing or running it.
+    Tract {
+        /// What was being done (`load the model`, `optimize the model`, `run`, ...).
+        stage: &'static str,
+        /// tract's message, with its causes.
+        detail: String,
+    },
+    /// The inputs have another number of values than the rows and the network's columns
+    /// need.
+    InputSize {
+        /// Rows asked for (the batch for [`TractNet::run`]).
+        rows: usize,
+        /// Numeric values needed.
+        expected_numeric: usize,
+        /// Categorical values needed.
+        expected_categorical: usize,
+        /// Numeric values given.
+        found_numeric: usize,
+        /// Categorical values given.
+        found_categorical: usize,
+    },
+    /// The network's output has another number of values than `batch x outputs`.
+    OutputSize {
+        /// Values expected.
+        expected: usize,
+        /// Values produced.
+        found: usize,
+    },
+    /// The task loss of the outputs could not be computed.
+    Loss(LossError),
+}
+
+impl fmt::Display for InferenceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Tract { stage, detail } => write!(f, "tract could not {stage}: {detail}"),
+            Self::InputSize {
+                rows,
+                expected_numeric,
+                expected_categorical,
+                found_numeric,
+                found_categorical,
+            } => write!(
+                f,
+                "{rows} rows need {expected_numeric} numeric and {expected_categorical} \
+                 categorical values, got {found_numeric} and {found_categorical}"
+            ),
+            Self::OutputSize { expected, found } => {
+                write!(f, "output has {found} values, expected {expected}")
+            }
+            Self::Loss(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+// The message includes the cause, so `source()` stays `None`: a printed chain
+// (`{:#}`) would otherwise repeat it.
+impl std::error::Error for InferenceError {}
+
+impl From<LossError> for InferenceError {
+    fn from(e: LossError) -> Self {
+        Self::Loss(e)
+    }
+}
+
+fn err(stage: &'static str) -> impl Fn(TractError) -> InferenceError {
+    move |e| InferenceError::Tract {
+        stage,
+        detail: format!("{e:#}"),
+    }
+}
+
+/// Inputs and output of a network: `numeric` f32 columns, `categorical` i64 columns
+/// (second input, absent when 0), `outputs` f32 columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NetShape {
+    /// Columns of the first (f32) input.
+    pub numeric: usize,
+    /// Columns of the second (i64) input, 0 if there is none.
+    pub categorical: usize,
+    /// Columns of the output.
+    pub outputs: usize,
+}
+
+impl NetShape {
+    /// The shape of a bundle's supernet and children.
+    pub fn of(manifest: &Manifest) -> Self {
+        Self {
+            numeric: manifest.inputs.numeric.len(),
+            categorical: manifest.inputs.categorical.len(),
+            outputs: manifest.task.outputs as usize,
+        }
+    }
+}
+
+/// An optimized, runnable network for a fixed batch size.
+#[derive(Debug, Clone)]
+pub struct TractNet {
+    plan: Arc<TypedRunnableModel>,
+    batch: usize,
+    numeric: usize,
+    categorical: usize,
+    outputs: usize,
+}
+
+impl TractNet {
+    /// Optimizes `model` (built under `manifest`) for `batch` rows.
+    pub fn new(
+        model: &ModelProto,
+        manifest: &Manifest,
+        batch: usize,
+    ) -> Result<Self, InferenceError> {
+        Self::with_shape(model, NetShape::of(manifest), batch)
+    }
+
+    /// Optimizes any model with the given input and output shape for `batch` rows.
+    pub fn with_shape(
+        model: &ModelProto,
+        shape: NetShape,
+        batch: usize,
+    ) -> Result<Self, InferenceError> {
+        let batch = batch.max(1);
+        let NetShape {
+            numeric,
+            categorical,
+            outputs,
+        } = shape;
+        let mut m = tract_onnx::onnx()
+            .model_for_proto_model(model)
+            .map_err(err("load the model"))?
+            .with_input_fact(0, f32::fact([batch, numeric]).into())
+            .map_err(err("shape the numeric input"))?;
+        if categorical > 0 {
+            m = m
+                .with_input_fact(1, i64::fact([batch, categorical]).into())
+                .map_err(err("shape the categorical input"))?;
+        }
+        let plan = m
+            .into_optimized()
+            .map_err(err("optimize the model"))?
+            .into_runnable()
+            .map_err(err("plan the model"))?;
+        Ok(Self {
+            plan,
+            batch,
+            numeric,
+            categorical,
+            outputs,
+        })
+    }
+
+    /// The batch size it was optimized for.
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// Runs exactly one batch; returns `batch x outputs` values.
+    pub fn run(&self, numeric: &[f32], categorical: &[i64]) -> Result<Vec<f32>, InferenceError> {
+        if numeric.len() != self.batch * self.numeric
+            || categorical.len() != self.batch * self.categorical
+        {
+            return Err(InferenceError::InputSize {
+                rows: self.batch,
+                expected_numeric: self.batch * self.numeric,
+                expected_categorical: self.batch * self.categorical,
+                found_numeric: numeric.len(),
+                found_categorical: categorical.len(),
+            });
+        }
+        let mut inputs: TVec<TValue> =
+            tvec!(Tensor::from_shape(&[self.batch, self.numeric], numeric)
+                .map_err(err("shape the numeric input"))?
+                .into());
+        if self.categorical > 0 {
+            inputs.push(
+                Tensor::from_shape(&[self.batch, self.categorical], categorical)
+                    .map_err(err("shape the categorical input"))?
+                    .into(),
+            );
+        }
+        let out = self.plan.run(inputs).map_err(err("run the model"))?;
+        let first = out.first().ok_or(InferenceError::OutputSize {
+            expected: self.batch * self.outputs,
+            found: 0,
+        })?;
+        let view = first.try_as_plain_ram().map_err(err("read the output"))?;
+        let values = view.as_slice::<f32>().map_err(err("read the output"))?;
+        if values.len() != self.batch * self.outputs {
+            return Err(InferenceError::OutputSize {
+                expected: self.batch * self.outputs,
+                found: values.len(),
+            });
+        }
+        Ok(values.to_vec())
+    }
+
+    /// Outputs for all rows of the given inputs (`rows x outputs`); inputs of another
+    /// length than `rows` rows are an [`InferenceError::InputSize`].
+    pub fn predict(
+        &self,
+        numeric: &[f32],
+        categorical: &[i64],
+        rows: usize,
+    ) -> Result<Vec<f32>, InferenceError> {
+        if numeric.len() != rows * self.numeric || categorical.len() != rows * self.categorical {
+            return Err(InferenceError::InputSize {
+                rows,
+                expected_numeric: rows * self.numeric,
+                expected_categorical: rows * self.categorical,
+                found_numeric: numeric.len(),
+                found_categorical: categorical.len(),
+            });
+        }
+        let mut out = Vec::with_capacity(rows * self.outputs);
+        let mut num = vec![0.0f32; self.batch * self.numeric];
+        let mut cat = vec![0i64; self.batch * self.categorical];
+        let mut start = 0;
+        while start < rows {
+            let n = self.batch.min(rows - start);
+            num.fill(0.0);
+            cat.fill(0);
+            num[..n * self.numeric]
+                .copy_from_slice(&numeric[start * self.numeric..(start + n) * self.numeric]);
+            cat[..n * self.categorical].copy_from_slice(
+                &categorical[start * self.categorical..(start + n) * self.categorical],
+            );
+            let y = self.run(&num, &cat)?;
+            out.extend_from_slice(&y[..n * self.outputs]);
+            start += n;
+        }
+        Ok(out)
+    }
+
+    /// Mean task loss on `valid`.
+    pub fn loss(&self, valid: &ValidSet, manifest: &Manifest) -> Result<f64, InferenceError> {
+        let y = self.predict(&valid.numeric, &valid.categorical, valid.rows)?;
+        Ok(mean_loss(
+            manifest.task.loss,
+            &y,
+            &valid.labels,
+            self.outputs,
+            None,
+        )?)
+    }
+}

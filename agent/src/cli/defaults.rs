@@ -1,0 +1,21 @@
+//! The defaults compiled into the `tabnas-agent` binary, shipped inside this package
+//! (`agent/defaults/`; `models/higgs-demo` and `firmware-config/host.toml` link to them).
+
+use std::path::Path;
+
+use tabnas_bundle::{Bundle, BundleError};
+
+/// The host profile, `firmware-config/host.toml`.
+pub const PROFILE_NAME: &str = "firmware-config/host.toml (embedded)";
+/// Its TOML text.
+pub const PROFILE_TOML: &str = include_str!("../../defaults/host.toml");
+
+/// The demo bundle, `models/higgs-demo`.
+pub fn demo_bundle() -> Result<Bundle, BundleError> {
+    Bundle::from_parts(
+        Path::new("<embedded>/models/higgs-demo"),
+        include_bytes!("../../defaults/higgs-demo/manifest.json"),
+        include_bytes!("../../defaults/higgs-demo/supernet.onnx"),
+        include_bytes!("../../defaults/higgs-demo/valid.bin"),
+    )
+}

@@ -1,0 +1,57 @@
+//! Phase 3: controller steps up to the planned count, each traced, with a checkpoint
+//! every `checkpoint_every` steps and at the last one.
+
+use std::time::Instant;
+
+use super::{widths, Checkpoint, Progress, Session, StepPoint, TraceLog};
+use crate::error::RunError;
+use crate::quality::BundleQuality;
+use tabnas_core::capacity::DEFAULT_MC_CAPACITY;
+use tabnas_core::cost::LatencyTable;
+use tabnas_core::feasibility::Feasibility;
+use tabnas_core::search::RlSearch;
+
+impl Session<'_, '_> {
+    /// Runs the steps from `ck.step` to `ck.planned_steps` under the internal target.
+    pub(super) fn run_steps(
+        &mut self,
+        rl: &mut RlSearch<DEFAULT_MC_CAPACITY>,
+        ck: &mut Checkpoint,
+        table: &LatencyTable,
+        quality: &mut BundleQuality<'_>,
+        log: &mut TraceLog,
+        trace: &mut Vec<StepPoint>,
+    ) -> Result<(), RunError> {
+        let every = self.options.checkpoint_every.max(1);
+        let feasibility = Feasibility::new(&self.space, table, ck.internal_target_us)
+            .map_err(RunError::Target)?;
+        while ck.step < ck.planned_steps {
+            let t = Instant::now();
+            let q0 = quality.seconds;
+            let r = rl
+                .step(&mut ck.rng, &feasibility, quality)
+                .map_err(RunError::Step)?;
+            ck.step_seconds += t.elapsed().as_secs_f64();
+            ck.quality_seconds += quality.seconds - q0;
+            ck.step += 1;
+            let point = StepPoint {
+                step: ck.step,
+                arch: widths(&self.space, &r.arch),
+                predicted_us: r.cost,
+                kind: r.kind,
+                loss: r.loss,
+                pv: r.pv.map(|p| p.value),
+                mc_feasible_fraction: r.mc_feasible_fraction,
+                target_us: ck.internal_target_us,
+            };
+            log.push(&point)?;
+            ck.state = *rl.state();
+            if ck.step.is_multiple_of(every) || ck.step == ck.planned_steps {
+                self.save(ck, quality, log)?;
+            }
+            (self.progress)(Progress::Step(&point, ck.planned_steps));
+            trace.push(point);
+        }
+        Ok(())
+    }
+}

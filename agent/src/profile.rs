@@ -1,0 +1,244 @@
+//! Board profiles in TOML (`firmware-config/*.toml`) and their conversion to the core's
+//! packed [`BoardConfig`]. Unknown keys are errors (a typo must not silently fall back
+//! to a default); every error names the key or field at fault.
+
+use heapless::String as HString;
+
+use crate::error::ProfileError;
+use serde::Deserialize;
+
+use tabnas_core::formats::board::{BoardConfig, BoardSearch, BoardService};
+use tabnas_core::formats::measurement::{MeasurementProtocol, Statistic};
+use tabnas_core::reward::RewardKind;
+use tabnas_core::search::{PvKind, SearchSettings};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Profile {
+    board: BoardToml,
+    #[serde(default)]
+    measurement: MeasurementToml,
+    #[serde(default)]
+    search: SearchToml,
+    #[serde(default)]
+    service: ServiceToml,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BoardToml {
+    name: String,
+    #[allow(dead_code)]
+    #[serde(default)]
+    description: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct MeasurementToml {
+    warmup: u32,
+    repeats: u32,
+    statistic: Statistic,
+    batch: u32,
+    threads: u16,
+    pin_cpu: Option<u16>,
+    max_cv: f64,
+    max_attempts: u32,
+    confidence: f64,
+    min_repeats: u32,
+}
+
+impl Default for MeasurementToml {
+    fn default() -> Self {
+        let p = MeasurementProtocol::default();
+        Self {
+            warmup: p.warmup,
+            repeats: p.repeats,
+            statistic: p.statistic,
+            batch: p.batch,
+            threads: p.threads,
+            pin_cpu: p.pin_cpu,
+            max_cv: p.max_cv,
+            max_attempts: p.max_attempts,
+            confidence: p.confidence,
+            min_repeats: p.min_repeats,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct SearchToml {
+    target_us: Option<f64>,
+    reward: RewardKind,
+    pv: PvKind,
+    n: u16,
+    beta: f64,
+    learning_rate: f64,
+    steps: u32,
+    seed: u64,
+    calibration_children: u16,
+    checkpoint_every: u32,
+    max_tightenings: u8,
+    quality_batch: u32,
+    quality_cache: u32,
+}
+
+impl Default for SearchToml {
+    fn default() -> Self {
+        Self {
+            target_us: None,
+            reward: RewardKind::Rejection,
+            pv: PvKind::Mc,
+            n: 256,
+            beta: 2.0,
+            learning_rate: 0.05,
+            steps: 500,
+            seed: 0,
+            calibration_children: 24,
+            checkpoint_every: 25,
+            max_tightenings: 3,
+            quality_batch: 256,
+            quality_cache: 4096,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ServiceToml {
+    serial_port: Option<String>,
+    baud: u32,
+    http_listen: Option<String>,
+}
+
+impl Default for ServiceToml {
+    fn default() -> Self {
+        Self {
+            serial_port: None,
+            baud: 115_200,
+            http_listen: None,
+        }
+    }
+}
+
+fn short<const N: usize>(
+    profile: &str,
+    field: &'static str,
+    s: &str,
+) -> Result<HString<N>, ProfileError> {
+    HString::try_from(s).map_err(|_| ProfileError::TooLong {
+        profile: profile.to_string(),
+        field,
+        max_bytes: N,
+    })
+}
+
+/// Parses and validates a TOML profile; `source` names it in errors.
+pub fn parse_profile(source: &str, text: &str) -> Result<BoardConfig, ProfileError> {
+    let p: Profile = toml::from_str(text).map_err(|e| ProfileError::Toml {
+        profile: source.to_string(),
+        source: e,
+    })?;
+    let m = p.measurement;
+    let s = p.search;
+    let mut settings = SearchSettings::rejection(s.pv.with_samples(s.n), s.learning_rate);
+    settings.reward = s.reward.with_beta(s.beta);
+    let config = BoardConfig {
+        name: short(source, "board.name", &p.board.name)?,
+        measurement: MeasurementProtocol {
+            warmup: m.warmup,
+            repeats: m.repeats,
+            statistic: m.statistic,
+            batch: m.batch,
+            threads: m.threads,
+            pin_cpu: m.pin_cpu,
+            max_cv: m.max_cv,
+            max_attempts: m.max_attempts,
+            confidence: m.confidence,
+            min_repeats: m.min_repeats,
+        },
+        search: BoardSearch {
+            target_us: s.target_us,
+            settings,
+            steps: s.steps,
+            seed: s.seed,
+            calibration_children: s.calibration_children,
+            checkpoint_every: s.checkpoint_every,
+            max_tightenings: s.max_tightenings,
+            quality_batch: s.quality_batch,
+            quality_cache: s.quality_cache,
+        },
+        service: BoardService {
+            serial_port: p
+                .service
+                .serial_port
+                .as_deref()
+                .map(|v| short(source, "service.serial_port", v))
+                .transpose()?,
+            baud: p.service.baud,
+            http_listen: p
+                .service
+                .http_listen
+                .as_deref()
+                .map(|v| short(source, "service.http_listen", v))
+                .transpose()?,
+        },
+    };
+    config.validate().map_err(|e| ProfileError::Invalid {
+        profile: source.to_string(),
+        source: e,
+    })?;
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_profile_parses() {
+        let c = parse_profile("host.toml", include_str!("../defaults/host.toml")).unwrap();
+        assert_eq!(c.name.as_str(), "host");
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let e = parse_profile(
+            "x.toml",
+            "[board]\nname = \"b\"\n[measurement]\nrepeat = 3\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("x.toml") && e.contains("repeat"), "{e}");
+        let e = parse_profile(
+            "x.toml",
+            "[board]\nname = \"b\"\n[measurement]\nstatistic = \"p99\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("p99"), "{e}");
+        let e = parse_profile("x.toml", "[board]\nname = \"b\"\n[search]\nsteps = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("search.steps"), "{e}");
+        let e = parse_profile(
+            "x.toml",
+            "[board]\nname = \"b\"\n[measurement]\nconfidence = 2.0\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("measurement.confidence"), "{e}");
+        let e = parse_profile("x.toml", "[search]\nsteps = 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("board"), "{e}");
+        let e = parse_profile(
+            "x.toml",
+            "[board]\nname = \"b\"\n[search]\nlearning_rate = -1.0\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("search:"), "{e}");
+    }
+}

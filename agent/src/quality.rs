@@ -1,0 +1,164 @@
+//! Quality on the device: a child's validation loss on the bundle's `valid.bin` with the
+//! shared weights, through tract, cached per architecture in a bounded cache.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::QualityError;
+use tabnas_bundle::{Bundle, BundleError, TractNet};
+use tabnas_core::search::QualityEvaluator;
+use tabnas_core::space::{Architecture, SearchSpace};
+
+/// A bounded map from architecture index to loss; the oldest entry leaves first.
+#[derive(Debug, Clone, Default)]
+pub struct QualityCache {
+    capacity: usize,
+    map: HashMap<u64, f64>,
+    order: VecDeque<u64>,
+}
+
+/// One cached loss, as saved in a run folder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CachedLoss {
+    /// Dense index of the architecture in the space.
+    pub index: u64,
+    /// Hidden widths (for people reading the file).
+    pub widths: Vec<u32>,
+    /// Validation loss.
+    pub loss: f64,
+}
+
+impl QualityCache {
+    /// An empty cache holding at most `capacity` losses.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity: capacity.max(1),
+            ..Default::default()
+        }
+    }
+
+    /// The cached loss of `index`.
+    pub fn get(&self, index: u64) -> Option<f64> {
+        self.map.get(&index).copied()
+    }
+
+    /// Caches a loss, evicting the oldest entry when full.
+    pub fn insert(&mut self, index: u64, loss: f64) {
+        if self.map.insert(index, loss).is_none() {
+            self.order.push_back(index);
+            if self.order.len() > self.capacity {
+                if let Some(old) = self.order.pop_front() {
+                    self.map.remove(&old);
+                }
+            }
+        }
+    }
+
+    /// Entries, oldest first.
+    pub fn entries(&self, space: &SearchSpace) -> Vec<CachedLoss> {
+        self.order
+            .iter()
+            .filter_map(|&i| {
+                let arch = space.arch_at(i)?;
+                Some(CachedLoss {
+                    index: i,
+                    widths: (0..arch.len()).map(|l| space.width(&arch, l)).collect(),
+                    loss: self.map[&i],
+                })
+            })
+            .collect()
+    }
+
+    /// Number of cached losses.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+/// The bundle's quality evaluator for the core's search.
+#[derive(Debug)]
+pub struct BundleQuality<'a> {
+    bundle: &'a Bundle,
+    space: SearchSpace,
+    batch: usize,
+    /// The cache (saved with checkpoints).
+    pub cache: QualityCache,
+    /// Evaluations served from the cache.
+    pub hits: u64,
+    /// Evaluations computed.
+    pub misses: u64,
+    /// Seconds spent computing losses.
+    pub seconds: f64,
+}
+
+impl<'a> BundleQuality<'a> {
+    /// An evaluator with an empty cache of `capacity`, running `batch` rows at a time.
+    pub fn new(bundle: &'a Bundle, capacity: usize, batch: usize) -> Result<Self, BundleError> {
+        let space = bundle.manifest.search_space()?;
+        Ok(Self {
+            bundle,
+            space,
+            batch: batch.max(1),
+            cache: QualityCache::new(capacity),
+            hits: 0,
+            misses: 0,
+            seconds: 0.0,
+        })
+    }
+
+    /// The loss of the child with hidden `widths`, computed without the cache.
+    pub fn compute(&self, widths: &[usize]) -> Result<f64, QualityError> {
+        let model = self.bundle.child_model(widths)?;
+        let net = TractNet::new(
+            &model,
+            &self.bundle.manifest,
+            self.batch.min(self.bundle.valid.rows),
+        )?;
+        Ok(net.loss(&self.bundle.valid, &self.bundle.manifest)?)
+    }
+}
+
+impl QualityEvaluator for BundleQuality<'_> {
+    type Error = QualityError;
+
+    fn loss(&mut self, arch: &Architecture) -> Result<f64, QualityError> {
+        let index = self.space.index_of(arch);
+        if let Some(l) = self.cache.get(index) {
+            self.hits += 1;
+            return Ok(l);
+        }
+        let t = Instant::now();
+        let widths: Vec<usize> = (0..arch.len())
+            .map(|l| self.space.width(arch, l) as usize)
+            .collect();
+        let loss = self.compute(&widths)?;
+        self.seconds += t.elapsed().as_secs_f64();
+        self.misses += 1;
+        self.cache.insert(index, loss);
+        Ok(loss)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_is_bounded_and_evicts_the_oldest() {
+        let mut c = QualityCache::new(2);
+        c.insert(1, 0.1);
+        c.insert(2, 0.2);
+        c.insert(1, 0.1);
+        c.insert(3, 0.3);
+        assert_eq!(c.len(), 2);
+        assert_eq!(c.get(1), None);
+        assert_eq!(c.get(3), Some(0.3));
+    }
+}

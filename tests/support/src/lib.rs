@@ -1,0 +1,91 @@
+//! Helpers shared by every tabnas test suite, so that each runs a binary, finds the
+//! repository, the Python cross-check venv and the real-data cache the same way.
+//!
+//! Nothing here decides what a test asserts; it only runs things and reports what
+//! happened.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// What one run of a binary did.
+#[derive(Debug)]
+pub struct Run {
+    /// Whether it exited with status 0.
+    pub ok: bool,
+    /// Its standard output (lossy UTF-8).
+    pub stdout: String,
+    /// Its standard error (lossy UTF-8).
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(out: Output) -> Self {
+        Self {
+            ok: out.status.success(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// Runs the binary at `exe` (pass `env!("CARGO_BIN_EXE_<name>")`) with `args` and
+/// waits for it.
+///
+/// # Panics
+/// When the binary cannot be started at all (a broken build, not a test outcome).
+pub fn run(exe: &str, args: &[&str]) -> Run {
+    Command::new(exe)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start {exe}: {e}"))
+        .into()
+}
+
+/// The repository's root folder.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Whether the tests run under CI (`CI` set), where a missing prerequisite fails
+/// instead of skipping.
+pub fn under_ci() -> bool {
+    std::env::var_os("CI").is_some()
+}
+
+/// The venv's Python for the ONNX cross-checks: `$TABNAS_PYTHON` (set by
+/// `scripts/test.sh`), or one made now by `scripts/pyvenv.sh`. Without Python or a
+/// package index it returns `None` after a message, except under CI, where it panics.
+pub fn python() -> Option<String> {
+    if let Some(p) = std::env::var_os("TABNAS_PYTHON") {
+        return Some(p.to_string_lossy().into_owned());
+    }
+    match Command::new("bash")
+        .arg(repo_root().join("scripts/pyvenv.sh"))
+        .output()
+    {
+        Ok(out) if out.status.success() => {
+            Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
+        }
+        other => {
+            let why = format!("{other:?}");
+            assert!(!under_ci(), "cannot set up the Python venv: {why}");
+            eprintln!("skipping the Python cross-check: {why}");
+            None
+        }
+    }
+}
+
+/// The real-data cache: `$TABNAS_DATA_DIR` (set by `scripts/test.sh`). Without it the
+/// caller skips after a message, except under CI, where this panics.
+pub fn data_dir() -> Option<PathBuf> {
+    match std::env::var_os("TABNAS_DATA_DIR") {
+        Some(d) => Some(PathBuf::from(d)),
+        None if under_ci() => panic!("TABNAS_DATA_DIR is not set under CI: run scripts/test.sh"),
+        None => {
+            eprintln!(
+                "TABNAS_DATA_DIR not set: skipping real-data checks (scripts/test.sh sets it)"
+            );
+            None
+        }
+    }
+}
