@@ -11,9 +11,9 @@ cargo build --release --locked -p tabnas-trainer --bin tabnas
 tabnas="$CARGO_TARGET_DIR/release/tabnas"
 run=".cache/runs/higgs-demo"
 "$tabnas" search --dataset higgs --name higgs-demo \
-  --widths 8,16,24,32,48,64,96,128,192,256 --layers 3 \
-  --resource params --target 5000 --steps 3000 --batch 128 --lr 3e-4 --seed 0 \
-  --reference found --reference 8-8-8 --reference 32-32-32 --reference 256-256-256 \
+  --widths 8,16,32,64,96,128,192,256,384,512,768 --layers 3 \
+  --resource params --target 60000 --steps 1000 --batch 128 --lr 1e-4 --seed 0 \
+  --reference found --reference 8-8-8 --reference 64-64-64 --reference 768-768-768 \
   --bundle-valid-rows 1500 --out "$run" --quiet
 "$tabnas" export --bundle "$run/bundle" --out models/higgs-demo
 python3 - "$run/result.json" models/higgs-demo/search-result.json <<'PY'
@@ -24,4 +24,4 @@ r["distributions"] = r["distributions"][-1:]
 json.dump(r, open(sys.argv[2], "w"), indent=1)
 PY
 cp "$run/trace.svg" models/higgs-demo/trace.svg
-du -sh models/higgs-demo
+du -shL models/higgs-demo

@@ -128,6 +128,31 @@ pub enum MeasureError {
     Probe(ProbeError),
     /// The measured blocks do not form a table of the space.
     Table(TableFileError),
+    /// A network's timings stayed too noisy to use.
+    TooNoisy {
+        /// Which network.
+        network: String,
+        /// Its coefficient of variation in the last attempt.
+        cv: f64,
+        /// The protocol's limit.
+        max_cv: f64,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// No latency model predicts held-out children within the limit, and the space is
+    /// too large to measure child by child.
+    ModelTooInaccurate {
+        /// What the best form achieved.
+        best: String,
+        /// The profile's limit on the held-out error.
+        limit: f64,
+        /// Children measured end to end.
+        children: usize,
+        /// Children in the space.
+        space: u64,
+        /// The largest space measured child by child.
+        max_direct_children: u64,
+    },
 }
 
 impl fmt::Display for MeasureError {
@@ -136,6 +161,35 @@ impl fmt::Display for MeasureError {
             Self::Bundle(e) => write!(f, "{e}"),
             Self::Probe(e) => write!(f, "{e}"),
             Self::Table(e) => write!(f, "{e}"),
+            Self::TooNoisy {
+                network,
+                cv,
+                max_cv,
+                attempts,
+            } => write!(
+                f,
+                "{network} stayed too noisy to measure: its timings varied by {:.0}% (robust \
+                 coefficient of variation) after {attempts} attempts, above the profile's limit of {:.0}%; \
+                 stop other work on this machine, pin the measurement to a quiet CPU \
+                 (measurement.pin_cpu), or raise measurement.max_cv",
+                100.0 * cv,
+                100.0 * max_cv
+            ),
+            Self::ModelTooInaccurate {
+                best,
+                limit,
+                children,
+                space,
+                max_direct_children,
+            } => write!(
+                f,
+                "no latency model is accurate enough here: {best} (limit {:.1}%, {children} \
+                 children measured), and the space's {space} children are more than \
+                 search.max_direct_children ({max_direct_children}) to measure one by one; \
+                 raise search.calibration_children, search.max_model_error or \
+                 search.max_direct_children, or measure on a quieter machine",
+                100.0 * limit
+            ),
         }
     }
 }
@@ -296,6 +350,8 @@ pub enum TableFileError {
         /// This bundle's hash (prefix).
         this: String,
     },
+    /// It was measured with another measurement protocol.
+    OtherProtocol,
     /// A block does not fit the space.
     Block {
         /// The block index.
@@ -313,6 +369,7 @@ impl fmt::Display for TableFileError {
             Self::OtherBundle { saved, this } => {
                 write!(f, "it was measured for bundle {saved}, this one is {this}")
             }
+            Self::OtherProtocol => f.write_str("it was measured with another measurement protocol"),
             Self::Block { block, source } => write!(f, "latency table block {block}: {source}"),
         }
     }
@@ -387,6 +444,8 @@ pub enum RunError {
         fastest: Vec<u32>,
         /// Its predicted latency.
         fastest_us: f64,
+        /// The fastest child this run measured end to end, and its measured latency.
+        measured: Option<(Vec<u32>, f64)>,
     },
     /// The checkpoint does not match the bundle or options given.
     ResumeMismatch {
@@ -484,12 +543,26 @@ impl fmt::Display for RunError {
                 target_us,
                 fastest,
                 fastest_us,
-            } => write!(
-                f,
-                "target {target_us:.1} us is below the fastest child: {fastest:?} is predicted at \
-                 {fastest_us:.1} us; the fastest achievable latency on this device is about \
-                 {fastest_us:.1} us"
-            ),
+                measured,
+            } => {
+                write!(
+                    f,
+                    "target {target_us:.1} us is below the fastest child: {fastest:?} is \
+                     predicted at {fastest_us:.1} us"
+                )?;
+                match measured {
+                    Some((widths, us)) => write!(
+                        f,
+                        "; the fastest achievable latency on this device is about {us:.1} us \
+                         ({} measured at {us:.1} us in this run)",
+                        show_widths(widths)
+                    ),
+                    None => write!(
+                        f,
+                        "; the fastest achievable latency on this device is about {fastest_us:.1} us"
+                    ),
+                }
+            }
             Self::ResumeMismatch { path, what } => match what {
                 ResumeMismatch::Bundle => write!(
                     f,

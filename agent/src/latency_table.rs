@@ -1,24 +1,35 @@
-//! Building the per-block latency table on the device and calibrating it.
+//! The latency model of a bundle on this device: the per-block table, the children
+//! measured end to end, and the form chosen to predict the others
+//! ([`crate::latency_model`]).
 //!
 //! Every block (hidden layer `b` from each in-width to each out-width, and the head) is
 //! measured alone as a one-layer ONNX network with the supernet's own weights, minus the
 //! runtime's fixed cost per call (measured on an identity network), since a whole child
 //! pays that cost once, not once per layer; the fixed overhead is the measured stem
-//! (embedding lookup and concat, or the bare input), which includes it.
-//! Then a seeded sample of whole children is measured end to end: an affine
-//! calibration is fitted on two thirds of them and its error (MAPE, worst error) is
-//! reported on the held-out third. A saved table is reused: blocks already in it are
-//! never measured again (retargeting needs no new block measurements).
+//! (embedding lookup and concat, or the bare input), which includes it. The blocks,
+//! the identity and the stem are measured together, interleaved.
+//!
+//! Then a seeded sample of whole children (with the smallest, the largest and the
+//! table's fastest child as anchors) is measured end to end, interleaved, and the forms
+//! are fitted on two thirds and scored on the rest ([`choose_model`]). A saved table is
+//! reused: blocks already in it are never measured again, and a chosen model is kept
+//! (retargeting needs no new measurement).
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{MeasureError, TableFileError};
-use crate::{measure, LatencyProbe};
-use tabnas_bundle::{dense_model, stem_model, Bundle, NetShape};
-use tabnas_core::cost::{Calibration, CostModel, LatencyTable};
+use crate::latency_model::{
+    best_form, ChildPoint, FormScore, LatencyModel, MeasuredChildren, ModelChoice, ModelForm,
+};
+use crate::measure::{Bench, Net, NoiseFloor};
+use tabnas_bundle::{dense_model, identity_model, stem_model, Bundle, NetShape};
+use tabnas_core::cost::{AffineMacs, Calibration, CostModel, FfnShape, LatencyTable};
 use tabnas_core::formats::measurement::MeasurementProtocol;
 use tabnas_core::rng::search_rng;
 use tabnas_core::space::{Architecture, SearchSpace};
+
+/// The format of `latency_table.json` this agent writes and reads.
+pub const TABLE_FORMAT: u32 = 2;
 
 /// One measured block.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,59 +52,37 @@ pub struct BlockEntry {
     pub cv: f64,
 }
 
-/// One child measured end to end for the calibration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CalibrationPoint {
-    /// Hidden widths.
-    pub widths: Vec<u32>,
-    /// Table sum before calibration.
-    pub raw_us: f64,
-    /// Measured statistic.
-    pub measured_us: f64,
-    /// Calibrated prediction.
-    pub predicted_us: f64,
-    /// Whether the point was held out of the fit.
-    pub held_out: bool,
-}
-
-/// The table's accuracy on held-out children.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CalibrationReport {
-    /// Children used (fitted and held out).
-    pub points: Vec<CalibrationPoint>,
-    /// Mean absolute percentage error on the held-out children.
-    pub holdout_mape: f64,
-    /// Largest absolute error on the held-out children, microseconds.
-    pub holdout_max_error_us: f64,
-    /// Largest relative error on the held-out children.
-    pub holdout_max_rel_error: f64,
-}
-
-/// A latency table as saved in a run folder (`latency_table.json`).
+/// A latency model as saved in a run folder (`latency_table.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TableFile {
-    /// Format version (1).
+    /// Format version ([`TABLE_FORMAT`]).
     pub format: u32,
     /// Hash of the bundle it was measured for.
     pub bundle_hash: String,
     /// The bundle's space.
     pub space: Vec<Vec<u32>>,
-    /// Measurement protocol of the block measurements.
-    pub block_protocol: MeasurementProtocol,
-    /// Measurement protocol of the end-to-end calibration measurements.
+    /// The measurement protocol.
     pub protocol: MeasurementProtocol,
     /// Where it was measured.
     pub environment: crate::Environment,
+    /// The machine's noise floor while measuring.
+    pub noise_floor: Option<NoiseFloor>,
     /// Measured stem latency.
     pub overhead_us: f64,
     /// The runtime's cost of one call (identity network), subtracted from every block.
     pub call_us: f64,
     /// Every measured block.
     pub blocks: Vec<BlockEntry>,
-    /// The affine calibration.
+    /// The block-sum form's affine calibration.
     pub calibration: Calibration,
-    /// Its accuracy.
-    pub report: Option<CalibrationReport>,
+    /// The MACs form, when it could be fitted.
+    pub macs: Option<AffineMacs>,
+    /// Every child measured, when the space was measured whole (dense index order).
+    pub direct: Option<MeasuredChildren>,
+    /// The children measured to choose the form, with each form's prediction.
+    pub points: Vec<ChildPoint>,
+    /// The form chosen, and why.
+    pub choice: Option<ModelChoice>,
 }
 
 /// What building or completing a table did.
@@ -103,14 +92,27 @@ pub struct TableWork {
     pub measured_blocks: usize,
     /// Blocks taken from the saved table.
     pub reused_blocks: usize,
-    /// Children measured end to end for the calibration.
-    pub calibration_children: usize,
+    /// Children measured end to end now.
+    pub measured_children: usize,
     /// Inference runs executed, warm-up included.
     pub runs: u64,
 }
 
+/// How many children to measure and what error to accept.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ModelLimits {
+    /// Children measured end to end in the first round (at least 3).
+    pub children: usize,
+    /// The largest held-out MAPE a form may have to be used.
+    pub max_error: f64,
+    /// The largest space measured whole when no form is accurate enough.
+    pub max_direct_children: u64,
+    /// Seed of the children sample.
+    pub seed: u64,
+}
+
 impl TableFile {
-    /// The core's cost model.
+    /// The block-sum form (calibrated).
     pub fn table(&self, space: &SearchSpace) -> Result<LatencyTable, TableFileError> {
         let mut t = LatencyTable::new(space, self.overhead_us);
         for e in &self.blocks {
@@ -124,9 +126,44 @@ impl TableFile {
         Ok(t)
     }
 
-    /// Checks that a saved table belongs to `bundle`.
-    pub fn check(&self, bundle: &Bundle) -> Result<(), TableFileError> {
-        if self.format != 1 {
+    /// The chosen form as a cost model (the block-sum form until one is chosen).
+    pub fn model(&self, space: &SearchSpace) -> Result<LatencyModel, TableFileError> {
+        let form = self.choice.as_ref().map_or(ModelForm::BlockSum, |c| c.form);
+        Ok(match (form, &self.macs, &self.direct) {
+            (ModelForm::Macs, Some(m), _) => LatencyModel::Macs(*m),
+            (ModelForm::Direct, _, Some(d)) => {
+                if d.latency_us.len() as u64 != space.cardinality() {
+                    return Err(TableFileError::OtherSpace);
+                }
+                LatencyModel::Direct(d.clone())
+            }
+            _ => LatencyModel::BlockSum(Box::new(self.table(space)?)),
+        })
+    }
+
+    /// The median measured latency of the children measured end to end: a target in
+    /// the middle of the space that this device is known to reach.
+    pub fn measured_median_us(&self) -> Option<f64> {
+        let mut v: Vec<f64> = self.points.iter().map(|p| p.measured_us).collect();
+        v.sort_by(f64::total_cmp);
+        (!v.is_empty()).then(|| crate::measure::quantile(&v, 0.5))
+    }
+
+    /// The fastest child measured end to end, and its latency.
+    pub fn fastest_measured(&self) -> Option<(Vec<u32>, f64)> {
+        self.points
+            .iter()
+            .min_by(|a, b| a.measured_us.total_cmp(&b.measured_us))
+            .map(|p| (p.widths.clone(), p.measured_us))
+    }
+
+    /// Checks that a saved table belongs to `bundle` and was measured with `protocol`.
+    pub fn check(
+        &self,
+        bundle: &Bundle,
+        protocol: &MeasurementProtocol,
+    ) -> Result<(), TableFileError> {
+        if self.format != TABLE_FORMAT {
             return Err(TableFileError::Format { found: self.format });
         }
         if self.space != bundle.manifest.space {
@@ -139,6 +176,9 @@ impl TableFile {
                 this: prefix(&bundle.hash),
             });
         }
+        if self.protocol != *protocol {
+            return Err(TableFileError::OtherProtocol);
+        }
         Ok(())
     }
 }
@@ -147,52 +187,26 @@ fn width_of(space: &[Vec<u32>], layer: usize, choice: usize) -> usize {
     space[layer][choice] as usize
 }
 
-/// Measures every block missing from `saved` (all of them if there is none), the stem
-/// and the calibration children; returns the complete table.
-#[allow(clippy::too_many_arguments)] // each is a separate input of the one measurement job
-pub fn build_table(
-    probe: &mut dyn LatencyProbe,
-    bundle: &Bundle,
-    protocol: &MeasurementProtocol,
-    calibration_children: usize,
-    seed: u64,
-    saved: Option<TableFile>,
-    environment: crate::Environment,
-    mut progress: impl FnMut(&str, usize, usize),
-) -> Result<(TableFile, TableWork), MeasureError> {
+/// The block networks of a bundle: (block, in choice, out choice, in width, out width).
+fn wanted_blocks(bundle: &Bundle) -> Vec<(usize, usize, usize, usize, usize)> {
     let m = &bundle.manifest;
-    let space_lists = &m.space;
-    let layers = space_lists.len();
+    let lists = &m.space;
+    let layers = lists.len();
     let dense = m.inputs.dense_width();
-    let block_protocol = protocol.for_blocks();
-    let mut work = TableWork::default();
-    let mut file = saved.unwrap_or_else(|| TableFile {
-        format: 1,
-        bundle_hash: bundle.hash.clone(),
-        space: space_lists.clone(),
-        block_protocol,
-        protocol: *protocol,
-        environment: environment.clone(),
-        overhead_us: f64::NAN,
-        call_us: f64::NAN,
-        blocks: Vec::new(),
-        calibration: Calibration::IDENTITY,
-        report: None,
-    });
     let mut wanted = Vec::new();
     for block in 0..=layers {
         let ins: Vec<(usize, usize)> = if block == 0 {
             vec![(0, dense)]
         } else {
-            (0..space_lists[block - 1].len())
-                .map(|c| (c, width_of(space_lists, block - 1, c)))
+            (0..lists[block - 1].len())
+                .map(|c| (c, width_of(lists, block - 1, c)))
                 .collect()
         };
         let outs: Vec<(usize, usize)> = if block == layers {
             vec![(0, m.task.outputs as usize)]
         } else {
-            (0..space_lists[block].len())
-                .map(|c| (c, width_of(space_lists, block, c)))
+            (0..lists[block].len())
+                .map(|c| (c, width_of(lists, block, c)))
                 .collect()
         };
         for &(ic, iw) in &ins {
@@ -201,19 +215,67 @@ pub fn build_table(
             }
         }
     }
-    let total = wanted.len();
+    wanted
+}
+
+/// Measures every block missing from `saved` (all of them if there is none), the stem
+/// and the per-call cost, then chooses the model form if the saved table has none.
+pub fn build_table(
+    bench: &mut Bench<'_>,
+    bundle: &Bundle,
+    limits: &ModelLimits,
+    saved: Option<TableFile>,
+    environment: crate::Environment,
+    progress: &mut dyn FnMut(&str, usize, usize),
+) -> Result<(TableFile, TableWork), MeasureError> {
+    let m = &bundle.manifest;
+    let dense = m.inputs.dense_width();
+    let runs_before = bench.runs;
+    let mut work = TableWork::default();
+    let mut file = saved.unwrap_or_else(|| TableFile {
+        format: TABLE_FORMAT,
+        bundle_hash: bundle.hash.clone(),
+        space: m.space.clone(),
+        protocol: *bench.protocol(),
+        environment: environment.clone(),
+        noise_floor: None,
+        overhead_us: f64::NAN,
+        call_us: f64::NAN,
+        blocks: Vec::new(),
+        calibration: Calibration::IDENTITY,
+        macs: None,
+        direct: None,
+        points: Vec::new(),
+        choice: None,
+    });
+    // The networks still to measure: the identity, the stem, the missing blocks.
+    let mut models = Vec::new();
+    let mut labels = Vec::new();
+    let mut shapes = Vec::new();
+    let mut slots = Vec::new();
     if !file.call_us.is_finite() {
-        let identity = tabnas_bundle::identity_model(dense);
-        let shape = NetShape {
+        models.push(identity_model(dense));
+        labels.push("the per-call cost (identity network)".to_string());
+        shapes.push(NetShape {
             numeric: dense,
             categorical: 0,
             outputs: dense,
-        };
-        let meas = measure(probe, &identity, shape, &block_protocol)?;
-        work.runs += meas.runs as u64;
-        file.call_us = meas.latency_us;
+        });
+        slots.push(None);
     }
-    for (k, &(block, ic, oc, iw, ow)) in wanted.iter().enumerate() {
+    let stem_missing = !file.overhead_us.is_finite();
+    if stem_missing {
+        models.push(stem_model(m, &bundle.weights)?);
+        labels.push("the stem".to_string());
+        shapes.push(NetShape {
+            numeric: m.inputs.numeric.len(),
+            categorical: m.inputs.categorical.len(),
+            outputs: dense,
+        });
+        slots.push(None);
+    }
+    let layers = m.space.len();
+    for (block, ic, oc, iw, ow) in wanted_blocks(bundle) {
         let known = file
             .blocks
             .iter()
@@ -222,153 +284,338 @@ pub fn build_table(
             work.reused_blocks += 1;
             continue;
         }
-        progress("blocks", k + 1, total);
-        let layer = &bundle.weights.layers[block];
         // The block's weights are the leading units a child with these widths keeps.
-        let weights = layer.leading(iw, ow);
-        let model = dense_model(&weights, block < layers);
-        let shape = NetShape {
+        let weights = bundle.weights.layers[block].leading(iw, ow);
+        models.push(dense_model(&weights, block < layers));
+        labels.push(format!("block {block} ({iw}x{ow})"));
+        shapes.push(NetShape {
             numeric: iw,
             categorical: 0,
             outputs: ow,
-        };
-        let meas = measure(probe, &model, shape, &block_protocol)?;
-        work.runs += meas.runs as u64;
-        work.measured_blocks += 1;
-        file.blocks.push(BlockEntry {
-            block,
-            in_choice: ic,
-            out_choice: oc,
-            inputs: iw,
-            outputs: ow,
-            latency_us: (meas.latency_us - file.call_us).max(0.0),
-            measured_us: meas.latency_us,
-            cv: meas.cv,
         });
+        slots.push(Some((block, ic, oc, iw, ow)));
     }
-    if !file.overhead_us.is_finite() {
-        let stem = stem_model(m, &bundle.weights)?;
-        let shape = NetShape {
-            numeric: m.inputs.numeric.len(),
-            categorical: m.inputs.categorical.len(),
-            outputs: dense,
-        };
-        let meas = measure(probe, &stem, shape, &block_protocol)?;
-        work.runs += meas.runs as u64;
-        file.overhead_us = meas.latency_us;
+    if !models.is_empty() {
+        let nets: Vec<Net<'_>> = (0..models.len())
+            .map(|k| Net {
+                label: &labels[k],
+                model: &models[k],
+                shape: shapes[k],
+            })
+            .collect();
+        let measured = bench.measure_set(&nets, &mut |k, n| progress("blocks", k, n))?;
+        // The per-call cost comes first when it was measured now.
+        let mut it = measured.into_iter().zip(slots);
+        if !file.call_us.is_finite() {
+            let (call, _) = it.next().expect("the identity was measured");
+            file.call_us = call.latency_us;
+        }
+        if stem_missing {
+            let (stem, _) = it.next().expect("the stem was measured");
+            file.overhead_us = stem.latency_us;
+        }
+        for (meas, slot) in it {
+            let Some((block, ic, oc, iw, ow)) = slot else {
+                continue;
+            };
+            work.measured_blocks += 1;
+            file.blocks.push(BlockEntry {
+                block,
+                in_choice: ic,
+                out_choice: oc,
+                inputs: iw,
+                outputs: ow,
+                latency_us: (meas.latency_us - file.call_us).max(0.0),
+                measured_us: meas.latency_us,
+                cv: meas.cv,
+            });
+        }
     }
-    if file.report.is_none() {
-        let space = m.search_space()?;
-        let raw_table = {
-            let mut f = file.clone();
-            f.calibration = Calibration::IDENTITY;
-            f.table(&space).map_err(MeasureError::Table)?
-        };
-        let (report, calibration, runs) = calibrate(
-            probe,
-            bundle,
-            &space,
-            &raw_table,
-            protocol,
-            calibration_children,
-            seed,
-            &mut progress,
-        )?;
-        work.runs += runs;
-        work.calibration_children = report.points.len();
-        file.calibration = calibration;
-        file.report = Some(report);
+    if file.choice.is_none() {
+        work.measured_children = choose_model(bench, bundle, limits, &mut file, progress)?;
+        file.noise_floor = bench.recheck_noise()?;
     }
+    work.runs = bench.runs - runs_before;
     Ok((file, work))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn calibrate(
-    probe: &mut dyn LatencyProbe,
-    bundle: &Bundle,
+/// A seeded sample of `n` distinct children not in `taken`, drawn uniformly.
+fn draw_children(
     space: &SearchSpace,
-    raw: &LatencyTable,
-    protocol: &MeasurementProtocol,
-    children: usize,
-    seed: u64,
-    progress: &mut impl FnMut(&str, usize, usize),
-) -> Result<(CalibrationReport, Calibration, u64), MeasureError> {
-    let mut rng = search_rng(seed ^ 0xca11_b4a7);
-    let n = children.clamp(3, space.cardinality() as usize);
+    n: usize,
+    taken: &[Architecture],
+    rng: &mut tabnas_core::rng::SearchRng,
+) -> Vec<Architecture> {
     let mut picked: Vec<Architecture> = Vec::with_capacity(n);
-    // The smallest and largest children anchor the fit; the rest are uniform draws.
-    let first = space.arch_at(0).expect("non-empty space");
-    let last = space
-        .arch_at(space.cardinality() - 1)
-        .expect("non-empty space");
-    picked.push(first);
-    if last != first {
-        picked.push(last);
-    }
     let mut guard = 0;
-    while picked.len() < n && guard < 100 * n {
+    let card = space.cardinality();
+    while picked.len() < n && guard < 100 * n.max(1) {
         guard += 1;
-        let a = space
-            .arch_at(rand_core::Rng::next_u64(&mut rng) % space.cardinality())
-            .expect("index below the cardinality");
-        if !picked.contains(&a) {
+        let index = rand_core::Rng::next_u64(rng) % card;
+        let Some(a) = space.arch_at(index) else {
+            continue;
+        };
+        if !picked.contains(&a) && !taken.contains(&a) {
             picked.push(a);
         }
     }
-    let mut runs = 0u64;
-    let mut measured = Vec::with_capacity(picked.len());
-    for (k, arch) in picked.iter().enumerate() {
-        progress("calibration", k + 1, picked.len());
-        let widths: Vec<usize> = (0..arch.len())
-            .map(|l| space.width(arch, l) as usize)
-            .collect();
-        let model = bundle.child_model(&widths)?;
-        let meas = measure(probe, &model, NetShape::of(&bundle.manifest), protocol)?;
-        runs += meas.runs as u64;
-        measured.push((raw.raw_us(arch), meas.latency_us, widths));
-    }
-    // Fit on the first two thirds (the anchors included), hold out the rest.
-    let fit_n = (measured.len() * 2).div_ceil(3).max(2).min(measured.len());
-    let calibration = Calibration::fit(measured[..fit_n].iter().map(|(x, y, _)| (*x, *y)))
-        .unwrap_or(Calibration::IDENTITY);
-    let calibration = if calibration.scale > 0.0 {
-        calibration
-    } else {
-        Calibration::IDENTITY
-    };
-    let mut points = Vec::new();
-    let (mut ape, mut max_err, mut max_rel, mut held) = (0.0, 0.0f64, 0.0f64, 0usize);
-    for (k, (x, y, widths)) in measured.into_iter().enumerate() {
-        let p = calibration.apply(x);
-        let held_out = k >= fit_n;
-        if held_out {
-            held += 1;
-            ape += ((p - y) / y).abs();
-            max_err = max_err.max((p - y).abs());
-            max_rel = max_rel.max(((p - y) / y).abs());
-        }
-        points.push(CalibrationPoint {
-            widths: widths.iter().map(|&w| w as u32).collect(),
-            raw_us: x,
-            measured_us: y,
-            predicted_us: p,
-            held_out,
-        });
-    }
-    let report = CalibrationReport {
-        points,
-        holdout_mape: if held > 0 {
-            ape / held as f64
-        } else {
-            f64::NAN
-        },
-        holdout_max_error_us: max_err,
-        holdout_max_rel_error: max_rel,
-    };
-    Ok((report, calibration, runs))
+    picked
 }
 
-/// The fastest child under `table` (exact: a shortest path over the layer chain).
+fn widths_of(space: &SearchSpace, arch: &Architecture) -> Vec<u32> {
+    (0..arch.len()).map(|l| space.width(arch, l)).collect()
+}
+
+/// Measures `archs` end to end, interleaved; returns (latency, cv) per child.
+fn measure_children(
+    bench: &mut Bench<'_>,
+    bundle: &Bundle,
+    space: &SearchSpace,
+    archs: &[Architecture],
+    phase: &str,
+    progress: &mut dyn FnMut(&str, usize, usize),
+) -> Result<Vec<(f64, f64)>, MeasureError> {
+    let shape = NetShape::of(&bundle.manifest);
+    let mut out = Vec::with_capacity(archs.len());
+    // Build the graphs group by group so a large space never holds them all.
+    let group = crate::measure::GROUP_SIZE;
+    for (g, chunk) in archs.chunks(group).enumerate() {
+        let mut models = Vec::with_capacity(chunk.len());
+        let mut labels = Vec::with_capacity(chunk.len());
+        for a in chunk {
+            let w: Vec<usize> = widths_of(space, a)
+                .into_iter()
+                .map(|x| x as usize)
+                .collect();
+            models.push(bundle.child_model(&w)?);
+            labels.push(format!(
+                "child {}",
+                tabnas_core::space::show_widths(&widths_of(space, a))
+            ));
+        }
+        let nets: Vec<Net<'_>> = (0..chunk.len())
+            .map(|k| Net {
+                label: &labels[k],
+                model: &models[k],
+                shape,
+            })
+            .collect();
+        let done = g * group;
+        let total = archs.len();
+        let measured = bench.measure_set(&nets, &mut |k, _| progress(phase, done + k, total))?;
+        out.extend(measured.into_iter().map(|m| (m.latency_us, m.cv)));
+    }
+    Ok(out)
+}
+
+/// Fits the block-sum calibration and the MACs form on the fitted points, and predicts
+/// every point with both.
+fn fit_forms(
+    table_raw: &LatencyTable,
+    ffn: FfnShape,
+    space: &SearchSpace,
+    archs: &[Architecture],
+    points: &mut [ChildPoint],
+) -> (Calibration, Option<AffineMacs>) {
+    let fitted: Vec<usize> = (0..points.len()).filter(|&k| !points[k].held_out).collect();
+    let calibration = Calibration::fit(
+        fitted
+            .iter()
+            .map(|&k| (table_raw.raw_us(&archs[k]), points[k].measured_us)),
+    )
+    .filter(|c| c.scale > 0.0)
+    .unwrap_or(Calibration::IDENTITY);
+    let features: Vec<(f64, f64)> = archs
+        .iter()
+        .map(|a| AffineMacs::features(&ffn, space, a))
+        .collect();
+    let macs = AffineMacs::fit(
+        ffn,
+        &fitted
+            .iter()
+            .map(|&k| (features[k].0, features[k].1, points[k].measured_us))
+            .collect::<Vec<_>>(),
+    );
+    for (k, p) in points.iter_mut().enumerate() {
+        p.block_sum_us = calibration.apply(table_raw.raw_us(&archs[k]));
+        p.macs_us = macs.map_or(f64::NAN, |m| m.cost(space, &archs[k]));
+    }
+    (calibration, macs)
+}
+
+fn scores(points: &[ChildPoint]) -> Vec<FormScore> {
+    let held: Vec<&ChildPoint> = points.iter().filter(|p| p.held_out).collect();
+    let mut s = vec![
+        FormScore::of(
+            ModelForm::BlockSum,
+            held.iter().map(|p| (p.block_sum_us, p.measured_us)),
+        ),
+        FormScore::of(
+            ModelForm::Macs,
+            held.iter().map(|p| (p.macs_us, p.measured_us)),
+        ),
+    ];
+    if held.iter().all(|p| p.direct_us.is_some()) && !held.is_empty() {
+        s.push(FormScore::of(
+            ModelForm::Direct,
+            held.iter()
+                .map(|p| (p.direct_us.unwrap_or(f64::NAN), p.measured_us)),
+        ));
+    }
+    s
+}
+
+/// Chooses the model form (see the module docs); returns the children measured.
+pub fn choose_model(
+    bench: &mut Bench<'_>,
+    bundle: &Bundle,
+    limits: &ModelLimits,
+    file: &mut TableFile,
+    progress: &mut dyn FnMut(&str, usize, usize),
+) -> Result<usize, MeasureError> {
+    let space = bundle.manifest.search_space()?;
+    let raw = {
+        let mut f = file.clone();
+        f.calibration = Calibration::IDENTITY;
+        f.table(&space).map_err(MeasureError::Table)?
+    };
+    let ffn = FfnShape {
+        input: bundle.manifest.inputs.dense_width() as u32,
+        output: bundle.manifest.task.outputs,
+        biases: true,
+    };
+    let card = space.cardinality();
+    let mut rng = search_rng(limits.seed ^ 0xca11_b4a7);
+    // Anchors: the smallest, the largest and the table's fastest child.
+    let mut archs: Vec<Architecture> = Vec::new();
+    let (table_fastest, _) = fastest_child(&space, &raw);
+    for a in [
+        space.arch_at(0),
+        space.arch_at(card - 1),
+        Some(table_fastest),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if !archs.contains(&a) {
+            archs.push(a);
+        }
+    }
+    let first = limits.children.clamp(3, card as usize);
+    let more = draw_children(&space, first.saturating_sub(archs.len()), &archs, &mut rng);
+    archs.extend(more);
+    let mut measured = measure_children(bench, bundle, &space, &archs, "calibration", progress)?;
+    let mut grown = false;
+    let (points, best) = loop {
+        let (points, scores_now) = fit_and_score(file, &raw, ffn, &space, &archs, &measured);
+        let best = best_form(&scores_now);
+        if let Some(b) = best.filter(|b| b.holdout_mape <= limits.max_error) {
+            file.points = points;
+            file.choice = Some(ModelChoice {
+                form: b.form,
+                score: b,
+                scores: scores_now,
+                limit: limits.max_error,
+                children: archs.len(),
+                reason: if grown {
+                    "lowest held-out error, after measuring more children".into()
+                } else {
+                    "lowest held-out error".into()
+                },
+            });
+            return Ok(archs.len());
+        }
+        if grown || archs.len() as u64 >= card {
+            break (points, best);
+        }
+        // Not accurate enough: measure as many children again and refit.
+        grown = true;
+        let extra = draw_children(&space, first, &archs, &mut rng);
+        let again = measure_children(bench, bundle, &space, &extra, "calibration", progress)?;
+        archs.extend(extra);
+        measured.extend(again);
+    };
+    let best_text = best.map_or("no form could be scored".to_string(), |b| {
+        format!(
+            "the best form ({}) predicted held-out children with {:.1}% error",
+            b.form.name(),
+            100.0 * b.holdout_mape
+        )
+    });
+    if card > limits.max_direct_children {
+        file.points = points;
+        return Err(MeasureError::ModelTooInaccurate {
+            best: best_text,
+            limit: limits.max_error,
+            children: archs.len(),
+            space: card,
+            max_direct_children: limits.max_direct_children,
+        });
+    }
+    // No form is accurate enough, and the space is small: measure it whole.
+    let all: Vec<Architecture> = space.iter().collect();
+    let whole = measure_children(bench, bundle, &space, &all, "children", progress)?;
+    let latency_us: Vec<f64> = whole.iter().map(|&(y, _)| y).collect();
+    let mut points = points;
+    for (p, a) in points.iter_mut().zip(&archs) {
+        p.direct_us = Some(latency_us[space.index_of(a) as usize]);
+    }
+    let scores_now = scores(&points);
+    let direct = scores_now
+        .iter()
+        .copied()
+        .find(|x| x.form == ModelForm::Direct)
+        .unwrap_or(FormScore::of(ModelForm::Direct, std::iter::empty()));
+    file.direct = Some(MeasuredChildren { latency_us });
+    file.points = points;
+    file.choice = Some(ModelChoice {
+        form: ModelForm::Direct,
+        score: direct,
+        scores: scores_now,
+        limit: limits.max_error,
+        children: archs.len() + all.len(),
+        reason: format!(
+            "fallback: {best_text}, above the {:.1}% limit, so all {card} children were measured",
+            100.0 * limits.max_error
+        ),
+    });
+    Ok(archs.len() + all.len())
+}
+
+/// Splits the measured children (two thirds fitted, the anchors among them; the rest
+/// held out), fits both forms into `file` and scores them.
+fn fit_and_score(
+    file: &mut TableFile,
+    raw: &LatencyTable,
+    ffn: FfnShape,
+    space: &SearchSpace,
+    archs: &[Architecture],
+    measured: &[(f64, f64)],
+) -> (Vec<ChildPoint>, Vec<FormScore>) {
+    let fit_n = (archs.len() * 2).div_ceil(3).max(2).min(archs.len());
+    let mut points: Vec<ChildPoint> = archs
+        .iter()
+        .zip(measured)
+        .enumerate()
+        .map(|(k, (a, &(y, cv)))| ChildPoint {
+            widths: widths_of(space, a),
+            measured_us: y,
+            cv,
+            held_out: k >= fit_n,
+            block_sum_us: f64::NAN,
+            macs_us: f64::NAN,
+            direct_us: None,
+        })
+        .collect();
+    let (calibration, macs) = fit_forms(raw, ffn, space, archs, &mut points);
+    file.calibration = calibration;
+    file.macs = macs;
+    let s = scores(&points);
+    (points, s)
+}
+
+/// The fastest child under the block-sum `table` (exact: a shortest path over the
+/// layer chain).
 pub fn fastest_child(space: &SearchSpace, table: &LatencyTable) -> (Architecture, f64) {
     let layers = space.num_layers();
     // best[c] = (cost so far, choices) ending with choice c of the current layer.

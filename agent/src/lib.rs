@@ -7,7 +7,8 @@
 //!   (feature `ort`, `ort_probe`) and a deterministic fake.
 //! * [`measure`](mod@measure): the measurement protocol's execution and the sequential
 //!   decision.
-//! * [`latency_table`]: per-block table measured on the device, and its calibration.
+//! * [`latency_table`]: per-block table measured on the device and the children measured
+//!   end to end; [`latency_model`]: the model forms compared on them, and the one kept.
 //! * [`quality`]: child validation loss from the bundle, cached.
 //! * [`device_search`]: the search under a latency target: a short driver over one
 //!   function per phase, the run folder, checkpoints and resume, the report.
@@ -24,6 +25,7 @@ pub mod atomic_file;
 pub mod device_search;
 pub mod environment;
 pub mod error;
+pub mod latency_model;
 pub mod latency_table;
 pub mod measure;
 #[cfg(feature = "ort")]
@@ -37,8 +39,8 @@ pub use device_search::{
 };
 pub use environment::{pin_current_thread, Environment};
 pub use error::RunError;
-pub use measure::{decide, measure, Decision, Measurement};
+pub use measure::{Bench, Decision, Measurement, Net, NoiseFloor};
 #[cfg(feature = "ort")]
 pub use ort_probe::OrtProbe;
-pub use probe::{FakeProbe, LatencyProbe, TractProbe};
+pub use probe::{FakeProbe, LatencyProbe, NetId, TractProbe};
 pub use quality::{BundleQuality, QualityCache};

@@ -1,49 +1,101 @@
-//! Measuring a network's latency under a [`MeasurementProtocol`], and deciding feasibility
-//! sequentially.
+//! Measuring latency the way a performance engineer would sign off on, under a
+//! [`MeasurementProtocol`], and deciding feasibility sequentially.
 //!
-//! [`measure`] runs the warm-up, then the timed repeats, and repeats the whole
-//! measurement (up to `max_attempts`) while the coefficient of variation exceeds
-//! `max_cv`; the result keeps every statistic, the spread and the protocol.
+//! What we took from criterion, Google Benchmark and TFLite's `benchmark_model`:
 //!
-//! [`decide`] answers only "is the latency statistic at most the target?": after
-//! `min_repeats` timed runs it computes a distribution-free confidence interval for the
-//! statistic's quantile from order statistics (normal approximation of the binomial)
-//! and stops as soon as the interval is on one side of the target. It reports the runs
-//! it used against the fixed protocol (`warmup + repeats`).
+//! * **Warm-up by time and stability, not a count.** The first use of a [`Bench`] runs a
+//!   reference network for `warmup_ms` (TFLite's `warmup_min_secs`): the process's cold
+//!   start (page faults, lazy allocations, CPU frequency ramp-up) is paid there, once.
+//!   Each network is then warmed until three consecutive samples agree within
+//!   `stable_tolerance` (or `warmup` samples have run), like criterion's warm-up that
+//!   runs until the timings settle.
+//! * **Fast calls batched per sample.** A sample times `calls` consecutive inferences
+//!   with one pair of clock reads, `calls` grown (Google Benchmark's iteration growth)
+//!   until a sample takes at least `min_sample_us`; the latency of a call is the sample
+//!   over `calls`, so clock resolution and timer cost are below 0.1% of any sample. The
+//!   `p95` statistic times single calls instead (a tail is a property of single calls).
+//! * **An order that cancels drift.** Networks that are compared are measured together:
+//!   round after round, every network gives one sample, in a freshly shuffled order
+//!   (seeded), instead of each network to completion in turn. Slow drift (thermal,
+//!   frequency, other processes) then touches every network alike. Each sample is
+//!   preceded by one untimed call, so the cache misses that interleaving causes (the
+//!   other networks evicted this one's weights) are not timed: a deployed network runs
+//!   alone.
+//! * **Outliers are kept, not trimmed**, and summarised robustly: the statistic is the
+//!   median (or p95 / mean) of the samples, and the spread that counts is the robust
+//!   coefficient of variation (`1.4826 * MAD / median`, criterion's MAD-based noise
+//!   measure), which one interrupted sample does not inflate; the plain CV is recorded.
+//! * **The noise floor is measured and recorded.** The reference network (an identity)
+//!   is measured like any other at warm-up; its robust CV is the machine's noise floor,
+//!   and re-measuring it after the table gives the drift over the run.
+//! * **Too noisy is never used silently.** A network whose robust CV exceeds `max_cv` is
+//!   measured again (up to `max_attempts` in all); if it stays too noisy the measurement
+//!   fails with [`MeasureError::TooNoisy`], naming the network and its spread.
+//!
+//! [`Bench::decide`] answers only "is the statistic at most the target?": after `min_repeats`
+//! samples it computes a distribution-free confidence interval for the statistic's
+//! quantile from order statistics (normal approximation of the binomial) and stops as
+//! soon as the interval is on one side of the target.
 
+use rand_core::Rng;
 use serde::{Deserialize, Serialize};
 use tract_onnx::pb::ModelProto;
 
-use crate::error::ProbeError;
-use crate::LatencyProbe;
-use tabnas_bundle::NetShape;
+use crate::error::MeasureError;
+use crate::probe::{LatencyProbe, NetId};
+use tabnas_bundle::{identity_model, NetShape};
 use tabnas_core::formats::measurement::{MeasurementProtocol, Statistic};
+use tabnas_core::rng::{search_rng, SearchRng};
+
+/// Networks measured together at most (a group is loaded at once and interleaved).
+pub const GROUP_SIZE: usize = 48;
+
+/// Width of the reference (identity) network.
+const REFERENCE_WIDTH: usize = 8;
 
 /// One measured network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Measurement {
-    /// The protocol's statistic: the latency.
+    /// The protocol's statistic of the per-call latency: the latency.
     pub latency_us: f64,
-    /// Median of the timed runs.
+    /// Median of the samples.
     pub median_us: f64,
     /// 95th percentile.
     pub p95_us: f64,
     /// Mean.
     pub mean_us: f64,
-    /// Fastest run.
+    /// Fastest sample.
     pub min_us: f64,
-    /// Slowest run.
+    /// Slowest sample.
     pub max_us: f64,
-    /// Coefficient of variation (standard deviation / mean).
+    /// Coefficient of variation of the samples (standard deviation / mean).
     pub cv: f64,
+    /// Robust coefficient of variation: `1.4826 * MAD / median`, which one interrupted
+    /// sample does not inflate; this is what `max_cv` limits.
+    pub robust_cv: f64,
+    /// Consecutive calls timed per sample.
+    pub calls_per_sample: u32,
+    /// Warm-up samples this network took before its timings were stable.
+    pub warmup_samples: u32,
     /// Attempts made (more than one when a measurement was too noisy).
     pub attempts: u32,
-    /// True if even the last attempt exceeded `max_cv`.
-    pub noisy: bool,
-    /// Runs executed in all, warm-up included.
-    pub runs: u32,
-    /// The timed runs of the accepted attempt, in order.
+    /// Inferences executed in all, warm-up included.
+    pub runs: u64,
+    /// The per-call latency of each sample of the accepted attempt, in order.
     pub samples_us: Vec<f64>,
+}
+
+/// The machine's noise, measured on the reference network.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct NoiseFloor {
+    /// The reference network's per-call latency (its statistic).
+    pub reference_us: f64,
+    /// Its robust coefficient of variation: the noise a measurement here cannot go
+    /// below.
+    pub cv: f64,
+    /// Relative change of the reference between the first and the last time it was
+    /// measured (NaN until it is measured twice).
+    pub drift: f64,
 }
 
 /// The quantile `q` of sorted values (linear interpolation).
@@ -56,7 +108,19 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
-fn summarize(samples: &[f64], statistic: Statistic) -> (f64, f64, f64, f64, f64) {
+/// The statistics of per-call samples.
+struct Summary {
+    stat: f64,
+    median: f64,
+    p95: f64,
+    mean: f64,
+    min: f64,
+    max: f64,
+    cv: f64,
+    robust_cv: f64,
+}
+
+fn summarize(samples: &[f64], statistic: Statistic) -> Summary {
     let mut sorted = samples.to_vec();
     sorted.sort_by(f64::total_cmp);
     let n = sorted.len() as f64;
@@ -70,53 +134,358 @@ fn summarize(samples: &[f64], statistic: Statistic) -> (f64, f64, f64, f64, f64)
         Statistic::P95 => p95,
         Statistic::Mean => mean,
     };
-    (stat, median, p95, mean, cv)
+    let mut deviations: Vec<f64> = sorted.iter().map(|x| (x - median).abs()).collect();
+    deviations.sort_by(f64::total_cmp);
+    let robust_cv = if median > 0.0 {
+        1.4826 * quantile(&deviations, 0.5) / median
+    } else {
+        0.0
+    };
+    Summary {
+        robust_cv,
+        stat,
+        median,
+        p95,
+        mean,
+        min: sorted.first().copied().unwrap_or(f64::NAN),
+        max: sorted.last().copied().unwrap_or(f64::NAN),
+        cv,
+    }
 }
 
-/// Measures `model` under `protocol`.
-pub fn measure(
-    probe: &mut dyn LatencyProbe,
-    model: &ModelProto,
-    shape: NetShape,
-    protocol: &MeasurementProtocol,
-) -> Result<Measurement, ProbeError> {
-    probe.load(model, shape, protocol.batch as usize)?;
-    let mut runs = 0;
-    let mut last = None;
-    for attempt in 1..=protocol.max_attempts.max(1) {
-        for _ in 0..protocol.warmup {
-            probe.run_once()?;
-            runs += 1;
-        }
-        let mut samples = Vec::with_capacity(protocol.repeats as usize);
-        for _ in 0..protocol.repeats.max(1) {
-            samples.push(probe.run_once()?);
-            runs += 1;
-        }
-        let (stat, median, p95, mean, cv) = summarize(&samples, protocol.statistic);
-        let noisy = cv > protocol.max_cv;
-        let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
-        let max = samples.iter().copied().fold(0.0, f64::max);
-        last = Some(Measurement {
-            latency_us: stat,
-            median_us: median,
-            p95_us: p95,
-            mean_us: mean,
-            min_us: min,
-            max_us: max,
-            cv,
-            attempts: attempt,
-            noisy,
-            runs,
-            samples_us: samples,
-        });
-        if !noisy {
-            break;
+/// A network to measure: what it is called in messages, its graph and its shape.
+#[derive(Debug, Clone, Copy)]
+pub struct Net<'m> {
+    /// Its name in messages (`block 2 64x32`, `child 64-24-24`).
+    pub label: &'m str,
+    /// The graph.
+    pub model: &'m ModelProto,
+    /// Its inputs and output.
+    pub shape: NetShape,
+}
+
+/// A probe with the state a measurement session keeps: whether the process is warm,
+/// the noise floor, and the generator that shuffles the order of networks.
+pub struct Bench<'p> {
+    probe: &'p mut dyn LatencyProbe,
+    protocol: MeasurementProtocol,
+    rng: SearchRng,
+    warm: bool,
+    noise: Option<NoiseFloor>,
+    /// Inferences executed in all.
+    pub runs: u64,
+}
+
+impl std::fmt::Debug for Bench<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bench")
+            .field("runtime", &self.probe.runtime())
+            .field("warm", &self.warm)
+            .field("noise", &self.noise)
+            .finish()
+    }
+}
+
+impl<'p> Bench<'p> {
+    /// A cold bench on `probe`; `seed` fixes the order of interleaved networks.
+    pub fn new(probe: &'p mut dyn LatencyProbe, protocol: MeasurementProtocol, seed: u64) -> Self {
+        Self {
+            probe,
+            protocol,
+            rng: search_rng(seed ^ 0x0bad_5eed),
+            warm: false,
+            noise: None,
+            runs: 0,
         }
     }
-    let mut m = last.expect("at least one attempt");
-    m.runs = runs;
-    Ok(m)
+
+    /// The protocol.
+    pub fn protocol(&self) -> &MeasurementProtocol {
+        &self.protocol
+    }
+
+    /// The runtime that measures.
+    pub fn runtime(&self) -> String {
+        self.probe.runtime()
+    }
+
+    /// The noise floor measured at warm-up (and the drift since, after
+    /// [`Bench::recheck_noise`]).
+    pub fn noise_floor(&self) -> Option<NoiseFloor> {
+        self.noise
+    }
+
+    fn time(&mut self, id: NetId, calls: u32) -> Result<f64, MeasureError> {
+        self.runs += calls as u64;
+        Ok(self.probe.time(id, calls)? / calls as f64)
+    }
+
+    /// The process warm-up (once): the reference network runs for `warmup_ms`, then is
+    /// measured like any network; its CV is the noise floor.
+    fn warm_up(&mut self) -> Result<(), MeasureError> {
+        if self.warm {
+            return Ok(());
+        }
+        self.warm = true;
+        let reference = self.measure_reference()?;
+        self.noise = Some(NoiseFloor {
+            reference_us: reference.latency_us,
+            cv: reference.robust_cv,
+            drift: f64::NAN,
+        });
+        Ok(())
+    }
+
+    fn measure_reference(&mut self) -> Result<Measurement, MeasureError> {
+        let model = identity_model(REFERENCE_WIDTH);
+        let shape = NetShape {
+            numeric: REFERENCE_WIDTH,
+            categorical: 0,
+            outputs: REFERENCE_WIDTH,
+        };
+        self.probe.clear();
+        let id = self
+            .probe
+            .load(&model, shape, self.protocol.batch as usize)?;
+        let budget_us = self.protocol.warmup_ms as f64 * 1e3;
+        let mut spent = 0.0;
+        while spent < budget_us {
+            let calls = 64;
+            spent += self.time(id, calls)? * calls as f64;
+        }
+        let net = Net {
+            label: "the reference network",
+            model: &model,
+            shape,
+        };
+        let mut m = self.measure_loaded(&[net], &[id])?;
+        Ok(m.remove(0))
+    }
+
+    /// Measures the reference network again and records the drift since warm-up.
+    pub fn recheck_noise(&mut self) -> Result<Option<NoiseFloor>, MeasureError> {
+        if let Some(first) = self.noise {
+            let again = self.measure_reference()?;
+            self.noise = Some(NoiseFloor {
+                drift: (again.latency_us - first.reference_us) / first.reference_us,
+                ..first
+            });
+        }
+        Ok(self.noise)
+    }
+
+    /// Calls per sample for `id`: grown by the observed time until a sample takes at
+    /// least `min_sample_us` (single calls for the p95 statistic).
+    fn calls_for(&mut self, id: NetId) -> Result<u32, MeasureError> {
+        if self.protocol.statistic == Statistic::P95 {
+            return Ok(1);
+        }
+        let target = self.protocol.min_sample_us.max(1) as f64;
+        let mut calls = 1u32;
+        loop {
+            let per_call = self.time(id, calls)?;
+            let sample = per_call * calls as f64;
+            if sample >= target || calls >= 1 << 20 {
+                return Ok(calls);
+            }
+            // Aim 20% past the minimum, at least doubling, at most x10 (Google
+            // Benchmark's growth rule).
+            let want = if per_call > 0.0 {
+                (1.2 * target / per_call).ceil() as u32
+            } else {
+                calls * 10
+            };
+            calls = want.clamp(calls * 2, calls * 10).min(1 << 20);
+        }
+    }
+
+    /// Warms `id` until three consecutive samples agree within `stable_tolerance` of
+    /// their median, or `warmup` samples have run; returns the samples taken.
+    fn warm_net(&mut self, id: NetId, calls: u32) -> Result<u32, MeasureError> {
+        let mut last: Vec<f64> = Vec::with_capacity(3);
+        let tol = self.protocol.stable_tolerance;
+        for k in 1..=self.protocol.warmup.max(3) {
+            let t = self.time(id, calls)?;
+            if last.len() == 3 {
+                last.remove(0);
+            }
+            last.push(t);
+            if last.len() == 3 {
+                let mut s = last.clone();
+                s.sort_by(f64::total_cmp);
+                let mid = s[1];
+                if mid > 0.0 && s.iter().all(|x| ((x - mid) / mid).abs() <= tol) {
+                    return Ok(k);
+                }
+            }
+        }
+        Ok(self.protocol.warmup.max(3))
+    }
+
+    /// Measures networks that are compared with each other: loaded together (in groups
+    /// of [`GROUP_SIZE`]), each warmed until stable, then sampled round-robin in a
+    /// shuffled order. A network whose CV stays above `max_cv` after `max_attempts`
+    /// fails the measurement, naming it.
+    pub fn measure_set(
+        &mut self,
+        nets: &[Net<'_>],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Vec<Measurement>, MeasureError> {
+        self.warm_up()?;
+        let mut out = Vec::with_capacity(nets.len());
+        for group in nets.chunks(GROUP_SIZE) {
+            progress(out.len(), nets.len());
+            self.probe.clear();
+            let mut ids = Vec::with_capacity(group.len());
+            for net in group {
+                ids.push(
+                    self.probe
+                        .load(net.model, net.shape, self.protocol.batch as usize)?,
+                );
+            }
+            out.extend(self.measure_loaded(group, &ids)?);
+        }
+        progress(out.len(), nets.len());
+        Ok(out)
+    }
+
+    /// Measures one network.
+    pub fn measure(&mut self, net: Net<'_>) -> Result<Measurement, MeasureError> {
+        Ok(self.measure_set(&[net], &mut |_, _| {})?.remove(0))
+    }
+
+    /// Decides whether `net`'s statistic is at most `target_us` (see the module docs):
+    /// warmed like any network, then sampled one sample at a time until a one-sided
+    /// bound clears the target or `repeats` samples are taken. Noise is not re-measured
+    /// here: the bounds account for spread.
+    pub fn decide(&mut self, net: Net<'_>, target_us: f64) -> Result<Decision, MeasureError> {
+        self.warm_up()?;
+        self.probe.clear();
+        let id = self
+            .probe
+            .load(net.model, net.shape, self.protocol.batch as usize)?;
+        let runs_before = self.runs;
+        let calls = self.calls_for(id)?;
+        let warmup_samples = self.warm_net(id, calls)?;
+        let p = self.protocol;
+        let q = p.statistic.quantile();
+        let mut samples: Vec<f64> = Vec::with_capacity(p.repeats as usize);
+        let mut sorted: Vec<f64> = Vec::with_capacity(p.repeats as usize);
+        let repeats = p.repeats.max(1);
+        let decision = |samples: &[f64], sorted: &[f64], feasible: Option<bool>, runs| {
+            let (lower_us, upper_us) = quantile_bounds(sorted, q, p.confidence);
+            let latency_us = summarize(samples, p.statistic).stat;
+            Decision {
+                feasible: feasible.unwrap_or(latency_us <= target_us),
+                latency_us,
+                lower_us,
+                upper_us,
+                samples: samples.len() as u32,
+                fixed_samples: repeats,
+                warmup_samples,
+                calls_per_sample: calls,
+                runs,
+                early: feasible.is_some() && (samples.len() as u32) < repeats,
+            }
+        };
+        for i in 1..=repeats {
+            let t = self.time(id, calls)?;
+            samples.push(t);
+            let at = sorted.partition_point(|&x| x < t);
+            sorted.insert(at, t);
+            if i >= p.min_repeats {
+                let (lower, upper) = quantile_bounds(&sorted, q, p.confidence);
+                if upper <= target_us || lower > target_us {
+                    let runs = self.runs - runs_before;
+                    return Ok(decision(&samples, &sorted, Some(upper <= target_us), runs));
+                }
+            }
+        }
+        let runs = self.runs - runs_before;
+        Ok(decision(&samples, &sorted, None, runs))
+    }
+
+    fn measure_loaded(
+        &mut self,
+        nets: &[Net<'_>],
+        ids: &[NetId],
+    ) -> Result<Vec<Measurement>, MeasureError> {
+        let p = self.protocol;
+        let mut calls = Vec::with_capacity(ids.len());
+        let mut warmups = Vec::with_capacity(ids.len());
+        let mut runs_before = Vec::with_capacity(ids.len());
+        for &id in ids {
+            runs_before.push(self.runs);
+            let c = self.calls_for(id)?;
+            warmups.push(self.warm_net(id, c)?);
+            calls.push(c);
+        }
+        let mut results: Vec<Option<Measurement>> = vec![None; ids.len()];
+        let mut pending: Vec<usize> = (0..ids.len()).collect();
+        for attempt in 1..=p.max_attempts.max(1) {
+            let mut samples: Vec<Vec<f64>> =
+                vec![Vec::with_capacity(p.repeats as usize); ids.len()];
+            let mut order = pending.clone();
+            for _ in 0..p.repeats.max(1) {
+                shuffle(&mut order, &mut self.rng);
+                for &k in &order {
+                    // One untimed call first: the other networks of the round have
+                    // evicted this one's weights from the caches, and a network that
+                    // runs alone (as deployed, or when re-measured) does not pay that.
+                    self.probe.time(ids[k], 1)?;
+                    self.runs += 1;
+                    let t = self.time(ids[k], calls[k])?;
+                    samples[k].push(t);
+                }
+            }
+            let mut still = Vec::new();
+            for &k in &pending {
+                let s = summarize(&samples[k], p.statistic);
+                let noisy = s.robust_cv > p.max_cv;
+                results[k] = Some(Measurement {
+                    latency_us: s.stat,
+                    median_us: s.median,
+                    p95_us: s.p95,
+                    mean_us: s.mean,
+                    min_us: s.min,
+                    max_us: s.max,
+                    cv: s.cv,
+                    robust_cv: s.robust_cv,
+                    calls_per_sample: calls[k],
+                    warmup_samples: warmups[k],
+                    attempts: attempt,
+                    runs: 0,
+                    samples_us: std::mem::take(&mut samples[k]),
+                });
+                if noisy {
+                    still.push(k);
+                }
+            }
+            pending = still;
+            if pending.is_empty() {
+                break;
+            }
+        }
+        if let Some(&k) = pending.first() {
+            let m = results[k].as_ref().map_or(f64::NAN, |m| m.robust_cv);
+            return Err(MeasureError::TooNoisy {
+                network: nets[k].label.to_string(),
+                cv: m,
+                max_cv: p.max_cv,
+                attempts: p.max_attempts.max(1),
+            });
+        }
+        let total = self.runs - runs_before.first().copied().unwrap_or(self.runs);
+        let share = total / ids.len().max(1) as u64;
+        Ok(results
+            .into_iter()
+            .map(|m| {
+                let mut m = m.expect("every network was measured");
+                m.runs = share;
+                m
+            })
+            .collect())
+    }
 }
 
 /// A sequential feasibility decision.
@@ -130,10 +499,16 @@ pub struct Decision {
     pub lower_us: f64,
     /// Upper confidence bound of the statistic when it stopped.
     pub upper_us: f64,
-    /// Runs executed, warm-up included.
-    pub runs: u32,
-    /// Runs the fixed protocol takes (`warmup + repeats`).
-    pub fixed_runs: u32,
+    /// Timed samples taken.
+    pub samples: u32,
+    /// Timed samples the fixed protocol takes (`repeats`).
+    pub fixed_samples: u32,
+    /// Warm-up samples before them.
+    pub warmup_samples: u32,
+    /// Consecutive inferences per sample.
+    pub calls_per_sample: u32,
+    /// Inferences executed in all, warm-up and call-count calibration included.
+    pub runs: u64,
     /// True if a bound cleared the target before the last repeat.
     pub early: bool,
 }
@@ -209,55 +584,12 @@ pub fn quantile_bounds(sorted: &[f64], q: f64, confidence: f64) -> (f64, f64) {
     (lower, upper)
 }
 
-/// Decides whether `model`'s latency statistic is at most `target_us` (see the module
-/// docs). Noisy runs are not repeated here: the bounds already account for spread.
-pub fn decide(
-    probe: &mut dyn LatencyProbe,
-    model: &ModelProto,
-    shape: NetShape,
-    protocol: &MeasurementProtocol,
-    target_us: f64,
-) -> Result<Decision, ProbeError> {
-    probe.load(model, shape, protocol.batch as usize)?;
-    for _ in 0..protocol.warmup {
-        probe.run_once()?;
+/// Fisher-Yates with the bench's generator.
+fn shuffle<T>(items: &mut [T], rng: &mut SearchRng) {
+    for i in (1..items.len()).rev() {
+        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+        items.swap(i, j);
     }
-    let q = protocol.statistic.quantile();
-    let mut samples: Vec<f64> = Vec::with_capacity(protocol.repeats as usize);
-    let mut sorted: Vec<f64> = Vec::with_capacity(protocol.repeats as usize);
-    let fixed_runs = protocol.warmup + protocol.repeats;
-    for i in 1..=protocol.repeats {
-        let t = probe.run_once()?;
-        samples.push(t);
-        let at = sorted.partition_point(|&x| x < t);
-        sorted.insert(at, t);
-        if i >= protocol.min_repeats {
-            let (lower, upper) = quantile_bounds(&sorted, q, protocol.confidence);
-            if upper <= target_us || lower > target_us {
-                let (stat, ..) = summarize(&samples, protocol.statistic);
-                return Ok(Decision {
-                    feasible: upper <= target_us,
-                    latency_us: stat,
-                    lower_us: lower,
-                    upper_us: upper,
-                    runs: protocol.warmup + i,
-                    fixed_runs,
-                    early: i < protocol.repeats,
-                });
-            }
-        }
-    }
-    let (stat, ..) = summarize(&samples, protocol.statistic);
-    let (lower, upper) = quantile_bounds(&sorted, q, protocol.confidence);
-    Ok(Decision {
-        feasible: stat <= target_us,
-        latency_us: stat,
-        lower_us: lower,
-        upper_us: upper,
-        runs: fixed_runs,
-        fixed_runs,
-        early: false,
-    })
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use ort::value::Tensor;
 use tract_onnx::pb::ModelProto;
 
 use crate::error::ProbeError;
-use crate::LatencyProbe;
+use crate::probe::{LatencyProbe, NetId};
 use tabnas_bundle::{encode_model, NetShape};
 
 fn err<E: std::fmt::Display>(stage: &str) -> impl Fn(E) -> ProbeError + '_ {
@@ -26,10 +26,15 @@ fn err<E: std::fmt::Display>(stage: &str) -> impl Fn(E) -> ProbeError + '_ {
 pub struct OrtProbe {
     env: ort::environment::Environment,
     threads: usize,
-    session: Option<Session>,
-    shape: NetShape,
-    batch: usize,
+    sessions: Vec<Loaded>,
     library: String,
+}
+
+/// One network loaded in ONNX Runtime, with its input tensors.
+struct Loaded {
+    session: Session,
+    numeric: Tensor<f32>,
+    categorical: Option<Tensor<i64>>,
 }
 
 impl std::fmt::Debug for OrtProbe {
@@ -64,13 +69,7 @@ impl OrtProbe {
         Ok(Self {
             env,
             threads: threads.max(1),
-            session: None,
-            shape: NetShape {
-                numeric: 0,
-                categorical: 0,
-                outputs: 0,
-            },
-            batch: 1,
+            sessions: Vec::new(),
             library: library.display().to_string(),
         })
     }
@@ -82,7 +81,7 @@ impl LatencyProbe for OrtProbe {
         model: &ModelProto,
         shape: NetShape,
         batch: usize,
-    ) -> Result<(), ProbeError> {
+    ) -> Result<NetId, ProbeError> {
         let bytes = encode_model(model);
         let session = Session::builder(&self.env)
             .map_err(err("session"))?
@@ -92,32 +91,46 @@ impl LatencyProbe for OrtProbe {
             .map_err(err("session threads"))?
             .commit_from_memory(&bytes)
             .map_err(err("ONNX Runtime could not load the model"))?;
-        self.session = Some(session);
-        self.shape = shape;
-        self.batch = batch.max(1);
-        Ok(())
+        let b = batch.max(1);
+        let numeric = Tensor::from_array(([b, shape.numeric], vec![0.5f32; b * shape.numeric]))
+            .map_err(err("numeric input"))?;
+        let categorical = if shape.categorical > 0 {
+            Some(
+                Tensor::from_array(([b, shape.categorical], vec![1i64; b * shape.categorical]))
+                    .map_err(err("categorical input"))?,
+            )
+        } else {
+            None
+        };
+        self.sessions.push(Loaded {
+            session,
+            numeric,
+            categorical,
+        });
+        Ok(NetId(self.sessions.len() - 1))
     }
 
-    fn run_once(&mut self) -> Result<f64, ProbeError> {
-        let (b, s) = (self.batch, self.shape);
-        let session = self.session.as_mut().ok_or(ProbeError::NotLoaded)?;
-        let numeric = Tensor::from_array(([b, s.numeric], vec![0.5f32; b * s.numeric]))
-            .map_err(err("numeric input"))?;
-        let t;
-        if s.categorical > 0 {
-            let cat = Tensor::from_array(([b, s.categorical], vec![1i64; b * s.categorical]))
-                .map_err(err("categorical input"))?;
-            t = Instant::now();
-            let out = session
-                .run(ort::inputs![numeric, cat])
-                .map_err(err("run"))?;
-            std::hint::black_box(&out);
-        } else {
-            t = Instant::now();
-            let out = session.run(ort::inputs![numeric]).map_err(err("run"))?;
+    fn time(&mut self, net: NetId, calls: u32) -> Result<f64, ProbeError> {
+        let loaded = self.sessions.get_mut(net.0).ok_or(ProbeError::NotLoaded)?;
+        let t = Instant::now();
+        for _ in 0..calls {
+            let out = match &loaded.categorical {
+                Some(cat) => loaded
+                    .session
+                    .run(ort::inputs![&loaded.numeric, cat])
+                    .map_err(err("run"))?,
+                None => loaded
+                    .session
+                    .run(ort::inputs![&loaded.numeric])
+                    .map_err(err("run"))?,
+            };
             std::hint::black_box(&out);
         }
         Ok(t.elapsed().as_secs_f64() * 1e6)
+    }
+
+    fn clear(&mut self) {
+        self.sessions.clear();
     }
 
     fn runtime(&self) -> String {

@@ -1,7 +1,8 @@
-//! The platform seam for latency: a [`LatencyProbe`] loads a network and times single
-//! inferences. [`TractProbe`] runs tract-onnx on this machine with a monotonic clock;
-//! [`FakeProbe`] returns a deterministic latency computed from the network's shapes
-//! (for tests and dry runs: exact expectations, no noise).
+//! The platform seam for latency: a [`LatencyProbe`] holds loaded networks and times
+//! runs of consecutive inferences of one of them. [`TractProbe`] runs tract-onnx on this
+//! machine with a monotonic clock; [`FakeProbe`] returns a deterministic latency
+//! computed from the network's shapes (for tests and dry runs: exact expectations, no
+//! noise). What to time, how often and in which order is [`crate::measure`]'s job.
 
 use std::time::Instant;
 
@@ -10,23 +11,41 @@ use tract_onnx::pb::ModelProto;
 use crate::error::ProbeError;
 use tabnas_bundle::{NetShape, TractNet};
 
-/// Loads networks and times inferences of the loaded one.
+/// A network loaded in a probe (valid until the next [`LatencyProbe::clear`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NetId(pub usize);
+
+/// Loads networks and times consecutive inferences of a loaded one.
 pub trait LatencyProbe {
-    /// Prepares `model`, whose inputs and output have `shape`, for timing at `batch` rows.
-    fn load(&mut self, model: &ModelProto, shape: NetShape, batch: usize)
-        -> Result<(), ProbeError>;
-    /// Runs the loaded network once; returns the elapsed microseconds.
-    fn run_once(&mut self) -> Result<f64, ProbeError>;
+    /// Prepares `model`, whose inputs and output have `shape`, for timing at `batch`
+    /// rows; other loaded networks stay loaded.
+    fn load(
+        &mut self,
+        model: &ModelProto,
+        shape: NetShape,
+        batch: usize,
+    ) -> Result<NetId, ProbeError>;
+    /// Runs `net` `calls` times back to back; returns the elapsed microseconds of all of
+    /// them (one pair of clock reads).
+    fn time(&mut self, net: NetId, calls: u32) -> Result<f64, ProbeError>;
+    /// Unloads every network.
+    fn clear(&mut self);
     /// The runtime and its version, for the record.
     fn runtime(&self) -> String;
+}
+
+/// One network loaded in tract, with its input buffers.
+#[derive(Debug)]
+struct Loaded {
+    net: TractNet,
+    numeric: Vec<f32>,
+    categorical: Vec<i64>,
 }
 
 /// Times tract-onnx inferences with `std::time::Instant` (monotonic).
 #[derive(Debug, Default)]
 pub struct TractProbe {
-    net: Option<TractNet>,
-    numeric: Vec<f32>,
-    categorical: Vec<i64>,
+    nets: Vec<Loaded>,
 }
 
 impl LatencyProbe for TractProbe {
@@ -35,21 +54,28 @@ impl LatencyProbe for TractProbe {
         model: &ModelProto,
         shape: NetShape,
         batch: usize,
-    ) -> Result<(), ProbeError> {
+    ) -> Result<NetId, ProbeError> {
         let net = TractNet::with_shape(model, shape, batch)?;
-        self.numeric = vec![0.5; batch * shape.numeric];
-        self.categorical = vec![1; batch * shape.categorical];
-        self.net = Some(net);
-        Ok(())
+        self.nets.push(Loaded {
+            net,
+            numeric: vec![0.5; batch * shape.numeric],
+            categorical: vec![1; batch * shape.categorical],
+        });
+        Ok(NetId(self.nets.len() - 1))
     }
 
-    fn run_once(&mut self) -> Result<f64, ProbeError> {
-        let net = self.net.as_ref().ok_or(ProbeError::NotLoaded)?;
+    fn time(&mut self, net: NetId, calls: u32) -> Result<f64, ProbeError> {
+        let n = self.nets.get(net.0).ok_or(ProbeError::NotLoaded)?;
         let t = Instant::now();
-        let out = net.run(&self.numeric, &self.categorical)?;
-        let us = t.elapsed().as_secs_f64() * 1e6;
-        std::hint::black_box(out);
-        Ok(us)
+        for _ in 0..calls {
+            let out = n.net.run(&n.numeric, &n.categorical)?;
+            std::hint::black_box(out);
+        }
+        Ok(t.elapsed().as_secs_f64() * 1e6)
+    }
+
+    fn clear(&mut self) {
+        self.nets.clear();
     }
 
     fn runtime(&self) -> String {
@@ -58,18 +84,18 @@ impl LatencyProbe for TractProbe {
 }
 
 /// A deterministic latency: `base_us + per_mac_us * (multiply-accumulates of every
-/// MatMul initializer, times the batch)`; never noisy.
+/// MatMul initializer, times the batch)` per call; never noisy.
 #[derive(Debug, Clone)]
 pub struct FakeProbe {
-    /// Fixed cost of any run.
+    /// Fixed cost of any call.
     pub base_us: f64,
     /// Cost per multiply-accumulate.
     pub per_mac_us: f64,
-    current: Option<f64>,
+    nets: Vec<f64>,
     /// Networks loaded so far.
     pub loads: usize,
     /// Inferences run so far.
-    pub runs: usize,
+    pub runs: u64,
 }
 
 impl FakeProbe {
@@ -78,16 +104,16 @@ impl FakeProbe {
         Self {
             base_us,
             per_mac_us,
-            current: None,
+            nets: Vec::new(),
             loads: 0,
             runs: 0,
         }
     }
 
-    /// The latency it reports for `model` at `batch`.
-    pub fn latency_of(&self, model: &ModelProto, batch: usize) -> f64 {
+    /// Multiply-accumulates of one row through `model`'s MatMul initializers.
+    pub fn macs_of(model: &ModelProto) -> i64 {
         let graph = model.graph.as_ref();
-        let macs: i64 = graph
+        graph
             .map(|g| {
                 g.node
                     .iter()
@@ -100,8 +126,12 @@ impl FakeProbe {
                     .map(|t| t.dims.iter().product::<i64>())
                     .sum()
             })
-            .unwrap_or(0);
-        self.base_us + self.per_mac_us * (macs as f64) * batch as f64
+            .unwrap_or(0)
+    }
+
+    /// The latency it reports for one call of `model` at `batch`.
+    pub fn latency_of(&self, model: &ModelProto, batch: usize) -> f64 {
+        self.base_us + self.per_mac_us * (Self::macs_of(model) as f64) * batch as f64
     }
 }
 
@@ -111,15 +141,20 @@ impl LatencyProbe for FakeProbe {
         model: &ModelProto,
         _shape: NetShape,
         batch: usize,
-    ) -> Result<(), ProbeError> {
-        self.current = Some(self.latency_of(model, batch));
+    ) -> Result<NetId, ProbeError> {
+        self.nets.push(self.latency_of(model, batch));
         self.loads += 1;
-        Ok(())
+        Ok(NetId(self.nets.len() - 1))
     }
 
-    fn run_once(&mut self) -> Result<f64, ProbeError> {
-        self.runs += 1;
-        self.current.ok_or(ProbeError::NotLoaded)
+    fn time(&mut self, net: NetId, calls: u32) -> Result<f64, ProbeError> {
+        self.runs += calls as u64;
+        let per_call = self.nets.get(net.0).ok_or(ProbeError::NotLoaded)?;
+        Ok(per_call * calls as f64)
+    }
+
+    fn clear(&mut self) {
+        self.nets.clear();
     }
 
     fn runtime(&self) -> String {

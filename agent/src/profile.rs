@@ -36,7 +36,10 @@ struct BoardToml {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct MeasurementToml {
+    warmup_ms: u32,
     warmup: u32,
+    stable_tolerance: f64,
+    min_sample_us: u32,
     repeats: u32,
     statistic: Statistic,
     batch: u32,
@@ -52,7 +55,10 @@ impl Default for MeasurementToml {
     fn default() -> Self {
         let p = MeasurementProtocol::default();
         Self {
+            warmup_ms: p.warmup_ms,
             warmup: p.warmup,
+            stable_tolerance: p.stable_tolerance,
+            min_sample_us: p.min_sample_us,
             repeats: p.repeats,
             statistic: p.statistic,
             batch: p.batch,
@@ -82,6 +88,9 @@ struct SearchToml {
     max_tightenings: u8,
     quality_batch: u32,
     quality_cache: u32,
+    max_model_error: f64,
+    max_direct_children: u32,
+    candidates: u8,
 }
 
 impl Default for SearchToml {
@@ -95,11 +104,14 @@ impl Default for SearchToml {
             learning_rate: 0.05,
             steps: 500,
             seed: 0,
-            calibration_children: 24,
+            calibration_children: 36,
             checkpoint_every: 25,
             max_tightenings: 3,
             quality_batch: 256,
             quality_cache: 4096,
+            max_model_error: 0.05,
+            max_direct_children: 4096,
+            candidates: 8,
         }
     }
 }
@@ -147,7 +159,10 @@ pub fn parse_profile(source: &str, text: &str) -> Result<BoardConfig, ProfileErr
     let config = BoardConfig {
         name: short(source, "board.name", &p.board.name)?,
         measurement: MeasurementProtocol {
+            warmup_ms: m.warmup_ms,
             warmup: m.warmup,
+            stable_tolerance: m.stable_tolerance,
+            min_sample_us: m.min_sample_us,
             repeats: m.repeats,
             statistic: m.statistic,
             batch: m.batch,
@@ -168,6 +183,9 @@ pub fn parse_profile(source: &str, text: &str) -> Result<BoardConfig, ProfileErr
             max_tightenings: s.max_tightenings,
             quality_batch: s.quality_batch,
             quality_cache: s.quality_cache,
+            max_model_error: s.max_model_error,
+            max_direct_children: s.max_direct_children,
+            candidates: s.candidates,
         },
         service: BoardService {
             serial_port: p

@@ -185,23 +185,33 @@ fn profiles_pack_and_show_through_the_core_decoder() {
 
 #[test]
 fn measure_times_one_child_and_decides_sequentially() {
-    let (ok, out, e) = agent(&["measure", "--widths", "64-24-24"]);
+    let (ok, out, e) = agent(&["measure", "--widths", "64-32-32"]);
     assert!(ok, "{e}");
-    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-    assert_eq!(v["samples_us"].as_array().unwrap().len(), 50);
+    let json = out.split("\nnoise floor:").next().unwrap();
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(v["samples_us"].as_array().unwrap().len(), 30);
+    assert!(v["calls_per_sample"].as_u64().unwrap() >= 1);
+    assert!(out.contains("noise floor: "), "{out}");
     assert!(v["median_us"].as_f64().unwrap() > 0.0);
     let (ok, out, e) = agent(&[
         "measure",
         "--fake-latency",
         "--widths",
-        "64-24-24",
+        "64-32-32",
         "--target-us",
         "100",
     ]);
     assert!(ok, "{e}");
     assert!(
         out.contains("is within the target 100 us")
-            && out.contains("after 17 runs; the fixed protocol takes 60"),
+            && out.contains("after 7 samples; the fixed protocol takes 30"),
         "{out}"
     );
+    for bad in ["0", "-3", "NaN", "inf"] {
+        let (ok, _, e) = agent(&["measure", "--widths", "64-32-32", "--target-us", bad]);
+        assert!(
+            !ok && e.contains("--target-us must be a positive number"),
+            "{bad}: {e}"
+        );
+    }
 }

@@ -4,7 +4,7 @@
 
 use tabnas_agent::latency_table::TableFile;
 use tabnas_agent::{
-    measure, run_device_search, DeviceResult, DeviceSearchOptions, FakeProbe, TractProbe,
+    run_device_search, Bench, DeviceResult, DeviceSearchOptions, FakeProbe, Net, TractProbe,
 };
 use tabnas_bundle::{decode_model, Bundle, NetShape};
 use tabnas_core::formats::measurement::MeasurementProtocol;
@@ -30,8 +30,19 @@ fn options(target_us: Option<f64>, steps: u32) -> DeviceSearchOptions {
         max_tightenings: 3,
         quality_batch: 256,
         quality_cache: 4096,
+        max_model_error: 0.05,
+        max_direct_children: 4096,
+        candidates: 8,
     }
 }
+
+fn demo() -> Bundle {
+    Bundle::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("defaults/higgs-demo"))
+        .unwrap()
+}
+
+/// The demo's space: 3 layers of 11 widths; blocks: 11 + 121 + 121 + 11.
+const DEMO_BLOCKS: usize = 11 + 121 + 121 + 11;
 
 fn run(
     bundle: &Bundle,
@@ -42,16 +53,14 @@ fn run(
     run_device_search(bundle, probe, o, dir, false, &mut |_| {}).unwrap()
 }
 
-/// Fake latency = 5 us per network + 0.001 us per multiply-accumulate. The per-call
-/// cost (identity network) is 5, so a block of `i x o` enters the table as `i*o/1000`,
-/// the stem as 5, and a whole child costs `5 + MACs/1000`: the calibration must come
-/// out as the identity and predict every child exactly.
+/// Fake latency = 5 us per call + 0.001 us per multiply-accumulate. The per-call cost
+/// (identity network) is 5, so a block of `i x o` enters the table as `i*o/1000`, the
+/// stem as 5, and a whole child costs `5 + MACs/1000`: the block-sum calibration must
+/// come out as the identity, and both forms predict every child exactly.
 #[test]
 fn fake_probe_gives_exact_tables_and_a_deterministic_answer() {
     let _serial = serial();
-    let bundle =
-        Bundle::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("defaults/higgs-demo"))
-            .unwrap();
+    let bundle = demo();
     let tmp = tempfile::tempdir().unwrap();
     let o = options(Some(12.0), 300);
     let mut probe = FakeProbe::new(5.0, 0.001);
@@ -59,7 +68,7 @@ fn fake_probe_gives_exact_tables_and_a_deterministic_answer() {
     let table: TableFile =
         serde_json::from_slice(&std::fs::read(tmp.path().join("a/latency_table.json")).unwrap())
             .unwrap();
-    assert_eq!(table.blocks.len(), 10 + 100 + 100 + 10);
+    assert_eq!(table.blocks.len(), DEMO_BLOCKS);
     for b in &table.blocks {
         let expected = (b.inputs * b.outputs) as f64 / 1000.0;
         assert!((b.latency_us - expected).abs() < 1e-9, "{b:?}");
@@ -79,8 +88,20 @@ fn fake_probe_gives_exact_tables_and_a_deterministic_answer() {
         "{:?}",
         table.calibration
     );
-    let report = table.report.unwrap();
-    assert!(report.holdout_mape < 1e-6 && report.points.len() == 12);
+    // 12 children measured end to end (the anchors among them), a third held out; both
+    // forms are exact, so the one chosen is too.
+    assert_eq!(table.points.len(), 12);
+    assert_eq!(table.points.iter().filter(|p| p.held_out).count(), 4);
+    let choice = table.choice.unwrap();
+    assert!(
+        choice.scores.iter().all(|s| s.holdout_mape < 1e-6),
+        "{choice:?}"
+    );
+    assert_eq!(choice.reason, "lowest held-out error");
+    assert_eq!(r.model_error, choice.score.holdout_mape);
+    assert!(r
+        .noise_floor
+        .is_some_and(|n| n.cv == 0.0 && n.reference_us == 5.0));
 
     // The answer: feasible, predicted exactly, cheapest check possible.
     let macs: usize = [
@@ -98,10 +119,30 @@ fn fake_probe_gives_exact_tables_and_a_deterministic_answer() {
     assert!((r.predicted_latency_us - expected_us).abs() < 1e-4);
     assert!(r.feasible && r.latency_us <= 12.0);
     assert!(r.tightenings.is_empty());
-    // Zero spread: it stops at the first sample size whose 95% order-statistic bound
-    // exists (7 timed runs for the median), after the 10 warm-up runs.
-    assert_eq!(r.decision.runs, 10 + 7);
-    assert_eq!(r.decision.fixed_runs, 60);
+    // Zero spread: warm after 3 samples, and it stops at the first sample count whose
+    // 95% order-statistic bound exists (7 samples for the median) instead of 30.
+    assert_eq!(r.decision.warmup_samples, 3);
+    assert_eq!(r.decision.samples, 7);
+    assert_eq!(r.decision.fixed_samples, 30);
+    // A sample lasts at least 200 us: ceil(1.2 * 200 / latency) calls (one probe call
+    // first, then the grown count).
+    assert!(r.decision.calls_per_sample as f64 * r.latency_us >= 200.0);
+    // The answer is the best validation loss among the 8 most probable feasible
+    // children; the paper's answer (the most probable) is never better.
+    assert_eq!(r.candidates.len(), 8);
+    assert_eq!(r.candidates[0], r.paper_answer);
+    assert!(r.validation_loss <= r.paper_answer.validation_loss);
+    let best_loss = r
+        .candidates
+        .iter()
+        .map(|c| c.validation_loss)
+        .fold(f64::INFINITY, f64::min);
+    assert_eq!(
+        r.validation_loss, best_loss,
+        "every candidate meets the target here"
+    );
+    let svg = std::fs::read_to_string(tmp.path().join("a/latency_model.svg")).unwrap();
+    assert!(svg.contains("<svg") && svg.contains("held-out children"));
     assert_eq!(r.trace.len(), 300);
     assert_eq!(r.fastest.0, vec![8, 8, 8]);
     assert!(r
@@ -128,9 +169,7 @@ fn fake_probe_gives_exact_tables_and_a_deterministic_answer() {
 #[test]
 fn targets_below_the_fastest_child_are_refused_with_the_fastest_latency() {
     let _serial = serial();
-    let bundle =
-        Bundle::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("defaults/higgs-demo"))
-            .unwrap();
+    let bundle = demo();
     let tmp = tempfile::tempdir().unwrap();
     let err = run_device_search(
         &bundle,
@@ -147,7 +186,12 @@ fn targets_below_the_fastest_child_are_refused_with_the_fastest_latency() {
         err.contains("below the fastest child: [8, 8, 8] is predicted at 5.4 us"),
         "{err}"
     );
-    assert!(err.contains("fastest achievable"), "{err}");
+    // The fastest child is an anchor of the children measured end to end: the message
+    // names what this run measured.
+    assert!(
+        err.contains("fastest achievable latency on this device is about 5.4 us (8-8-8 measured at 5.4 us in this run)"),
+        "{err}"
+    );
 }
 
 /// Real measurements with tract on this machine, under a target 30% above the measured
@@ -158,14 +202,19 @@ fn targets_below_the_fastest_child_are_refused_with_the_fastest_latency() {
 #[test]
 fn real_measurements_give_an_answer_that_meets_the_target_on_re_measure() {
     let _serial = serial();
-    let bundle =
-        Bundle::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("defaults/higgs-demo"))
-            .unwrap();
+    let bundle = demo();
     let tmp = tempfile::tempdir().unwrap();
     let mut probe = TractProbe::default();
     let shape = NetShape::of(&bundle.manifest);
-    let largest = bundle.child_model(&[256, 256, 256]).unwrap();
-    let m = measure(&mut probe, &largest, shape, &MeasurementProtocol::default()).unwrap();
+    let middle = bundle.child_model(&[128, 128, 128]).unwrap();
+    let net = |model| Net {
+        label: "a child",
+        model,
+        shape,
+    };
+    let m = Bench::new(&mut probe, MeasurementProtocol::default(), 0)
+        .measure(net(&middle))
+        .unwrap();
     let r = run(
         &bundle,
         &mut probe,
@@ -179,17 +228,15 @@ fn real_measurements_give_an_answer_that_meets_the_target_on_re_measure() {
         r.target_us
     );
     assert_eq!(r.target_source, "given");
-    assert_eq!(r.latency.samples_us.len(), 50);
-    assert!(r.table.holdout_mape.is_finite());
+    assert_eq!(r.latency.samples_us.len(), 30);
+    // Whichever form was kept, its held-out error is within the profile's limit.
+    assert!(r.model_error <= 0.05, "{:?}", r.table.model);
     let best = decode_model(&std::fs::read(tmp.path().join("best.onnx")).unwrap()).unwrap();
     // Up to three independent re-measurements: a burst from another process can slow
     // one of them, not the child.
+    let mut bench = Bench::new(&mut probe, MeasurementProtocol::default(), 1);
     let again = (0..3)
-        .map(|_| {
-            measure(&mut probe, &best, shape, &MeasurementProtocol::default())
-                .unwrap()
-                .latency_us
-        })
+        .map(|_| bench.measure(net(&best)).unwrap().latency_us)
         .fold(f64::INFINITY, f64::min);
     assert!(
         again <= 1.15 * r.target_us,
@@ -203,20 +250,201 @@ fn real_measurements_give_an_answer_that_meets_the_target_on_re_measure() {
 #[test]
 fn retargeting_reuses_the_table_and_the_quality_cache() {
     let _serial = serial();
-    let bundle =
-        Bundle::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("defaults/higgs-demo"))
-            .unwrap();
+    let bundle = demo();
     let tmp = tempfile::tempdir().unwrap();
     let mut probe = FakeProbe::new(5.0, 0.001);
     let first = run(&bundle, &mut probe, &options(Some(12.0), 200), tmp.path());
-    assert_eq!(first.table.measured_blocks, 220);
+    assert_eq!(first.table.measured_blocks, DEMO_BLOCKS);
     let loads_before = probe.loads;
     let second = run(&bundle, &mut probe, &options(Some(8.0), 200), tmp.path());
     assert_eq!(second.table.measured_blocks, 0);
-    assert_eq!(second.table.reused_blocks, 220);
-    // Only the answer was loaded again (decision + full measurement).
-    assert_eq!(probe.loads - loads_before, 2);
+    assert_eq!(second.table.reused_blocks, DEMO_BLOCKS);
+    assert_eq!(second.table.measured_children, 0);
+    // Only the warm-up's reference network and the answer were loaded again (its
+    // decision and its full measurement; with exact predictions the first candidate
+    // in order of loss meets the target).
+    assert_eq!(probe.loads - loads_before, 3);
     assert!(second.quality_cache.0 > 0, "cache hits from the first run");
     assert!(second.latency_us <= 8.0);
     assert!(tmp.path().join("previous-12us/result.json").exists());
+}
+
+/// A probe whose latency grows with the square of the multiply-accumulates: neither
+/// model form fits it, so the small demo space is measured child by child (and the
+/// reason says so); with a smaller allowance for that, the run stops with a message
+/// naming the error and the limits.
+#[derive(Debug, Default)]
+struct QuadraticProbe {
+    nets: Vec<f64>,
+}
+
+impl tabnas_agent::LatencyProbe for QuadraticProbe {
+    fn load(
+        &mut self,
+        model: &tract_onnx::pb::ModelProto,
+        _shape: NetShape,
+        _batch: usize,
+    ) -> Result<tabnas_agent::NetId, tabnas_agent::error::ProbeError> {
+        let macs = FakeProbe::macs_of(model) as f64;
+        self.nets.push(5.0 + (macs / 3e4).powi(2));
+        Ok(tabnas_agent::NetId(self.nets.len() - 1))
+    }
+    fn time(
+        &mut self,
+        net: tabnas_agent::NetId,
+        calls: u32,
+    ) -> Result<f64, tabnas_agent::error::ProbeError> {
+        Ok(self.nets[net.0] * calls as f64)
+    }
+    fn clear(&mut self) {
+        self.nets.clear();
+    }
+    fn runtime(&self) -> String {
+        "quadratic".into()
+    }
+}
+
+#[test]
+fn an_inaccurate_model_is_not_used() {
+    let _serial = serial();
+    let bundle = demo();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut probe = QuadraticProbe::default();
+    let r = run(
+        &bundle,
+        &mut probe,
+        &options(Some(20.0), 50),
+        &tmp.path().join("a"),
+    );
+    let choice = r.table.model.clone().unwrap();
+    assert_eq!(choice.form, tabnas_agent::latency_model::ModelForm::Direct);
+    assert!(
+        choice.reason.starts_with("fallback: the best form"),
+        "{}",
+        choice.reason
+    );
+    let best_fit = choice
+        .scores
+        .iter()
+        .filter(|s| s.form != tabnas_agent::latency_model::ModelForm::Direct)
+        .map(|s| s.holdout_mape)
+        .fold(f64::INFINITY, f64::min);
+    assert!(best_fit > 0.05, "{choice:?}");
+    // Every child measured: the prediction is the child's own measurement.
+    assert!(choice.score.holdout_mape < 1e-12);
+    assert_eq!(r.latency_us, r.predicted_latency_us);
+    assert!(r.latency_us <= 20.0);
+
+    let mut small = options(Some(20.0), 50);
+    small.max_direct_children = 100;
+    let err = run_device_search(
+        &bundle,
+        &mut QuadraticProbe::default(),
+        &small,
+        &tmp.path().join("b"),
+        false,
+        &mut |_| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("no latency model is accurate enough here")
+            && err.contains("limit 5.0%")
+            && err.contains("1331 children are more than search.max_direct_children (100)"),
+        "{err}"
+    );
+}
+
+/// A probe whose timings jump by up to 4x at random (seeded): no measurement of it can
+/// be trusted, and the run refuses it, naming the network and its spread.
+#[derive(Debug)]
+struct ErraticProbe {
+    inner: FakeProbe,
+    state: u64,
+}
+
+impl tabnas_agent::LatencyProbe for ErraticProbe {
+    fn load(
+        &mut self,
+        model: &tract_onnx::pb::ModelProto,
+        shape: NetShape,
+        batch: usize,
+    ) -> Result<tabnas_agent::NetId, tabnas_agent::error::ProbeError> {
+        self.inner.load(model, shape, batch)
+    }
+    fn time(
+        &mut self,
+        net: tabnas_agent::NetId,
+        calls: u32,
+    ) -> Result<f64, tabnas_agent::error::ProbeError> {
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        let jitter = 1.0 + 3.0 * (self.state >> 11) as f64 / (1u64 << 53) as f64;
+        Ok(self.inner.time(net, calls)? * jitter)
+    }
+    fn clear(&mut self) {
+        self.inner.clear();
+    }
+    fn runtime(&self) -> String {
+        "erratic".into()
+    }
+}
+
+#[test]
+fn a_measurement_that_stays_too_noisy_is_refused() {
+    let _serial = serial();
+    let bundle = demo();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut probe = ErraticProbe {
+        inner: FakeProbe::new(5.0, 0.001),
+        state: 0x9e37_79b9_7f4a_7c15,
+    };
+    let err = run_device_search(
+        &bundle,
+        &mut probe,
+        &options(Some(20.0), 50),
+        tmp.path(),
+        false,
+        &mut |_| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("the reference network stayed too noisy to measure")
+            && err.contains("after 3 attempts, above the profile's limit of 25%"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("result.json").exists());
+}
+
+/// Without a target, the target is the median measured latency of the children
+/// measured end to end: in the middle of the space, and reachable.
+#[test]
+fn the_default_target_is_the_measured_median() {
+    let _serial = serial();
+    let bundle = demo();
+    let tmp = tempfile::tempdir().unwrap();
+    let r = run(
+        &bundle,
+        &mut FakeProbe::new(5.0, 0.001),
+        &options(None, 100),
+        tmp.path(),
+    );
+    let table: TableFile =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("latency_table.json")).unwrap())
+            .unwrap();
+    let mut measured: Vec<f64> = table.points.iter().map(|p| p.measured_us).collect();
+    measured.sort_by(f64::total_cmp);
+    let median = (measured[5] + measured[6]) / 2.0;
+    assert!(
+        (r.target_us - median).abs() < 1e-9,
+        "{} vs {median}",
+        r.target_us
+    );
+    assert!(r
+        .target_source
+        .contains("median measured latency of the 12 children"));
+    assert!(measured[0] < r.target_us && r.target_us < measured[11]);
+    assert!(r.latency_us <= r.target_us);
 }

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use tabnas_agent::{measure, run_device_search, DeviceSearchOptions, LatencyProbe, OrtProbe};
+use tabnas_agent::{run_device_search, Bench, DeviceSearchOptions, LatencyProbe, Net, OrtProbe};
 use tabnas_bundle::{Bundle, NetShape};
 use tabnas_core::formats::measurement::MeasurementProtocol;
 use tabnas_core::search::{PvMode, SearchSettings};
@@ -32,24 +32,26 @@ fn onnx_runtime_measures_children_and_drives_a_search() {
             .unwrap();
     let mut probe = OrtProbe::new(&lib, 1).unwrap();
     assert!(probe.runtime().starts_with("onnxruntime"));
-    let model = bundle.child_model(&[64, 24, 24]).unwrap();
-    let m = measure(
-        &mut probe,
-        &model,
-        NetShape::of(&bundle.manifest),
-        &MeasurementProtocol::default(),
-    )
-    .unwrap();
-    assert!(m.latency_us > 0.0 && m.samples_us.len() == 50);
-    // A target every child meets even on a busy machine: twice the largest child's.
-    let big = bundle.child_model(&[256, 256, 256]).unwrap();
-    let m_big = measure(
-        &mut probe,
-        &big,
-        NetShape::of(&bundle.manifest),
-        &MeasurementProtocol::default(),
-    )
-    .unwrap();
+    let model = bundle.child_model(&[64, 32, 32]).unwrap();
+    let shape = NetShape::of(&bundle.manifest);
+    let mut bench = Bench::new(&mut probe, MeasurementProtocol::default(), 0);
+    let m = bench
+        .measure(Net {
+            label: "64-32-32",
+            model: &model,
+            shape,
+        })
+        .unwrap();
+    assert!(m.latency_us > 0.0 && m.samples_us.len() == 30);
+    // A target most children meet even on a busy machine: the middle child's, doubled.
+    let middle = bundle.child_model(&[128, 128, 128]).unwrap();
+    let m_big = bench
+        .measure(Net {
+            label: "128-128-128",
+            model: &middle,
+            shape,
+        })
+        .unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let options = DeviceSearchOptions {
         target_us: Some(2.0 * m_big.latency_us),
@@ -62,6 +64,9 @@ fn onnx_runtime_measures_children_and_drives_a_search() {
         max_tightenings: 3,
         quality_batch: 256,
         quality_cache: 1024,
+        max_model_error: 0.05,
+        max_direct_children: 4096,
+        candidates: 4,
     };
     let r = run_device_search(
         &bundle,

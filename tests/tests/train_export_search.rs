@@ -92,6 +92,9 @@ fn trainer_bundle_agent_search_and_best_child_agree() {
         max_tightenings: 2,
         quality_batch: 64,
         quality_cache: 64,
+        max_model_error: 0.05,
+        max_direct_children: 4096,
+        candidates: 8,
     };
     let out = tmp.path().join("run");
     let result = run_device_search(

@@ -244,7 +244,7 @@ fn committed_demo_bundle_matches_the_trainer() {
     let mut cases = Vec::new();
     for widths in [
         bundle.manifest.max_widths(),
-        vec![64, 24, 24],
+        vec![64, 32, 32],
         vec![8, 256, 16],
     ] {
         let expected = supernet.forward(&batch, &widths);

@@ -58,6 +58,10 @@ fn reference_error(c: &BoardConfig) -> Option<BoardError> {
         Some(P::Confidence)
     } else if m.min_repeats == 0 || m.min_repeats > m.repeats {
         Some(P::MinRepeats)
+    } else if !(m.stable_tolerance > 0.0 && m.stable_tolerance < 1.0) {
+        Some(P::StableTolerance)
+    } else if m.min_sample_us == 0 {
+        Some(P::MinSample)
     } else {
         None
     };
@@ -76,6 +80,12 @@ fn reference_error(c: &BoardConfig) -> Option<BoardError> {
     }
     if s.quality_batch == 0 || s.quality_cache == 0 {
         return Some(BoardError::Quality);
+    }
+    if !(s.max_model_error > 0.0 && s.max_model_error < 1.0) {
+        return Some(BoardError::ModelError);
+    }
+    if s.candidates == 0 {
+        return Some(BoardError::Candidates);
     }
     let st = &s.settings;
     let settings = if !(st.learning_rate.is_finite() && st.learning_rate > 0.0) {
@@ -179,6 +189,7 @@ fn protocol() -> impl Strategy<Value = MeasurementProtocol> {
         (at_least_u32(1), 1u16..=u16::MAX, any::<Option<u16>>()),
         (1e-3f64..10.0, at_least_u32(1), 0.500_001f64..0.999_999),
         any::<Index>(),
+        (any::<u32>(), 1e-4f64..0.9999, at_least_u32(1)),
     )
         .prop_map(
             |(
@@ -186,8 +197,12 @@ fn protocol() -> impl Strategy<Value = MeasurementProtocol> {
                 (batch, threads, pin_cpu),
                 (max_cv, max_attempts, confidence),
                 min_at,
+                (warmup_ms, stable_tolerance, min_sample_us),
             )| MeasurementProtocol {
+                warmup_ms,
                 warmup,
+                stable_tolerance,
+                min_sample_us,
                 repeats,
                 statistic,
                 batch,
@@ -239,13 +254,18 @@ fn board_search() -> impl Strategy<Value = BoardSearch> {
             any::<u8>(),
         ),
         (at_least_u32(1), at_least_u32(1)),
+        (1e-4f64..0.9999, any::<u32>(), 1u8..=u8::MAX),
     )
         .prop_map(
             |(
                 (target_us, settings, steps, seed),
                 (calibration_children, checkpoint_every, max_tightenings),
                 (quality_batch, quality_cache),
+                (max_model_error, max_direct_children, candidates),
             )| BoardSearch {
+                max_model_error,
+                max_direct_children,
+                candidates,
                 target_us,
                 settings,
                 steps,
@@ -310,7 +330,7 @@ struct Edit {
     pick: Index,
 }
 
-const EDITED_FIELDS: usize = 17;
+const EDITED_FIELDS: usize = 21;
 
 impl Edit {
     fn apply(&self, c: &mut BoardConfig) {
@@ -334,6 +354,10 @@ impl Edit {
             12 => s.quality_cache = small,
             13 => s.settings.learning_rate = f,
             14 => s.settings.baseline_momentum = f,
+            17 => m.stable_tolerance = f,
+            18 => m.min_sample_us = small,
+            19 => s.max_model_error = f,
+            20 => s.candidates = small as u8,
             15 => {
                 // Beta only exists for the penalty rewards.
                 s.settings.reward = [

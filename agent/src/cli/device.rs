@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
 use tabnas_agent::profile::parse_profile;
 use tabnas_bundle::{Bundle, NetShape};
 use tabnas_core::formats::board::BoardConfig;
@@ -12,11 +11,12 @@ use tabnas_core::reward::RewardKind;
 
 use super::defaults;
 use tabnas_agent::{
-    decide, measure as measure_once, run_device_search, DeviceSearchOptions, FakeProbe,
-    LatencyProbe, Progress, TractProbe,
+    run_device_search, Bench, DeviceSearchOptions, FakeProbe, LatencyProbe, Net, TractProbe,
 };
 use tabnas_core::search::PvMode;
-use tabnas_core::space::parse_widths;
+use tabnas_core::space::{parse_widths, show_widths};
+
+use super::progress::Reporter;
 
 /// Where the bundle and the board profile come from.
 #[derive(Debug, Args)]
@@ -103,7 +103,7 @@ pub struct SearchArgs {
     #[command(flatten)]
     pub sources: Sources,
     /// Latency target in microseconds [default: the profile's, else derived from the space].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub target_us: Option<f64>,
     /// Reward: rejection, abs, mnas-soft or mnas-hard [default: the profile's].
     #[arg(long, value_parser = super::kind_parser::<RewardKind>(&RewardKind::NAMES))]
@@ -120,6 +120,11 @@ pub struct SearchArgs {
     /// Seed [default: the profile's].
     #[arg(long)]
     pub seed: Option<u64>,
+    /// The answer is the best validation loss among this many most probable feasible
+    /// children that re-measures under the target; 1 gives the paper's answer (the most
+    /// probable one) [default: the profile's].
+    #[arg(long)]
+    pub candidates: Option<u8>,
     /// Run folder: result.json, best.onnx, latency_table.json, checkpoint.json
     /// [default: runs/search-<target or auto>].
     #[arg(long)]
@@ -151,6 +156,9 @@ pub fn search(args: &SearchArgs) -> Result<()> {
     if args.steps == Some(0) {
         bail!("--steps must be at least 1");
     }
+    if args.candidates == Some(0) {
+        bail!("--candidates must be at least 1");
+    }
     let target_us = args.target_us.or(profile.search.target_us);
     if let Some(t) = target_us {
         if !(t.is_finite() && t > 0.0) {
@@ -168,6 +176,9 @@ pub fn search(args: &SearchArgs) -> Result<()> {
         max_tightenings: profile.search.max_tightenings as u32,
         quality_batch: profile.search.quality_batch as usize,
         quality_cache: profile.search.quality_cache as usize,
+        max_model_error: profile.search.max_model_error,
+        max_direct_children: profile.search.max_direct_children as u64,
+        candidates: args.candidates.unwrap_or(profile.search.candidates) as usize,
     };
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from(format!(
@@ -184,75 +195,63 @@ pub fn search(args: &SearchArgs) -> Result<()> {
         probe.runtime(),
         out.display()
     );
-    let bar = if args.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(0)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} {prefix:>11} [{bar:30}] {pos}/{len} {msg}")
-            .expect("static template")
-            .progress_chars("=> "),
-    );
-    let mut on_progress = |p: Progress<'_>| match p {
-        Progress::Table(phase, k, n) => {
-            bar.set_prefix(phase.to_string());
-            bar.set_length(n as u64);
-            bar.set_position(k as u64);
-        }
-        Progress::Step(point, total) => {
-            bar.set_prefix("search");
-            bar.set_length(total as u64);
-            bar.set_position(point.step as u64);
-            if point.step % 10 == 0 {
-                bar.set_message(format!(
-                    "{:?} {:.1} us P(V) {}",
-                    point.arch,
-                    point.predicted_us,
-                    point.pv.map_or("-".into(), |v| format!("{v:.3}"))
-                ));
-            }
-        }
-        Progress::Note(text) if args.quiet => println!("{text}"),
-        Progress::Note(text) => bar.println(text),
-    };
+    let mut reporter = Reporter::new(args.quiet);
     let result = run_device_search(
         &bundle,
         probe.as_mut(),
         &options,
         &out,
         args.resume,
-        &mut on_progress,
+        &mut |p| reporter.show(p),
     );
-    bar.finish_and_clear();
+    reporter.finish();
     let r = result?;
     println!(
-        "best {:?}: {:.1} us measured ({:?} of {} runs, cv {:.2}) <= target {:.1} us; \
-         predicted {:.1} us; validation loss {:.4}; {} params",
-        r.architecture,
+        "best {}: {:.1} us measured ({:?} of {} samples x {} calls, cv {:.3}) <= target {:.1} us; \
+         predicted {:.1} us ({} model, held-out error {:.1}%); validation loss {:.4}; {} params",
+        show_widths(&r.architecture),
         r.latency_us,
         r.protocol.statistic,
         r.latency.samples_us.len(),
+        r.latency.calls_per_sample,
         r.latency.cv,
         r.target_us,
         r.predicted_latency_us,
+        r.table.model.as_ref().map_or("no", |m| m.form.name()),
+        100.0 * r.model_error,
         r.validation_loss,
         r.params
     );
+    println!("answer: {}", r.answer_rule);
+    if r.paper_answer.widths != r.architecture {
+        println!(
+            "the paper's answer (most probable feasible, p = {:.3}) is {}: validation loss {:.4}, \
+             predicted {:.1} us",
+            r.paper_answer.probability,
+            show_widths(&r.paper_answer.widths),
+            r.paper_answer.validation_loss,
+            r.paper_answer.predicted_us
+        );
+    }
     println!(
-        "verified in {} runs (sequential decision; the fixed protocol takes {}); {} tightenings",
-        r.decision.runs,
-        r.decision.fixed_runs,
-        r.tightenings.len()
+        "verified in {} samples (sequential decision; the fixed protocol takes {}); {} tightenings; \
+         noise floor {}",
+        r.decision.samples,
+        r.decision.fixed_samples,
+        r.tightenings.len(),
+        r.noise_floor.map_or("not measured".to_string(), |n| format!(
+            "{:.1}% (drift {:+.1}%)",
+            100.0 * n.cv,
+            100.0 * n.drift
+        ))
     );
     println!(
         "time: table {:.1} s, quality {:.1} s, RL {:.1} s, verification {:.1} s; quality cache {} hits / {} misses",
         r.timings.table_s, r.timings.quality_s, r.timings.rl_s, r.timings.verify_s, r.quality_cache.0, r.quality_cache.1
     );
     println!(
-        "wrote {}/result.json and {}/best.onnx",
-        out.display(),
-        out.display()
+        "wrote {dir}/result.json, {dir}/best.onnx and {dir}/latency_model.svg",
+        dir = out.display()
     );
     Ok(())
 }
@@ -266,7 +265,7 @@ pub struct MeasureArgs {
     #[arg(long)]
     pub widths: String,
     /// Only decide whether the latency is at most this target (sequential decision).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub target_us: Option<f64>,
 }
 
@@ -279,6 +278,11 @@ pub fn measure(args: &MeasureArgs) -> Result<()> {
         .iter()
         .map(|&w| w as usize)
         .collect();
+    if let Some(t) = args.target_us {
+        if !(t.is_finite() && t > 0.0) {
+            bail!("--target-us must be a positive number of microseconds, got {t}");
+        }
+    }
     let model = bundle.child_model(&widths)?;
     let mut probe = args.sources.probe(profile.measurement.threads)?;
     let shape = NetShape::of(&bundle.manifest);
@@ -286,25 +290,41 @@ pub fn measure(args: &MeasureArgs) -> Result<()> {
     if let Some(cpu) = p.pin_cpu {
         tabnas_agent::pin_current_thread(cpu as usize)?;
     }
+    let label = format!("child {}", args.widths);
+    let net = Net {
+        label: &label,
+        model: &model,
+        shape,
+    };
+    let mut bench = Bench::new(probe.as_mut(), p, 0);
     match args.target_us {
         Some(t) => {
-            let d = decide(probe.as_mut(), &model, shape, &p, t)?;
+            let d = bench.decide(net, t)?;
             println!("{}", serde_json::to_string_pretty(&d)?);
             println!(
-                "{widths:?} is {} the target {t} us ({:?} {:.1} us, bound [{:.1}, {:.1}]) after {} runs; the fixed protocol takes {}",
+                "{} is {} the target {t} us ({:?} {:.1} us, bound [{:.1}, {:.1}]) after {} samples; \
+                 the fixed protocol takes {}",
+                args.widths,
                 if d.feasible { "within" } else { "over" },
                 p.statistic,
                 d.latency_us,
                 d.lower_us,
                 d.upper_us,
-                d.runs,
-                d.fixed_runs
+                d.samples,
+                d.fixed_samples
             );
         }
         None => {
-            let m = measure_once(probe.as_mut(), &model, shape, &p)?;
+            let m = bench.measure(net)?;
             println!("{}", serde_json::to_string_pretty(&m)?);
         }
+    }
+    if let Some(n) = bench.noise_floor() {
+        println!(
+            "noise floor: {:.1}% (cv of a {:.2} us reference network)",
+            100.0 * n.cv,
+            n.reference_us
+        );
     }
     Ok(())
 }

@@ -4,17 +4,21 @@
 //! module:
 //!
 //! 1. `table`: the latency table is measured (or completed from the run folder's
-//!    saved one) and calibrated; it is the feasibility test of both the sampled child
-//!    and P(V).
-//! 2. `target`: without a target, the predicted latency of the median child is used
-//!    (said so). A target below the fastest child fails with the fastest latency.
+//!    saved one), children are measured end to end, and the latency model that
+//!    predicts held-out children best is chosen (`latency_model.svg` plots it); it is
+//!    the feasibility test of both the sampled child and P(V).
+//! 2. `target`: without a target, the median measured latency of those children is
+//!    used (said so). A target below the fastest child fails with the fastest latency
+//!    this run measured.
 //! 3. `steps`: the core's RL search runs with qualities from the bundle (cached); a
 //!    checkpoint is written atomically every few steps, and `resume` continues from it
 //!    so that the run ends where an uninterrupted one would.
-//! 4. `verify`: the most probable feasible child is checked on the device: a
-//!    sequential decision first, then a full measurement for the report. If it misses
-//!    the target, the internal target tightens by the miss and the search continues
-//!    (reported).
+//! 4. `verify`: the `candidates` most probable feasible children are evaluated on the
+//!    validation rows and checked on the device in order of validation loss: a
+//!    sequential decision first, then a full measurement for the report; the first that
+//!    meets the target is the answer (the paper's answer, the most probable one, is
+//!    reported beside it). If none does, the internal target tightens by the miss and
+//!    the search continues (reported).
 //!
 //! The run folder's files are in [`run_folder`], the result's structs in [`report`].
 
@@ -31,11 +35,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::atomic_file::{read_json, write_json};
 use crate::error::RunError;
+use crate::latency_model::LatencyModel;
+use crate::measure::Bench;
 use crate::quality::{BundleQuality, CachedLoss};
 use crate::{Environment, LatencyProbe};
 use tabnas_bundle::Bundle;
 use tabnas_core::capacity::DEFAULT_MC_CAPACITY;
-use tabnas_core::cost::LatencyTable;
 use tabnas_core::formats::measurement::MeasurementProtocol;
 use tabnas_core::search::{RlSearch, SearchSettings};
 use tabnas_core::space::{Architecture, SearchSpace};
@@ -66,6 +71,12 @@ pub struct DeviceSearchOptions {
     pub quality_batch: usize,
     /// Losses the quality cache keeps.
     pub quality_cache: usize,
+    /// The largest held-out error a latency model may have to be used.
+    pub max_model_error: f64,
+    /// The largest space measured child by child when no model is accurate enough.
+    pub max_direct_children: u64,
+    /// Most probable feasible children evaluated for the answer (1: the paper's).
+    pub candidates: usize,
 }
 
 /// What the search reports while it runs.
@@ -84,9 +95,10 @@ fn widths(space: &SearchSpace, arch: &Architecture) -> Vec<u32> {
     (0..arch.len()).map(|l| space.width(arch, l)).collect()
 }
 
-/// The measured table of a run and what building it did.
+/// The latency model of a run and what building it did.
 struct MeasuredTable {
-    table: LatencyTable,
+    file: crate::latency_table::TableFile,
+    model: LatencyModel,
     summary: TableSummary,
     seconds: f64,
 }
@@ -102,7 +114,7 @@ struct Target {
 /// Everything the phases share.
 struct Session<'a, 'p> {
     bundle: &'a Bundle,
-    probe: &'p mut dyn LatencyProbe,
+    bench: Bench<'p>,
     options: &'a DeviceSearchOptions,
     folder: RunFolder,
     space: SearchSpace,
@@ -131,14 +143,14 @@ pub fn run_device_search(
     let mut session = Session {
         space: bundle.manifest.search_space()?,
         bundle,
-        probe,
+        bench: Bench::new(probe, options.protocol, options.seed),
         options,
         folder,
         environment,
         progress,
     };
     let table = session.measure_table()?;
-    let target = session.resolve_target(&table.table)?;
+    let target = session.resolve_target(&table)?;
     let mut quality = session.load_quality()?;
     let mut ck = session.start_or_resume(resume, &target)?;
     let mut rl = RlSearch::<DEFAULT_MC_CAPACITY>::from_state(&session.space, ck.state)
@@ -149,16 +161,15 @@ pub fn run_device_search(
         session.run_steps(
             &mut rl,
             &mut ck,
-            &table.table,
+            &table.model,
             &mut quality,
             &mut log,
             &mut trace,
         )?;
-        let outcome = session.verify_answer(&rl, &ck, &table.table, &target)?;
+        let outcome = session.verify_answer(&rl, &ck, &table.model, &target, &mut quality)?;
         verify_s += outcome.seconds;
         match outcome.verdict {
             verify::Verdict::Meets(answer) => {
-                let answer = *answer;
                 let timings = Timings {
                     table_s: table.seconds,
                     quality_s: ck.quality_seconds,

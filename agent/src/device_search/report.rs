@@ -5,10 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::run_folder::StepPoint;
-use crate::latency_table::TableFile;
-use crate::measure::{Decision, Measurement};
+use crate::latency_model::ModelChoice;
+use crate::latency_table::{TableFile, TableWork};
+use crate::measure::{Decision, Measurement, NoiseFloor};
 use crate::Environment;
-use tabnas_core::cost::Calibration;
 use tabnas_core::formats::measurement::MeasurementProtocol;
 use tabnas_core::search::SearchSettings;
 
@@ -40,37 +40,61 @@ pub struct Timings {
     pub verify_s: f64,
 }
 
-/// The table part of a result.
+/// The latency-model part of a result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TableSummary {
     /// Blocks measured in this run.
     pub measured_blocks: usize,
     /// Blocks reused from the run folder.
     pub reused_blocks: usize,
-    /// Fixed overhead.
+    /// Children measured end to end in this run.
+    pub measured_children: usize,
+    /// Fixed overhead (the stem).
     pub overhead_us: f64,
-    /// Calibration.
-    pub calibration: Calibration,
-    /// Held-out mean absolute percentage error.
+    /// The runtime's cost of one call.
+    pub call_us: f64,
+    /// The form used, its held-out error, every form's error, and why.
+    pub model: Option<ModelChoice>,
+    /// The held-out mean absolute percentage error of the form used (a fraction).
     pub holdout_mape: f64,
-    /// Held-out worst error.
-    pub holdout_max_error_us: f64,
+    /// The machine's noise floor while the table was measured.
+    pub noise_floor: Option<NoiseFloor>,
 }
 
 impl TableSummary {
-    /// The summary of `file` after a run that measured `measured` blocks and reused
-    /// `reused`.
-    pub fn of(file: &TableFile, measured: usize, reused: usize) -> Self {
-        let report = file.report.as_ref();
+    /// The summary of `file` after `work`.
+    pub fn of(file: &TableFile, work: &TableWork) -> Self {
         Self {
-            measured_blocks: measured,
-            reused_blocks: reused,
+            measured_blocks: work.measured_blocks,
+            reused_blocks: work.reused_blocks,
+            measured_children: work.measured_children,
             overhead_us: file.overhead_us,
-            calibration: file.calibration,
-            holdout_mape: report.map_or(f64::NAN, |r| r.holdout_mape),
-            holdout_max_error_us: report.map_or(f64::NAN, |r| r.holdout_max_error_us),
+            call_us: file.call_us,
+            model: file.choice.clone(),
+            holdout_mape: file
+                .choice
+                .as_ref()
+                .map_or(f64::NAN, |c| c.score.holdout_mape),
+            noise_floor: file.noise_floor,
         }
     }
+}
+
+/// A child considered for the answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// Hidden widths.
+    pub widths: Vec<u32>,
+    /// Its probability under the final controller.
+    pub probability: f64,
+    /// Validation loss with the shared weights.
+    pub validation_loss: f64,
+    /// Predicted latency.
+    pub predicted_us: f64,
+    /// The sequential decision's latency, if it was checked on the device.
+    pub decided_us: Option<f64>,
+    /// Whether the device said it meets the target (absent if not checked).
+    pub meets_target: Option<bool>,
 }
 
 /// `result.json`.
@@ -94,7 +118,17 @@ pub struct DeviceResult {
     pub predicted_latency_us: f64,
     /// Its probability under the final controller.
     pub probability: f64,
-    /// The full measurement (distribution of the timed runs).
+    /// How the answer was chosen among the candidates.
+    pub answer_rule: String,
+    /// The paper's answer: the most probable feasible child (may equal the answer).
+    pub paper_answer: Candidate,
+    /// The candidates, in order of probability, with what the device said.
+    pub candidates: Vec<Candidate>,
+    /// The machine's noise floor (a fraction: the reference network's CV).
+    pub noise_floor: Option<NoiseFloor>,
+    /// The held-out error of the latency model used (a fraction).
+    pub model_error: f64,
+    /// The full measurement (distribution of the timed samples).
     pub latency: Measurement,
     /// The sequential feasibility check that preceded it.
     pub decision: Decision,
@@ -114,7 +148,7 @@ pub struct DeviceResult {
     pub steps: u32,
     /// Machine and software.
     pub environment: Environment,
-    /// The latency table.
+    /// The latency model.
     pub table: TableSummary,
     /// Quality cache hits and misses.
     pub quality_cache: (u64, u64),

@@ -4,7 +4,8 @@
 //!   atomically.
 //! * `trace.jsonl` ([`TraceLog`]): one [`StepPoint`] per controller step, appended; on
 //!   resume it is cut back to the checkpoint's step.
-//! * `latency_table.json`, `quality_cache.json`, `result.json`, `best.onnx`.
+//! * `latency_table.json` (with the latency model), `latency_model.svg`,
+//!   `quality_cache.json`, `result.json`, `best.onnx`.
 //!
 //! A new run in a folder that holds an earlier run moves that run's files to
 //! `previous-<target>us/` before it writes anything.
@@ -42,6 +43,10 @@ impl RunFolder {
     /// `latency_table.json`.
     pub fn table(&self) -> PathBuf {
         self.dir.join("latency_table.json")
+    }
+    /// `latency_model.svg`: predicted against measured latency of the held-out children.
+    pub fn model_plot(&self) -> PathBuf {
+        self.dir.join("latency_model.svg")
     }
     /// `checkpoint.json`.
     pub fn checkpoint(&self) -> PathBuf {

@@ -5,9 +5,9 @@ use std::time::Instant;
 
 use super::{widths, Checkpoint, Progress, Session, StepPoint, TraceLog};
 use crate::error::RunError;
+use crate::latency_model::LatencyModel;
 use crate::quality::BundleQuality;
 use tabnas_core::capacity::DEFAULT_MC_CAPACITY;
-use tabnas_core::cost::LatencyTable;
 use tabnas_core::feasibility::Feasibility;
 use tabnas_core::search::RlSearch;
 
@@ -17,13 +17,13 @@ impl Session<'_, '_> {
         &mut self,
         rl: &mut RlSearch<DEFAULT_MC_CAPACITY>,
         ck: &mut Checkpoint,
-        table: &LatencyTable,
+        model: &LatencyModel,
         quality: &mut BundleQuality<'_>,
         log: &mut TraceLog,
         trace: &mut Vec<StepPoint>,
     ) -> Result<(), RunError> {
         let every = self.options.checkpoint_every.max(1);
-        let feasibility = Feasibility::new(&self.space, table, ck.internal_target_us)
+        let feasibility = Feasibility::new(&self.space, model, ck.internal_target_us)
             .map_err(RunError::Target)?;
         while ck.step < ck.planned_steps {
             let t = Instant::now();

@@ -1,58 +1,88 @@
-//! Phase 1: the latency table of the run, measured or completed from the run folder's
-//! saved table, written back when anything was measured.
+//! Phase 1: the latency model of the run, measured or completed from the run folder's
+//! saved one, written back when anything was measured, and plotted
+//! (`latency_model.svg`: predicted against measured latency of the held-out children).
 
 use std::time::Instant;
 
 use super::{MeasuredTable, Progress, Session, TableSummary};
-use crate::atomic_file::{read_json, write_json};
+use crate::atomic_file::{read_json, write_atomic, write_json};
 use crate::error::RunError;
-use crate::latency_table::{build_table, TableFile};
+use crate::latency_table::{build_table, ModelLimits, TableFile};
 
 impl Session<'_, '_> {
-    /// Measures (or completes) and calibrates the table; reports its held-out error.
+    /// Measures (or completes) the table, chooses the model; reports its held-out error.
     pub(super) fn measure_table(&mut self) -> Result<MeasuredTable, RunError> {
         let started = Instant::now();
         let path = self.folder.table();
         let saved: Option<TableFile> = read_json(&path)?;
         if let Some(t) = &saved {
-            t.check(self.bundle)
+            t.check(self.bundle, &self.options.protocol)
                 .map_err(|source| RunError::TableReuse {
                     path: path.clone(),
                     source,
                 })?;
         }
         let had_table = saved.is_some();
+        let limits = ModelLimits {
+            children: self.options.calibration_children,
+            max_error: self.options.max_model_error,
+            max_direct_children: self.options.max_direct_children,
+            seed: self.options.seed,
+        };
         let progress = &mut *self.progress;
         let (file, work) = build_table(
-            &mut *self.probe,
+            &mut self.bench,
             self.bundle,
-            &self.options.protocol,
-            self.options.calibration_children,
-            self.options.seed,
+            &limits,
             saved,
             self.environment.clone(),
-            |phase, k, n| progress(Progress::Table(phase, k, n)),
+            &mut |phase, k, n| progress(Progress::Table(phase, k, n)),
         )
         .map_err(|source| RunError::Measure {
-            what: "the latency table",
+            what: "the latency model",
             source,
         })?;
-        if !had_table || work.measured_blocks > 0 || work.calibration_children > 0 {
+        if !had_table || work.measured_blocks > 0 || work.measured_children > 0 {
             write_json(&path, &file)?;
         }
-        let table = file
-            .table(&self.space)
-            .map_err(|source| RunError::TableReuse { path, source })?;
-        let summary = TableSummary::of(&file, work.measured_blocks, work.reused_blocks);
-        (self.progress)(Progress::Note(format!(
-            "latency table: {} blocks measured, {} reused; held-out MAPE {:.1}%, worst error {:.1} us",
-            work.measured_blocks,
-            work.reused_blocks,
-            100.0 * summary.holdout_mape,
-            summary.holdout_max_error_us
-        )));
+        let model = file
+            .model(&self.space)
+            .map_err(|source| RunError::TableReuse {
+                path: path.clone(),
+                source,
+            })?;
+        let svg = crate::latency_model::plot_svg(&file.points, file.choice.as_ref());
+        write_atomic(&self.folder.model_plot(), svg.as_bytes())?;
+        let summary = TableSummary::of(&file, &work);
+        if let Some(choice) = &file.choice {
+            let others: Vec<String> = choice
+                .scores
+                .iter()
+                .map(|s| format!("{} {:.1}%", s.form.name(), 100.0 * s.holdout_mape))
+                .collect();
+            (self.progress)(Progress::Note(format!(
+                "latency model: {} ({}), held-out error {:.1}% (limit {:.0}%; {}); {} blocks \
+                 measured, {} reused, {} children measured; noise floor {}",
+                choice.form.name(),
+                choice.reason,
+                100.0 * choice.score.holdout_mape,
+                100.0 * choice.limit,
+                others.join(", "),
+                work.measured_blocks,
+                work.reused_blocks,
+                work.measured_children,
+                file.noise_floor
+                    .map_or("not measured".to_string(), |n| format!(
+                        "{:.1}% (cv of a {:.2} us reference), drift {:+.1}%",
+                        100.0 * n.cv,
+                        n.reference_us,
+                        100.0 * n.drift
+                    )),
+            )));
+        }
         Ok(MeasuredTable {
-            table,
+            file,
+            model,
             summary,
             seconds: started.elapsed().as_secs_f64(),
         })

@@ -1,42 +1,48 @@
-//! Phase 2: the target of the run — the user's, or one derived from the table — checked
-//! against the fastest child the table predicts.
+//! Phase 2: the target of the run — the user's, or the median measured latency of the
+//! children measured end to end — checked against the fastest child the model predicts.
 
-use super::{widths, Progress, Session, Target};
+use super::{widths, MeasuredTable, Progress, Session, Target};
 use crate::error::RunError;
-use crate::latency_table::fastest_child;
-use tabnas_core::cost::{CostModel, LatencyTable};
-use tabnas_core::space::Architecture;
+use crate::latency_model::fastest_child;
 
 impl Session<'_, '_> {
     /// The target in microseconds and where it came from; fails below the fastest child.
-    pub(super) fn resolve_target(&mut self, table: &LatencyTable) -> Result<Target, RunError> {
+    pub(super) fn resolve_target(&mut self, table: &MeasuredTable) -> Result<Target, RunError> {
         let space = &self.space;
-        let (fastest, fastest_us) = fastest_child(space, table);
-        let (target_us, source) = match self.options.target_us {
-            Some(t) => (t, "given".to_string()),
-            None => {
-                let mut median = Architecture::with_len(space.num_layers());
-                for l in 0..space.num_layers() {
-                    median.set_choice(l, space.num_choices(l) / 2);
-                }
-                (
-                    table.cost(space, &median),
-                    format!(
-                        "derived: the predicted latency of the median child {:?}",
-                        widths(space, &median)
-                    ),
-                )
-            }
+        let block_sum = table
+            .file
+            .table(space)
+            .map_err(|source| RunError::TableReuse {
+                path: self.folder.table(),
+                source,
+            })?;
+        let (fastest, fastest_us) = fastest_child(space, &table.model, || {
+            crate::latency_table::fastest_child(space, &block_sum).0
+        });
+        let fastest = widths(space, &fastest);
+        let (target_us, source) = match (self.options.target_us, table.file.measured_median_us()) {
+            (Some(t), _) => (t, "given".to_string()),
+            (None, Some(median)) if median >= fastest_us => (
+                median,
+                format!(
+                    "derived: the median measured latency of the {} children measured end to end",
+                    table.file.points.len()
+                ),
+            ),
+            (None, _) => (
+                fastest_us * 1.1,
+                "derived: 10% above the fastest child's predicted latency".to_string(),
+            ),
         };
         if !(target_us.is_finite() && target_us > 0.0) {
             return Err(RunError::BadTarget { target_us });
         }
-        let fastest = widths(space, &fastest);
         if target_us < fastest_us {
             return Err(RunError::TargetBelowFastest {
                 target_us,
                 fastest,
                 fastest_us,
+                measured: table.file.fastest_measured(),
             });
         }
         if self.options.target_us.is_none() {

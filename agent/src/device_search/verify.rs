@@ -1,24 +1,30 @@
-//! Phase 4: the answer on the device. The most probable feasible child is decided
-//! sequentially, then measured in full (to report it, or to confirm a miss with the
-//! protocol's retries before the search tightens). An answer that meets the target is
-//! written (`best.onnx`, `result.json`); a miss tightens the internal target.
+//! Phase 4: the answer on the device. The `candidates` most probable feasible children
+//! under the final controller are evaluated on the validation rows; in order of
+//! validation loss, each is decided sequentially against the user's target and, when
+//! the decision says it meets it, measured in full. The first whose full measurement
+//! meets the target is the answer (`best.onnx`, `result.json`), reported beside the
+//! paper's answer (the most probable feasible child). When none does, the paper's answer
+//! is measured in full to confirm the miss, and the internal target tightens by it.
 
 use std::time::Instant;
 
+use super::report::Candidate;
 use super::{
     widths, Checkpoint, DeviceResult, MeasuredTable, Progress, Session, StepPoint, Target,
     Tightening, Timings,
 };
 use crate::atomic_file::{write_atomic, write_json};
 use crate::error::{MeasureError, RunError};
-use crate::measure::{decide, measure, Decision, Measurement};
+use crate::latency_model::LatencyModel;
+use crate::measure::{Decision, Measurement, Net};
 use crate::quality::BundleQuality;
 use tabnas_bundle::{encode_model, NetShape};
-use tabnas_core::capacity::DEFAULT_MC_CAPACITY;
-use tabnas_core::cost::LatencyTable;
+use tabnas_core::capacity::{DEFAULT_MC_CAPACITY, MAX_EXACT_ENUMERATION};
+use tabnas_core::controller::Policy;
+use tabnas_core::cost::CostModel;
 use tabnas_core::feasibility::Feasibility;
-use tabnas_core::search::RlSearch;
-use tabnas_core::space::Architecture;
+use tabnas_core::search::{QualityEvaluator, RlSearch};
+use tabnas_core::space::{show_widths, Architecture, SearchSpace};
 
 /// The chosen child and what the device said about it.
 pub(super) struct Answer {
@@ -28,13 +34,16 @@ pub(super) struct Answer {
     probability: f64,
     decision: Decision,
     latency: Measurement,
+    rule: String,
+    paper: Candidate,
+    candidates: Vec<Candidate>,
 }
 
-/// Whether the chosen child meets the target on the device.
+/// Whether a candidate meets the target on the device.
 pub(super) enum Verdict {
-    /// It does.
+    /// One does.
     Meets(Box<Answer>),
-    /// It does not: its widths and measured latency.
+    /// None does: the paper's answer's widths and measured latency.
     Misses {
         /// The child.
         widths: Vec<u32>,
@@ -49,16 +58,54 @@ pub(super) struct Outcome {
     pub(super) seconds: f64,
 }
 
+/// The `k` most probable feasible children under `policy`, most probable first: exact by
+/// enumeration when the space is small enough, else the most probable one alone.
+fn most_probable_feasible(
+    space: &SearchSpace,
+    policy: &Policy,
+    feasibility: &Feasibility<'_, LatencyModel>,
+    first: Architecture,
+    k: usize,
+) -> Vec<Architecture> {
+    if k <= 1 || space.cardinality() > MAX_EXACT_ENUMERATION {
+        return vec![first];
+    }
+    let mut all: Vec<(f64, Architecture)> = space
+        .iter()
+        .filter(|a| feasibility.judge(a).feasible)
+        .map(|a| (policy.prob(&a), a))
+        .collect();
+    all.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut out: Vec<Architecture> = vec![first];
+    out.extend(
+        all.into_iter()
+            .map(|(_, a)| a)
+            .filter(|a| *a != first)
+            .take(k - 1),
+    );
+    out
+}
+
 impl Session<'_, '_> {
-    /// Measures the controller's answer under the internal target against the user's.
+    fn child_net(&self, w: &[usize]) -> Result<(tract_onnx::pb::ModelProto, String), RunError> {
+        let model = self.bundle.child_model(w)?;
+        let label = format!(
+            "child {}",
+            show_widths(&w.iter().map(|&x| x as u32).collect::<Vec<_>>())
+        );
+        Ok((model, label))
+    }
+
+    /// Evaluates the candidates and checks them on the device (see the module docs).
     pub(super) fn verify_answer(
         &mut self,
         rl: &RlSearch<DEFAULT_MC_CAPACITY>,
         ck: &Checkpoint,
-        table: &LatencyTable,
+        model: &LatencyModel,
         target: &Target,
+        quality: &mut BundleQuality<'_>,
     ) -> Result<Outcome, RunError> {
-        let feasibility = Feasibility::new(&self.space, table, ck.internal_target_us)
+        let feasibility = Feasibility::new(&self.space, model, ck.internal_target_us)
             .map_err(RunError::Target)?;
         let Some(chosen) = rl.final_choice(&feasibility).feasible else {
             return Err(RunError::NoFeasibleChild {
@@ -66,41 +113,109 @@ impl Session<'_, '_> {
                 fastest_us: target.fastest_us,
             });
         };
-        let w: Vec<usize> = widths(&self.space, &chosen.arch)
-            .into_iter()
-            .map(|x| x as usize)
-            .collect();
-        let model = self.bundle.child_model(&w)?;
+        let policy = rl.policy();
+        let archs = most_probable_feasible(
+            &self.space,
+            &policy,
+            &feasibility,
+            chosen.arch,
+            self.options.candidates,
+        );
+        let mut candidates = Vec::with_capacity(archs.len());
+        for a in &archs {
+            candidates.push(Candidate {
+                widths: widths(&self.space, a),
+                probability: policy.prob(a),
+                validation_loss: quality.loss(a)?,
+                predicted_us: model.cost(&self.space, a),
+                decided_us: None,
+                meets_target: None,
+            });
+        }
+        let rule = if archs.len() == 1 {
+            "the most probable feasible child (the paper's answer)".to_string()
+        } else {
+            format!(
+                "the lowest validation loss among the {} most probable feasible children that \
+                 re-measures under the target",
+                archs.len()
+            )
+        };
+        let mut order: Vec<usize> = (0..archs.len()).collect();
+        order.sort_by(|&a, &b| {
+            candidates[a]
+                .validation_loss
+                .total_cmp(&candidates[b].validation_loss)
+        });
         let started = Instant::now();
         let shape = NetShape::of(&self.bundle.manifest);
-        let answer_failed = |source| RunError::Measure {
+        let failed = |source: MeasureError| RunError::Measure {
             what: "the answer",
-            source: MeasureError::Probe(source),
+            source,
         };
-        let protocol = &self.options.protocol;
-        let decision = decide(&mut *self.probe, &model, shape, protocol, ck.target_us)
-            .map_err(answer_failed)?;
-        // A full measurement follows either way: for the report when the decision says
-        // feasible, and to confirm a miss (with the protocol's retries of noisy runs)
-        // before tightening, so one noisy burst does not change the search.
-        let latency = measure(&mut *self.probe, &model, shape, protocol).map_err(answer_failed)?;
-        let seconds = started.elapsed().as_secs_f64();
-        let verdict = if latency.latency_us <= ck.target_us {
-            Verdict::Meets(Box::new(Answer {
-                arch: chosen.arch,
-                widths: w,
-                predicted_us: chosen.cost,
-                probability: chosen.prob,
-                decision,
-                latency,
-            }))
-        } else {
-            Verdict::Misses {
-                widths: w.iter().map(|&x| x as u32).collect(),
-                measured_us: latency.latency_us,
+        let mut paper_latency = None;
+        for k in order {
+            let w: Vec<usize> = candidates[k].widths.iter().map(|&x| x as usize).collect();
+            let (child, label) = self.child_net(&w)?;
+            let net = Net {
+                label: &label,
+                model: &child,
+                shape,
+            };
+            let decision = self.bench.decide(net, ck.target_us).map_err(failed)?;
+            candidates[k].decided_us = Some(decision.latency_us);
+            candidates[k].meets_target = Some(decision.feasible);
+            if !decision.feasible {
+                continue;
+            }
+            // A full measurement for the report; it must agree with the decision.
+            let latency = self.bench.measure(net).map_err(failed)?;
+            if k == 0 {
+                paper_latency = Some(latency.latency_us);
+            }
+            if latency.latency_us > ck.target_us {
+                candidates[k].meets_target = Some(false);
+                continue;
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            let paper = candidates[0].clone();
+            return Ok(Outcome {
+                verdict: Verdict::Meets(Box::new(Answer {
+                    arch: archs[k],
+                    widths: w,
+                    predicted_us: candidates[k].predicted_us,
+                    probability: candidates[k].probability,
+                    decision,
+                    latency,
+                    rule,
+                    paper,
+                    candidates,
+                })),
+                seconds,
+            });
+        }
+        // No candidate met the target: confirm the paper's answer's miss in full (with
+        // the protocol's retries of noisy samples) before the search tightens.
+        let measured_us = match paper_latency {
+            Some(us) => us,
+            None => {
+                let w: Vec<usize> = candidates[0].widths.iter().map(|&x| x as usize).collect();
+                let (child, label) = self.child_net(&w)?;
+                let net = Net {
+                    label: &label,
+                    model: &child,
+                    shape,
+                };
+                self.bench.measure(net).map_err(failed)?.latency_us
             }
         };
-        Ok(Outcome { verdict, seconds })
+        Ok(Outcome {
+            verdict: Verdict::Misses {
+                widths: candidates[0].widths.clone(),
+                measured_us,
+            },
+            seconds: started.elapsed().as_secs_f64(),
+        })
     }
 
     /// After a miss: tightens the internal target by the miss (never below the fastest
@@ -134,7 +249,7 @@ impl Session<'_, '_> {
         (self.progress)(Progress::Note(format!(
             "{} measured {measured_us:.1} us > target {:.1} us on the device: tightening the \
              search target from {old:.1} to {new:.1} us and continuing",
-            tabnas_core::space::show_widths(&widths),
+            show_widths(&widths),
             ck.target_us
         )));
         ck.tightenings.push(Tightening {
@@ -153,7 +268,7 @@ impl Session<'_, '_> {
     #[allow(clippy::too_many_arguments)] // the pieces of the result, each from its phase
     pub(super) fn finish(
         &mut self,
-        answer: Answer,
+        answer: Box<Answer>,
         table: &MeasuredTable,
         target: &Target,
         ck: &Checkpoint,
@@ -161,6 +276,7 @@ impl Session<'_, '_> {
         trace: Vec<StepPoint>,
         timings: Timings,
     ) -> Result<DeviceResult, RunError> {
+        let answer = *answer;
         let bundle = self.bundle;
         let child = bundle.child_model(&answer.widths)?;
         write_atomic(&self.folder.best(), &encode_model(&child))?;
@@ -178,6 +294,11 @@ impl Session<'_, '_> {
             params: bundle.manifest.dense_params(&answer.widths),
             predicted_latency_us: answer.predicted_us,
             probability: answer.probability,
+            answer_rule: answer.rule,
+            paper_answer: answer.paper,
+            candidates: answer.candidates,
+            noise_floor: table.summary.noise_floor,
+            model_error: table.summary.holdout_mape,
             latency: answer.latency,
             decision: answer.decision,
             protocol: self.options.protocol,

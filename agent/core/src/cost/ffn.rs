@@ -18,7 +18,7 @@ pub struct FfnShape {
 
 impl FfnShape {
     /// Calls `f(d_in, d_out)` for every dense layer of `arch`, input to output.
-    fn for_each_layer(
+    pub(crate) fn for_each_layer(
         &self,
         space: &SearchSpace,
         arch: &Architecture,

@@ -6,12 +6,14 @@
 //! `cost` itself never fails. A cost that cannot be known (a latency block not yet
 //! measured) is `NaN`, which the feasibility test treats as infeasible.
 
+mod affine_macs;
 mod ffn;
 mod nats;
 mod table;
 
 use core::fmt;
 
+pub use affine_macs::AffineMacs;
 pub use ffn::{FfnFlops, FfnParams, FfnShape};
 pub use nats::NatsSizeMacs;
 pub use table::{Calibration, LatencyTable, TableError};

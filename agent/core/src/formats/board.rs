@@ -38,6 +38,14 @@ pub struct BoardSearch {
     pub quality_batch: u32,
     /// Losses kept in the quality cache.
     pub quality_cache: u32,
+    /// The largest held-out error (mean absolute percentage, a fraction) a latency
+    /// model may have to be used.
+    pub max_model_error: f64,
+    /// The largest space measured child by child when no model is accurate enough.
+    pub max_direct_children: u32,
+    /// The most probable feasible children evaluated for the answer (1: the paper's
+    /// answer, the most probable one).
+    pub candidates: u8,
 }
 
 /// How the board serves results.
@@ -96,6 +104,10 @@ pub enum BoardError {
     CalibrationChildren,
     /// `search.quality_batch` or `search.quality_cache` is 0.
     Quality,
+    /// `search.max_model_error` is not in (0, 1).
+    ModelError,
+    /// `search.candidates` is 0.
+    Candidates,
     /// A controller setting of `search`.
     Settings(SettingsError),
     /// `service.baud` is 0 while a serial port is given.
@@ -127,6 +139,8 @@ impl fmt::Display for BoardError {
                 f,
                 "search.quality_batch and search.quality_cache must be at least 1"
             ),
+            Self::ModelError => write!(f, "search.max_model_error must be in (0, 1)"),
+            Self::Candidates => write!(f, "search.candidates must be at least 1"),
             Self::Settings(e) => write!(f, "search: {e}"),
             Self::Baud => write!(f, "service.baud must be positive with a serial port"),
         }
@@ -137,7 +151,9 @@ impl core::error::Error for BoardError {}
 
 impl BoardConfig {
     /// Version byte in front of the postcard payload.
-    pub const FORMAT_VERSION: u8 = 1;
+    /// Version 2 added the measurement protocol's warm-up and sampling fields and the
+    /// search's model-error limit, direct-measurement limit and candidates.
+    pub const FORMAT_VERSION: u8 = 2;
     /// An upper bound on the encoded size.
     pub const MAX_ENCODED_LEN: usize = 512;
 
@@ -163,6 +179,12 @@ impl BoardConfig {
         }
         if s.quality_batch == 0 || s.quality_cache == 0 {
             return Err(BoardError::Quality);
+        }
+        if !(s.max_model_error > 0.0 && s.max_model_error < 1.0) {
+            return Err(BoardError::ModelError);
+        }
+        if s.candidates == 0 {
+            return Err(BoardError::Candidates);
         }
         // The space is the bundle's; a one-architecture space checks everything else.
         let probe = SearchSpace::uniform(1, &[1]).map_err(|_| BoardError::Malformed)?;
@@ -219,6 +241,9 @@ mod tests {
                 max_tightenings: 3,
                 quality_batch: 256,
                 quality_cache: 4096,
+                max_model_error: 0.05,
+                max_direct_children: 4096,
+                candidates: 8,
             },
             service: BoardService {
                 serial_port: None,

@@ -25,6 +25,10 @@ pub enum MeasurementProtocolError {
     Confidence,
     /// `min_repeats` is not in `1..=repeats`.
     MinRepeats,
+    /// `stable_tolerance` is not in (0, 1).
+    StableTolerance,
+    /// `min_sample_us` is 0.
+    MinSample,
 }
 
 impl fmt::Display for MeasurementProtocolError {
@@ -37,6 +41,8 @@ impl fmt::Display for MeasurementProtocolError {
             Self::MaxAttempts => "measurement.max_attempts must be at least 1",
             Self::Confidence => "measurement.confidence must be in (0.5, 1)",
             Self::MinRepeats => "measurement.min_repeats must be in 1..=repeats",
+            Self::StableTolerance => "measurement.stable_tolerance must be in (0, 1)",
+            Self::MinSample => "measurement.min_sample_us must be at least 1",
         })
     }
 }
@@ -66,12 +72,23 @@ impl Statistic {
     }
 }
 
-/// How to measure one network.
+/// How to measure one network (`agent/src/measure.rs` in the repository says how each
+/// field is used, and what was taken from criterion, Google Benchmark and TFLite).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MeasurementProtocol {
-    /// Untimed runs first.
+    /// Milliseconds the first measurement of a process spends warming the machine up
+    /// (cold caches, lazy allocation, CPU frequency) before anything is timed.
+    pub warmup_ms: u32,
+    /// At most this many warm-up samples per network; fewer when three consecutive
+    /// samples agree within `stable_tolerance`.
     pub warmup: u32,
-    /// Timed runs.
+    /// Relative agreement of three consecutive warm-up samples that ends a network's
+    /// warm-up.
+    pub stable_tolerance: f64,
+    /// A sample times enough consecutive inferences to last at least this many
+    /// microseconds (single inferences for the p95 statistic).
+    pub min_sample_us: u32,
+    /// Timed samples per network.
     pub repeats: u32,
     /// The statistic reported.
     pub statistic: Statistic,
@@ -81,22 +98,26 @@ pub struct MeasurementProtocol {
     pub threads: u16,
     /// Pin the measuring thread to this CPU, if given.
     pub pin_cpu: Option<u16>,
-    /// A measurement whose coefficient of variation exceeds this is repeated.
+    /// A measurement whose coefficient of variation exceeds this is measured again, and
+    /// refused if it stays above after `max_attempts`.
     pub max_cv: f64,
-    /// Attempts before a noisy measurement is accepted as it is (and flagged).
+    /// Attempts before a noisy measurement is refused.
     pub max_attempts: u32,
     /// Feasibility decisions stop as soon as a confidence bound at this level is on
     /// one side of the target.
     pub confidence: f64,
-    /// Timed runs before a sequential decision may stop.
+    /// Timed samples before a sequential decision may stop.
     pub min_repeats: u32,
 }
 
 impl Default for MeasurementProtocol {
     fn default() -> Self {
         Self {
-            warmup: 10,
-            repeats: 50,
+            warmup_ms: 300,
+            warmup: 20,
+            stable_tolerance: 0.03,
+            min_sample_us: 200,
+            repeats: 30,
             statistic: Statistic::Median,
             batch: 1,
             threads: 1,
@@ -133,16 +154,12 @@ impl MeasurementProtocol {
         if self.min_repeats == 0 || self.min_repeats > self.repeats {
             return Err(MeasurementProtocolError::MinRepeats);
         }
-        Ok(())
-    }
-
-    /// A lighter protocol for the many small blocks of the latency table.
-    pub fn for_blocks(&self) -> Self {
-        Self {
-            warmup: self.warmup.min(5),
-            repeats: self.repeats.min(20),
-            min_repeats: self.min_repeats.min(self.repeats.min(20)),
-            ..*self
+        if !(self.stable_tolerance > 0.0 && self.stable_tolerance < 1.0) {
+            return Err(MeasurementProtocolError::StableTolerance);
         }
+        if self.min_sample_us == 0 {
+            return Err(MeasurementProtocolError::MinSample);
+        }
+        Ok(())
     }
 }
