@@ -12,10 +12,12 @@
 //!
 //! The calibration children (a seeded sample, with the smallest, the largest and the
 //! table's fastest child as anchors) are measured together, interleaved. Two thirds fit
-//! each form, the rest are held out. The form with the lowest held-out MAPE is kept. If
-//! that error is above the profile's `max_model_error`, more children are measured and
-//! the forms refitted; if it is still above, a space small enough is measured whole
-//! ([`ModelForm::Direct`]), and otherwise the run stops with the errors it saw. What was
+//! each form, the rest are held out. A space of at most `max_direct_children` children
+//! is also measured whole, and that measurement competes as [`ModelForm::Direct`] (its
+//! held-out error is the difference between two measurements). The form with the lowest
+//! held-out MAPE is kept. In a larger space, a form above the profile's
+//! `max_model_error` is not used: more children are measured and the forms refitted, and
+//! if none is within the limit then, the run stops with the errors it saw. What was
 //! chosen, and why, is in the report.
 
 use serde::{Deserialize, Serialize};

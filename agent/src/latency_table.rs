@@ -11,7 +11,11 @@
 //!
 //! Then a seeded sample of whole children (with the smallest, the largest and the
 //! table's fastest child as anchors) is measured end to end, interleaved, and the forms
-//! are fitted on two thirds and scored on the rest ([`choose_model`]). A saved table is
+//! are fitted on two thirds and scored on the rest ([`choose_model`]). In a space of at
+//! most `max_direct_children` every child is measured too, and that measurement competes
+//! as a form of its own; the form with the lowest held-out error is kept. In a larger
+//! space a fitted form must be within `max_model_error`, after one round of more
+//! children if needed, or the run stops. A saved table is
 //! reused: blocks already in it are never measured again, and a chosen model is kept
 //! (retargeting needs no new measurement).
 
@@ -105,7 +109,8 @@ pub struct ModelLimits {
     pub children: usize,
     /// The largest held-out MAPE a form may have to be used.
     pub max_error: f64,
-    /// The largest space measured whole when no form is accurate enough.
+    /// A space of at most this many children is also measured whole (competing with the
+    /// fitted forms).
     pub max_direct_children: u64,
     /// Seed of the children sample.
     pub seed: u64,
@@ -505,6 +510,43 @@ pub fn choose_model(
     let more = draw_children(&space, first.saturating_sub(archs.len()), &archs, &mut rng);
     archs.extend(more);
     let mut measured = measure_children(bench, bundle, &space, &archs, "calibration", progress)?;
+    if card <= limits.max_direct_children {
+        // A small space: measuring every child competes with the fitted forms.
+        let (mut points, _) = fit_and_score(file, &raw, ffn, &space, &archs, &measured);
+        let all: Vec<Architecture> = space.iter().collect();
+        let whole = measure_children(bench, bundle, &space, &all, "children", progress)?;
+        let latency_us: Vec<f64> = whole.iter().map(|&(y, _)| y).collect();
+        for (p, a) in points.iter_mut().zip(&archs) {
+            p.direct_us = Some(latency_us[space.index_of(a) as usize]);
+        }
+        let scores_now = scores(&points);
+        let best =
+            best_form(&scores_now).unwrap_or(FormScore::of(ModelForm::Direct, std::iter::empty()));
+        let within = best.holdout_mape <= limits.max_error;
+        file.direct = Some(MeasuredChildren { latency_us });
+        file.points = points;
+        file.choice = Some(ModelChoice {
+            form: if best.holdout_mape.is_finite() {
+                best.form
+            } else {
+                ModelForm::Direct
+            },
+            score: best,
+            scores: scores_now,
+            limit: limits.max_error,
+            children: archs.len() + all.len(),
+            reason: format!(
+                "lowest held-out error; the space's {card} children were all measured, so \
+                 measuring competed with the fitted forms{}",
+                if within {
+                    ""
+                } else {
+                    " (none within the limit: the error is measurement noise)"
+                }
+            ),
+        });
+        return Ok(archs.len() + all.len());
+    }
     let mut grown = false;
     let (points, best) = loop {
         let (points, scores_now) = fit_and_score(file, &raw, ffn, &space, &archs, &measured);
@@ -542,44 +584,14 @@ pub fn choose_model(
             100.0 * b.holdout_mape
         )
     });
-    if card > limits.max_direct_children {
-        file.points = points;
-        return Err(MeasureError::ModelTooInaccurate {
-            best: best_text,
-            limit: limits.max_error,
-            children: archs.len(),
-            space: card,
-            max_direct_children: limits.max_direct_children,
-        });
-    }
-    // No form is accurate enough, and the space is small: measure it whole.
-    let all: Vec<Architecture> = space.iter().collect();
-    let whole = measure_children(bench, bundle, &space, &all, "children", progress)?;
-    let latency_us: Vec<f64> = whole.iter().map(|&(y, _)| y).collect();
-    let mut points = points;
-    for (p, a) in points.iter_mut().zip(&archs) {
-        p.direct_us = Some(latency_us[space.index_of(a) as usize]);
-    }
-    let scores_now = scores(&points);
-    let direct = scores_now
-        .iter()
-        .copied()
-        .find(|x| x.form == ModelForm::Direct)
-        .unwrap_or(FormScore::of(ModelForm::Direct, std::iter::empty()));
-    file.direct = Some(MeasuredChildren { latency_us });
     file.points = points;
-    file.choice = Some(ModelChoice {
-        form: ModelForm::Direct,
-        score: direct,
-        scores: scores_now,
+    Err(MeasureError::ModelTooInaccurate {
+        best: best_text,
         limit: limits.max_error,
-        children: archs.len() + all.len(),
-        reason: format!(
-            "fallback: {best_text}, above the {:.1}% limit, so all {card} children were measured",
-            100.0 * limits.max_error
-        ),
-    });
-    Ok(archs.len() + all.len())
+        children: archs.len(),
+        space: card,
+        max_direct_children: limits.max_direct_children,
+    })
 }
 
 /// Splits the measured children (two thirds fitted, the anchors among them; the rest

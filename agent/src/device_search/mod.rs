@@ -73,7 +73,8 @@ pub struct DeviceSearchOptions {
     pub quality_cache: usize,
     /// The largest held-out error a latency model may have to be used.
     pub max_model_error: f64,
-    /// The largest space measured child by child when no model is accurate enough.
+    /// A space of at most this many children is also measured child by child, and that
+    /// measurement competes with the fitted models.
     pub max_direct_children: u64,
     /// Most probable feasible children evaluated for the answer (1: the paper's).
     pub candidates: usize,

@@ -41,7 +41,8 @@ pub struct BoardSearch {
     /// The largest held-out error (mean absolute percentage, a fraction) a latency
     /// model may have to be used.
     pub max_model_error: f64,
-    /// The largest space measured child by child when no model is accurate enough.
+    /// A space of at most this many children is also measured child by child, and that
+    /// measurement competes with the fitted models.
     pub max_direct_children: u32,
     /// The most probable feasible children evaluated for the answer (1: the paper's
     /// answer, the most probable one).
