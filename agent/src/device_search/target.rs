@@ -38,11 +38,18 @@ impl Session<'_, '_> {
             return Err(RunError::BadTarget { target_us });
         }
         if target_us < fastest_us {
+            // With every child measured, the model's fastest child is a measurement.
+            let measured = match table.model {
+                crate::latency_model::LatencyModel::Direct(_) => {
+                    Some((fastest.clone(), fastest_us))
+                }
+                _ => table.file.fastest_measured(),
+            };
             return Err(RunError::TargetBelowFastest {
                 target_us,
                 fastest,
                 fastest_us,
-                measured: table.file.fastest_measured(),
+                measured,
             });
         }
         if self.options.target_us.is_none() {
