@@ -364,7 +364,11 @@ pub enum TableFileError {
 impl fmt::Display for TableFileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Format { found } => write!(f, "format {found} (this agent reads 1)"),
+            Self::Format { found } => write!(
+                f,
+                "format {found} (this agent reads {})",
+                crate::latency_table::TABLE_FORMAT
+            ),
             Self::OtherSpace => f.write_str("it was measured for another search space"),
             Self::OtherBundle { saved, this } => {
                 write!(f, "it was measured for bundle {saved}, this one is {this}")
@@ -417,7 +421,7 @@ pub enum RunError {
     Bundle(BundleError),
     /// Measuring a network failed.
     Measure {
-        /// What was measured (`the latency table`, `the answer`).
+        /// What was measured (`the latency model`, `the answer`).
         what: &'static str,
         /// Why.
         source: MeasureError,

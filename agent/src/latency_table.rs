@@ -109,8 +109,8 @@ pub struct ModelLimits {
     pub children: usize,
     /// The largest held-out MAPE a form may have to be used.
     pub max_error: f64,
-    /// A space of at most this many children is also measured whole (competing with the
-    /// fitted forms).
+    /// A space of at most this many children (or of fewer than 3) is also measured
+    /// whole, competing with the fitted forms.
     pub max_direct_children: u64,
     /// Seed of the children sample.
     pub seed: u64,
@@ -506,11 +506,13 @@ pub fn choose_model(
             archs.push(a);
         }
     }
-    let first = limits.children.clamp(3, card as usize);
+    // At least 3 children, at most the whole space (which may hold just 1 or 2).
+    let first = limits.children.max(3).min(card as usize);
     let more = draw_children(&space, first.saturating_sub(archs.len()), &archs, &mut rng);
     archs.extend(more);
     let mut measured = measure_children(bench, bundle, &space, &archs, "calibration", progress)?;
-    if card <= limits.max_direct_children {
+    // A space too small to hold children out is measured whole as well.
+    if card <= limits.max_direct_children || card < 3 {
         // A small space: measuring every child competes with the fitted forms.
         let (mut points, _) = fit_and_score(file, &raw, ffn, &space, &archs, &measured);
         let all: Vec<Architecture> = space.iter().collect();
@@ -594,8 +596,8 @@ pub fn choose_model(
     })
 }
 
-/// Splits the measured children (two thirds fitted, the anchors among them; the rest
-/// held out), fits both forms into `file` and scores them.
+/// Splits the measured children (the first two thirds fitted, which holds the first
+/// anchors; the rest held out), fits both forms into `file` and scores them.
 fn fit_and_score(
     file: &mut TableFile,
     raw: &LatencyTable,

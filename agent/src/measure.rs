@@ -79,7 +79,8 @@ pub struct Measurement {
     pub warmup_samples: u32,
     /// Attempts made (more than one when a measurement was too noisy).
     pub attempts: u32,
-    /// Inferences executed in all, warm-up included.
+    /// Inferences executed for this network's group, warm-up included, shared equally
+    /// among the networks measured together.
     pub runs: u64,
     /// The per-call latency of each sample of the accepted attempt, in order.
     pub samples_us: Vec<f64>,
@@ -226,8 +227,8 @@ impl<'p> Bench<'p> {
         if self.warm {
             return Ok(());
         }
-        self.warm = true;
         let reference = self.measure_reference()?;
+        self.warm = true;
         self.noise = Some(NoiseFloor {
             reference_us: reference.latency_us,
             cv: reference.robust_cv,
@@ -247,11 +248,14 @@ impl<'p> Bench<'p> {
         let id = self
             .probe
             .load(&model, shape, self.protocol.batch as usize)?;
-        let budget_us = self.protocol.warmup_ms as f64 * 1e3;
-        let mut spent = 0.0;
-        while spent < budget_us {
-            let calls = 64;
-            spent += self.time(id, calls)? * calls as f64;
+        // Run for `warmup_ms` of wall time (bounded also in calls, for a probe whose
+        // calls take no time at all).
+        let budget = std::time::Duration::from_millis(self.protocol.warmup_ms as u64);
+        let started = std::time::Instant::now();
+        let mut rounds = 0u32;
+        while started.elapsed() < budget && rounds < 1 << 20 {
+            self.time(id, 64)?;
+            rounds += 1;
         }
         let net = Net {
             label: "the reference network",
@@ -281,6 +285,10 @@ impl<'p> Bench<'p> {
             return Ok(1);
         }
         let target = self.protocol.min_sample_us.max(1) as f64;
+        // The first inference of a network just loaded pays its own cold start (lazy
+        // initialisation, page faults); calibrating on it would give too few calls.
+        self.probe.time(id, 2)?;
+        self.runs += 2;
         let mut calls = 1u32;
         loop {
             let per_call = self.time(id, calls)?;

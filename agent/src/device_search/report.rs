@@ -114,7 +114,7 @@ pub struct DeviceResult {
     pub validation_loss: f64,
     /// Dense parameters.
     pub params: u64,
-    /// Predicted latency (calibrated table).
+    /// Predicted latency (the latency model in use).
     pub predicted_latency_us: f64,
     /// Its probability under the final controller.
     pub probability: f64,

@@ -102,7 +102,7 @@ pub struct StepPoint {
     pub step: u32,
     /// Sampled widths.
     pub arch: Vec<u32>,
-    /// Predicted latency (calibrated table).
+    /// Predicted latency (the latency model in use).
     pub predicted_us: f64,
     /// What the controller did.
     pub kind: StepKind,
@@ -123,7 +123,7 @@ pub struct Checkpoint {
     pub format: u32,
     /// Bundle it belongs to.
     pub bundle_hash: String,
-    /// Options it was started with (resolved target included).
+    /// Options it was started with (the resolved target is `target_us`).
     pub options: DeviceSearchOptions,
     /// The user's target.
     pub target_us: f64,

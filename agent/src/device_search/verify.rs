@@ -206,7 +206,29 @@ impl Session<'_, '_> {
                     model: &child,
                     shape,
                 };
-                self.bench.measure(net).map_err(failed)?.latency_us
+                let latency = self.bench.measure(net).map_err(failed)?;
+                if latency.latency_us <= ck.target_us {
+                    // The full measurement disagrees with the decision and meets the
+                    // target: the paper's answer is the answer.
+                    let decision = self.bench.decide(net, ck.target_us).map_err(failed)?;
+                    candidates[0].meets_target = Some(true);
+                    let paper = candidates[0].clone();
+                    return Ok(Outcome {
+                        verdict: Verdict::Meets(Box::new(Answer {
+                            arch: archs[0],
+                            widths: w,
+                            predicted_us: paper.predicted_us,
+                            probability: paper.probability,
+                            decision,
+                            latency,
+                            rule,
+                            paper,
+                            candidates,
+                        })),
+                        seconds: started.elapsed().as_secs_f64(),
+                    });
+                }
+                latency.latency_us
             }
         };
         Ok(Outcome {
@@ -218,8 +240,9 @@ impl Session<'_, '_> {
         })
     }
 
-    /// After a miss: tightens the internal target by the miss (never below the fastest
-    /// child) and plans more steps, or fails when tightening cannot help.
+    /// After a miss: tightens the internal target by the miss (by at least 1%, never
+    /// below the fastest child) and plans more steps, or fails when tightening cannot
+    /// help.
     pub(super) fn tighten(
         &mut self,
         ck: &mut Checkpoint,
@@ -245,7 +268,10 @@ impl Session<'_, '_> {
                 target_us: ck.target_us,
             });
         }
-        let new = (old * (ck.target_us / measured_us) * 0.99).max(target.fastest_us);
+        // A tightening never loosens: a miss measured above the target lowers it by the
+        // miss, and at least by 1%.
+        let by_miss = old * (ck.target_us / measured_us.max(ck.target_us)) * 0.99;
+        let new = by_miss.min(old * 0.99).max(target.fastest_us);
         (self.progress)(Progress::Note(format!(
             "{} measured {measured_us:.1} us > target {:.1} us on the device: tightening the \
              search target from {old:.1} to {new:.1} us and continuing",

@@ -79,8 +79,8 @@ pub struct MeasurementProtocol {
     /// Milliseconds the first measurement of a process spends warming the machine up
     /// (cold caches, lazy allocation, CPU frequency) before anything is timed.
     pub warmup_ms: u32,
-    /// At most this many warm-up samples per network; fewer when three consecutive
-    /// samples agree within `stable_tolerance`.
+    /// At most this many warm-up samples per network (never fewer than 3); fewer when
+    /// three consecutive samples agree within `stable_tolerance`.
     pub warmup: u32,
     /// Relative agreement of three consecutive warm-up samples that ends a network's
     /// warm-up.
