@@ -457,3 +457,31 @@ fn the_default_target_is_the_measured_median() {
     assert!(measured[0] < r.target_us && r.target_us < measured[11]);
     assert!(r.latency_us <= r.target_us);
 }
+
+/// Earlier runs in a folder are kept, never overwritten: three runs with the same
+/// target leave two earlier results beside the last one; a resumed run's trace is cut
+/// back to its checkpoint (replaced whole, not rewritten in place).
+#[test]
+fn earlier_runs_are_kept_and_resume_cuts_the_trace() {
+    let _serial = serial();
+    let bundle = demo();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut probe = FakeProbe::new(5.0, 0.001);
+    let o = options(Some(12.0), 60);
+    let results: Vec<DeviceResult> = (0..3)
+        .map(|_| run(&bundle, &mut probe, &o, tmp.path()))
+        .collect();
+    for kept in ["previous-12us", "previous-12us-2"] {
+        let r: DeviceResult = serde_json::from_slice(
+            &std::fs::read(tmp.path().join(kept).join("result.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(r.architecture, results[0].architecture, "{kept}");
+    }
+    // Resume a finished run: the trace holds exactly the checkpoint's steps again.
+    let again = run_device_search(&bundle, &mut probe, &o, tmp.path(), true, &mut |_| {}).unwrap();
+    assert_eq!(again.trace, results[2].trace);
+    let lines = std::fs::read_to_string(tmp.path().join("trace.jsonl")).unwrap();
+    assert_eq!(lines.lines().count(), 60);
+    assert!(!tmp.path().join(".trace.jsonl.tmp").exists());
+}

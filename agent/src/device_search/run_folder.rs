@@ -7,8 +7,9 @@
 //! * `latency_table.json` (with the latency model), `latency_model.svg`,
 //!   `quality_cache.json`, `result.json`, `best.onnx`.
 //!
-//! A new run in a folder that holds an earlier run moves that run's files to
-//! `previous-<target>us/` before it writes anything.
+//! A new run in a folder that holds an earlier run moves that run's checkpoint, result,
+//! best child and trace to a new `previous-<target>us[-N]/` before it writes anything
+//! (the latency table and the quality cache stay, for reuse).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -73,9 +74,15 @@ impl RunFolder {
     /// Moves the files of the earlier run `previous` to `previous-<target>us/`; returns
     /// that folder.
     pub fn keep_previous(&self, previous: &Checkpoint) -> Result<PathBuf, RunError> {
-        let keep = self
-            .dir
-            .join(format!("previous-{:.0}us", previous.target_us));
+        // A folder of its own: an earlier kept run with the same rounded target is never
+        // overwritten.
+        let base = format!("previous-{:.0}us", previous.target_us);
+        let mut keep = self.dir.join(&base);
+        let mut n = 2;
+        while keep.exists() {
+            keep = self.dir.join(format!("{base}-{n}"));
+            n += 1;
+        }
         let fail = |source| RunError::KeepPrevious {
             to: keep.clone(),
             source,
@@ -192,14 +199,29 @@ impl TraceLog {
                 });
             }
         }
-        let file = std::fs::File::create(path).map_err(write_failed)?;
-        let mut log = Self {
+        // The kept lines go to a temporary file that replaces the trace atomically, so a
+        // kill while resuming leaves either the old trace or the cut one, never a torn
+        // one that no checkpoint can resume from.
+        let mut text = String::new();
+        for p in &kept {
+            let line = serde_json::to_string(p).map_err(|source| {
+                RunError::File(crate::error::FileError::Encode {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            })?;
+            text.push_str(&line);
+            text.push('\n');
+        }
+        crate::atomic_file::write_atomic(path, text.as_bytes())?;
+        let file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(write_failed)?;
+        let log = Self {
             path: path.to_path_buf(),
             file: std::io::BufWriter::new(file),
         };
-        for p in &kept {
-            log.push(p)?;
-        }
         Ok((log, kept))
     }
 
