@@ -31,13 +31,7 @@ macro_rules! impl_names {
         impl ::std::str::FromStr for $ty {
             type Err = ::tabnas_core::reward::UnknownName;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::ALL
-                    .iter()
-                    .copied()
-                    .find(|v| v.name() == s)
-                    .ok_or(::tabnas_core::reward::UnknownName {
-                        expected: Self::NAMES,
-                    })
+                ::tabnas_core::reward::UnknownName::position(s, Self::NAMES).map(|i| Self::ALL[i])
             }
         }
     };

@@ -81,15 +81,21 @@ impl fmt::Display for UnknownName {
 
 impl core::error::Error for UnknownName {}
 
+impl UnknownName {
+    /// The position of `name` in `names`, or the error listing them: the one parser of
+    /// every named kind.
+    pub fn position(name: &str, names: &'static [&'static str]) -> Result<usize, Self> {
+        names
+            .iter()
+            .position(|n| *n == name)
+            .ok_or(Self { expected: names })
+    }
+}
+
 impl FromStr for RewardKind {
     type Err = UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.name() == s)
-            .ok_or(UnknownName {
-                expected: &Self::NAMES,
-            })
+        UnknownName::position(s, &Self::NAMES).map(|i| Self::ALL[i])
     }
 }
 

@@ -109,12 +109,7 @@ impl fmt::Display for PvKind {
 impl FromStr for PvKind {
     type Err = UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.name() == s)
-            .ok_or(UnknownName {
-                expected: &Self::NAMES,
-            })
+        UnknownName::position(s, &Self::NAMES).map(|i| Self::ALL[i])
     }
 }
 
