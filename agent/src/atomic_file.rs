@@ -1,39 +1,22 @@
 //! Atomic files: a checkpoint, a table or a result is written to a temporary file in the
 //! same folder, flushed to disk, then renamed over the old one, so a crash at any moment
-//! leaves either the old or the new file, never a torn one.
+//! leaves either the old or the new file, never a torn one; a link planted under the
+//! file's name is replaced, never followed.
 
-use std::io::Write;
 use std::path::Path;
 
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::error::FileError;
 
-/// Writes `bytes` to `path` atomically.
+/// Writes `bytes` to `path` atomically, never through a link
+/// ([`tabnas_bundle::files::write_atomic`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let io = |action: &'static str, source: std::io::Error| FileError::Write {
+    tabnas_bundle::files::write_atomic(path, bytes).map_err(|source| FileError::Write {
         path: path.to_path_buf(),
-        action,
+        action: "replace",
         source,
-    };
-    let mut f = std::fs::File::create(&tmp).map_err(|e| io("create a temporary file", e))?;
-    f.write_all(bytes).map_err(|e| io("write", e))?;
-    f.sync_all().map_err(|e| io("flush", e))?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(|e| io("replace", e))?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    })
 }
 
 /// Writes `value` as pretty JSON, atomically.
@@ -45,9 +28,22 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), FileError>
     write_atomic(path, &bytes)
 }
 
+/// Writes `value` as compact JSON, atomically (for files rewritten often and large).
+pub fn write_json_compact<T: Serialize>(path: &Path, value: &T) -> Result<(), FileError> {
+    let bytes = serde_json::to_vec(value).map_err(|source| FileError::Encode {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    write_atomic(path, &bytes)
+}
+
+/// The largest run-folder JSON file read (a quality cache of a million losses is about
+/// 60 MB).
+pub const MAX_JSON_BYTES: u64 = 256 << 20;
+
 /// Reads JSON written by [`write_json`]; `Ok(None)` if the file does not exist.
 pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, FileError> {
-    match std::fs::read(path) {
+    match tabnas_bundle::files::read_limited(path, MAX_JSON_BYTES) {
         Ok(bytes) => {
             serde_json::from_slice(&bytes)
                 .map(Some)

@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use tabnas_bundle::{BundleError, InferenceError};
 use tabnas_core::feasibility::FeasibilityError;
 use tabnas_core::formats::board::BoardError;
-use tabnas_core::formats::measurement::MeasurementProtocolError;
 use tabnas_core::search::{ResumeError, SettingsError, StepError};
 use tabnas_core::space::show_widths;
 
@@ -352,6 +351,13 @@ pub enum TableFileError {
     },
     /// It was measured with another measurement protocol.
     OtherProtocol,
+    /// It was measured with another runtime, CPU or platform.
+    OtherMachine {
+        /// What it was measured on.
+        saved: String,
+        /// What this run measures on.
+        this: String,
+    },
     /// A block does not fit the space.
     Block {
         /// The block index.
@@ -374,6 +380,12 @@ impl fmt::Display for TableFileError {
                 write!(f, "it was measured for bundle {saved}, this one is {this}")
             }
             Self::OtherProtocol => f.write_str("it was measured with another measurement protocol"),
+            Self::OtherMachine { saved, this } => {
+                write!(
+                    f,
+                    "it was measured with {saved}, this run measures with {this}"
+                )
+            }
             Self::Block { block, source } => write!(f, "latency table block {block}: {source}"),
         }
     }
@@ -382,23 +394,25 @@ impl fmt::Display for TableFileError {
 impl std::error::Error for TableFileError {}
 
 /// Why a checkpoint cannot be resumed with what was given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ResumeMismatch {
     /// It belongs to another bundle.
     Bundle,
-    /// It was started with other options.
-    Options,
+    /// It was started with other options; the first one that differs, with both values.
+    Options(String),
+    /// It is not a checkpoint this agent can continue (format, targets, step counts).
+    Invalid(String),
 }
 
 /// A device search that could not run or finish.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum RunError {
-    /// The measurement protocol is unusable.
-    Protocol(MeasurementProtocolError),
-    /// Zero steps were asked for.
-    ZeroSteps,
+    /// An option (from the board profile or a flag) is outside its bounds.
+    Options(BoardError),
+    /// Another process holds the run folder, or its lock file is unusable.
+    Lock(tabnas_bundle::files::LockError),
     /// A run-folder file could not be read or written.
     File(FileError),
     /// The folder could not be created.
@@ -521,8 +535,8 @@ pub enum RunError {
 impl fmt::Display for RunError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Protocol(e) => write!(f, "board profile: {e}"),
-            Self::ZeroSteps => f.write_str("a search needs at least 1 step"),
+            Self::Options(e) => write!(f, "search options (board profile and flags): {e}"),
+            Self::Lock(e) => write!(f, "{e}"),
             Self::File(e) => write!(f, "{e}"),
             Self::Folder { dir, source } => write!(f, "cannot create {}: {source}", dir.display()),
             Self::KeepPrevious { to, source } => write!(
@@ -573,9 +587,15 @@ impl fmt::Display for RunError {
                     "{} belongs to another bundle; resume it with that bundle",
                     path.display()
                 ),
-                ResumeMismatch::Options => write!(
+                ResumeMismatch::Options(diff) => write!(
                     f,
-                    "{} was started with other options; resume with the same settings and profile",
+                    "{} was started with other options ({diff}); resume with the same settings \
+                     and profile",
+                    path.display()
+                ),
+                ResumeMismatch::Invalid(why) => write!(
+                    f,
+                    "{} cannot be resumed: {why}; start a new run (without --resume)",
                     path.display()
                 ),
             },

@@ -162,11 +162,13 @@ impl TableFile {
             .map(|p| (p.widths.clone(), p.measured_us))
     }
 
-    /// Checks that a saved table belongs to `bundle` and was measured with `protocol`.
+    /// Checks that a saved table belongs to `bundle` and was measured with `protocol` by
+    /// the same runtime on the same CPU and platform as `environment`.
     pub fn check(
         &self,
         bundle: &Bundle,
         protocol: &MeasurementProtocol,
+        environment: &crate::Environment,
     ) -> Result<(), TableFileError> {
         if self.format != TABLE_FORMAT {
             return Err(TableFileError::Format { found: self.format });
@@ -183,6 +185,14 @@ impl TableFile {
         }
         if self.protocol != *protocol {
             return Err(TableFileError::OtherProtocol);
+        }
+        let machine =
+            |e: &crate::Environment| format!("{} on {} ({})", e.runtime, e.cpu, e.platform);
+        if machine(&self.environment) != machine(environment) {
+            return Err(TableFileError::OtherMachine {
+                saved: machine(&self.environment),
+                this: machine(environment),
+            });
         }
         Ok(())
     }
@@ -225,6 +235,8 @@ fn wanted_blocks(bundle: &Bundle) -> Vec<(usize, usize, usize, usize, usize)> {
 
 /// Measures every block missing from `saved` (all of them if there is none), the stem
 /// and the per-call cost, then chooses the model form if the saved table has none.
+/// `keep` is handed the table once its blocks are measured, before the model is chosen,
+/// so that a failed or interrupted choice does not lose them.
 pub fn build_table(
     bench: &mut Bench<'_>,
     bundle: &Bundle,
@@ -232,6 +244,7 @@ pub fn build_table(
     saved: Option<TableFile>,
     environment: crate::Environment,
     progress: &mut dyn FnMut(&str, usize, usize),
+    keep: &mut dyn FnMut(&TableFile),
 ) -> Result<(TableFile, TableWork), MeasureError> {
     let m = &bundle.manifest;
     let dense = m.inputs.dense_width();
@@ -337,6 +350,9 @@ pub fn build_table(
         }
     }
     if file.choice.is_none() {
+        if work.measured_blocks > 0 {
+            keep(&file);
+        }
         work.measured_children = choose_model(bench, bundle, limits, &mut file, progress)?;
         file.noise_floor = bench.recheck_noise()?;
     }

@@ -36,6 +36,7 @@ pub mod quality;
 
 pub use device_search::{
     run_device_search, Checkpoint, DeviceResult, DeviceSearchOptions, Progress, RunFolder,
+    StepPoint, TraceLog,
 };
 pub use environment::{pin_current_thread, Environment};
 pub use error::RunError;

@@ -5,6 +5,15 @@
 //! child; `config pack | show` converts board profiles to the packed form the core
 //! decodes; `toy` and `search-config` check the core on a new board.
 
+/// `println!` that keeps going when stdout is closed (`| head`): a search's results are
+/// in its run folder, so a reader that went away must not end it.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod cli;
 
 use std::path::PathBuf;
@@ -79,7 +88,7 @@ fn run(cli: Cli) -> Result<()> {
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let elapsed = start.elapsed();
             let space = toy_space();
-            println!(
+            out!(
                 "toy search (rejection, N = {n}, seed {seed}): ended on {} ({}), {steps} steps in {:.3} ms ({:.2} us/step)",
                 space.display(&outcome.final_arch),
                 if outcome.final_feasible { "feasible" } else { "INFEASIBLE" },
@@ -90,17 +99,18 @@ fn run(cli: Cli) -> Result<()> {
         Command::SearchConfig(SearchConfigCommand::Example { out }) => {
             let mut buf = [0u8; SearchConfig::MAX_ENCODED_LEN];
             let bytes = SearchConfig::criteo_example().encode(&mut buf)?;
-            std::fs::write(&out, &*bytes)
+            tabnas_bundle::files::write_atomic(&out, bytes)
                 .with_context(|| format!("cannot write {}", out.display()))?;
-            println!("wrote {} ({} bytes)", out.display(), bytes.len());
+            out!("wrote {} ({} bytes)", out.display(), bytes.len());
         }
         Command::SearchConfig(SearchConfigCommand::Show { file }) => {
             let bytes =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+                tabnas_bundle::files::read_limited(&file, SearchConfig::MAX_ENCODED_LEN as u64)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
             let config = SearchConfig::decode(&bytes, DEFAULT_MC_CAPACITY).with_context(|| {
                 format!("{} is not a usable search configuration", file.display())
             })?;
-            println!("{}", serde_json::to_string_pretty(&config)?);
+            out!("{}", serde_json::to_string_pretty(&config)?);
         }
     }
     Ok(())

@@ -203,11 +203,28 @@ pub fn parse_profile(source: &str, text: &str) -> Result<BoardConfig, ProfileErr
                 .transpose()?,
         },
     };
-    config.validate().map_err(|e| ProfileError::Invalid {
+    // `search.beta` is checked even when the profile's reward has none: a flag may ask
+    // for a penalty reward and take it (see [`profile_beta`]).
+    let beta_ok = (0.0..=tabnas_core::search::MAX_BETA).contains(&s.beta);
+    let checked = if beta_ok {
+        config.validate()
+    } else {
+        Err(tabnas_core::formats::board::BoardError::Settings(
+            tabnas_core::search::SettingsError::Beta,
+        ))
+    };
+    checked.map_err(|e| ProfileError::Invalid {
         profile: source.to_string(),
         source: e,
     })?;
     Ok(config)
+}
+
+/// The `search.beta` of a TOML profile that [`parse_profile`] accepted (2.0 when the
+/// key is absent): the penalty strength of `--reward abs | mnas-*` when the profile's
+/// own reward has none.
+pub fn profile_beta(text: &str) -> f64 {
+    toml::from_str::<Profile>(text).map_or(SearchToml::default().beta, |p| p.search.beta)
 }
 
 #[cfg(test)]

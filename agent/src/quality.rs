@@ -1,5 +1,7 @@
 //! Quality on the device: a child's validation loss on the bundle's `valid.bin` with the
 //! shared weights, through tract, cached per architecture in a bounded cache.
+//! [`QualityFile`] is the cache as a run folder keeps it: keyed by what the losses depend
+//! on, and checked before any of it is reused.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
@@ -143,6 +145,105 @@ impl QualityEvaluator for BundleQuality<'_> {
         self.misses += 1;
         self.cache.insert(index, loss);
         Ok(loss)
+    }
+}
+
+/// What cached losses depend on: the bundle, the runtime that computed them and the rows
+/// per inference (sums in another order may differ in the last bits).
+#[derive(Debug, Clone, Copy)]
+pub struct QualityKey<'k> {
+    /// The bundle's hash.
+    pub bundle_hash: &'k str,
+    /// The runtime.
+    pub runtime: &'k str,
+    /// Rows per inference.
+    pub quality_batch: usize,
+}
+
+/// The quality cache as saved: the losses and what they depend on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct QualityFile {
+    /// Format (2; format 1 was a bare list).
+    pub format: u32,
+    /// The bundle the losses were computed from.
+    pub bundle_hash: String,
+    /// The runtime that computed them.
+    pub runtime: String,
+    /// Rows per inference.
+    pub quality_batch: usize,
+    /// The losses, oldest first.
+    pub losses: Vec<CachedLoss>,
+}
+
+impl QualityFile {
+    /// The format written.
+    pub const FORMAT: u32 = 2;
+
+    /// The cache of `quality` under `key`.
+    pub fn of(key: &QualityKey<'_>, quality: &BundleQuality<'_>) -> Self {
+        Self {
+            format: Self::FORMAT,
+            bundle_hash: key.bundle_hash.to_string(),
+            runtime: key.runtime.to_string(),
+            quality_batch: key.quality_batch,
+            losses: quality.cache.entries(&quality.space),
+        }
+    }
+
+    /// Puts the saved losses into `quality` when they were computed under `key`, every
+    /// entry names an architecture of the space by its index and widths and holds a
+    /// finite, non-negative loss, and the first one computed again agrees; otherwise
+    /// says why and leaves `quality` as it was. Returns the losses restored.
+    pub fn restore_into(
+        self,
+        key: &QualityKey<'_>,
+        quality: &mut BundleQuality<'_>,
+    ) -> Result<usize, String> {
+        if self.format != Self::FORMAT {
+            return Err(format!(
+                "format {} (this agent reads {})",
+                self.format,
+                Self::FORMAT
+            ));
+        }
+        if self.bundle_hash != key.bundle_hash
+            || self.runtime != key.runtime
+            || self.quality_batch != key.quality_batch
+        {
+            return Err("it was computed for another bundle, runtime or batch".to_string());
+        }
+        let space = &quality.space;
+        for c in &self.losses {
+            let widths = space
+                .arch_at(c.index)
+                .map(|a| (0..a.len()).map(|l| space.width(&a, l)).collect::<Vec<_>>());
+            if widths.as_ref() != Some(&c.widths) {
+                return Err(format!(
+                    "entry {} does not name a child of this space ({:?})",
+                    c.index, c.widths
+                ));
+            }
+            if !(c.loss.is_finite() && c.loss >= 0.0) {
+                return Err(format!(
+                    "the loss of {:?} is {}, not a finite non-negative number",
+                    c.widths, c.loss
+                ));
+            }
+        }
+        if let Some(first) = self.losses.first() {
+            let widths: Vec<usize> = first.widths.iter().map(|&w| w as usize).collect();
+            let again = quality.compute(&widths).map_err(|e| e.to_string())?;
+            if (again - first.loss).abs() > 1e-9 * again.abs().max(1.0) {
+                return Err(format!(
+                    "the saved loss of {:?} is {}, computed again it is {again}",
+                    first.widths, first.loss
+                ));
+            }
+        }
+        for c in &self.losses {
+            quality.cache.insert(c.index, c.loss);
+        }
+        Ok(self.losses.len())
     }
 }
 

@@ -136,7 +136,14 @@ fn bad_bundles_and_profiles_are_named() {
     );
     let (ok, _, e) = agent(&["search", "--fake-latency", "--target-us", "1", "--out", out]);
     assert!(!ok && e.contains("fastest achievable"), "{e}");
-    let (ok, _, e) = agent(&["search", "--fake-latency", "--out", out, "--resume"]);
+    let empty = tmp.path().join("empty");
+    let (ok, _, e) = agent(&[
+        "search",
+        "--fake-latency",
+        "--out",
+        empty.to_str().unwrap(),
+        "--resume",
+    ]);
     assert!(!ok && e.contains("has no checkpoint"), "{e}");
     let (ok, _, e) = agent(&["measure", "--fake-latency", "--widths", "8-9-8"]);
     assert!(!ok && e.contains("layer 2 can be one of"), "{e}");
@@ -214,4 +221,101 @@ fn measure_times_one_child_and_decides_sequentially() {
             "{bad}: {e}"
         );
     }
+}
+
+/// Inputs a careless or hostile user gives: endless files are refused before they are
+/// read whole, a profile is never packed over itself, a profile's beta reaches a
+/// `--reward` flag, and a reader that closes stdout does not end a search.
+#[test]
+fn hostile_inputs_are_refused_or_survived() {
+    let tmp = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let (ok, _, e) = agent(&["config", "show", "/dev/zero"]);
+    assert!(!ok && e.contains("at most 512 are read"), "{e}");
+    let bundle = tmp.path().join("bundle");
+    std::fs::create_dir(&bundle).unwrap();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("defaults/higgs-demo");
+    for f in ["supernet.onnx", "valid.bin"] {
+        std::fs::copy(demo.join(f), bundle.join(f)).unwrap();
+    }
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("/dev/zero", bundle.join("manifest.json")).unwrap();
+    let (ok, _, e) = agent(&[
+        "measure",
+        "--fake-latency",
+        "--bundle",
+        bundle.to_str().unwrap(),
+        "--widths",
+        "8-8-8",
+    ]);
+    assert!(
+        !ok && e.contains("manifest.json") && e.contains("read"),
+        "{e}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "refused at once"
+    );
+
+    let toml = tmp.path().join("p.toml");
+    std::fs::write(
+        &toml,
+        "[board]\nname = \"b\"\n[measurement]\nrepeats = 7\nwarmup_ms = 10\n[search]\n\
+         reward = \"rejection\"\nbeta = 5.0\nmax_direct_children = 0\ncalibration_children = 12\n",
+    )
+    .unwrap();
+    let (ok, _, e) = agent(&[
+        "config",
+        "pack",
+        toml.to_str().unwrap(),
+        "--out",
+        toml.to_str().unwrap(),
+    ]);
+    assert!(!ok && e.contains("is the profile itself"), "{e}");
+    assert!(std::fs::read_to_string(&toml)
+        .unwrap()
+        .contains("beta = 5.0"));
+
+    // The profile's beta (5) is the strength of a penalty reward asked for by flag.
+    let out = tmp.path().join("abs");
+    let (ok, _, e) = agent(&[
+        "search",
+        "--fake-latency",
+        "--profile",
+        toml.to_str().unwrap(),
+        "--reward",
+        "abs",
+        "--steps",
+        "5",
+        "--target-us",
+        "20",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{e}");
+    assert_eq!(result(&out)["settings"]["reward"]["Abs"]["beta"], 5.0);
+
+    // stdout closed at once: the search still finishes and writes its result.
+    let out = tmp.path().join("closed");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tabnas-agent"))
+        .args([
+            "search",
+            "--fake-latency",
+            "--profile",
+            toml.to_str().unwrap(),
+            "--steps",
+            "20",
+            "--target-us",
+            "12",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    assert!(child.wait().unwrap().success());
+    assert!(out.join("result.json").exists());
 }

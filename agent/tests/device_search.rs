@@ -4,7 +4,8 @@
 
 use tabnas_agent::latency_table::TableFile;
 use tabnas_agent::{
-    run_device_search, Bench, DeviceResult, DeviceSearchOptions, FakeProbe, Net, TractProbe,
+    run_device_search, Bench, DeviceResult, DeviceSearchOptions, FakeProbe, Net, TraceLog,
+    TractProbe,
 };
 use tabnas_bundle::{decode_model, Bundle, NetShape};
 use tabnas_core::formats::measurement::MeasurementProtocol;
@@ -33,6 +34,15 @@ fn options(target_us: Option<f64>, steps: u32) -> DeviceSearchOptions {
         max_model_error: 0.05,
         max_direct_children: 4096,
         candidates: 8,
+    }
+}
+
+/// Options for tests of the run folder: no child-by-child measurement (quick in a debug
+/// build).
+fn quick(steps: u32) -> DeviceSearchOptions {
+    DeviceSearchOptions {
+        max_direct_children: 0,
+        ..options(Some(12.0), steps)
     }
 }
 
@@ -152,10 +162,11 @@ fn fake_probe_gives_exact_tables_and_a_deterministic_answer() {
     );
     let svg = std::fs::read_to_string(tmp.path().join("a/latency_model.svg")).unwrap();
     assert!(svg.contains("<svg") && svg.contains("held-out children"));
-    assert_eq!(r.trace.len(), 300);
+    let trace = TraceLog::read(&tmp.path().join("a/trace.jsonl"), None).unwrap();
+    assert_eq!(trace.len(), 300);
+    assert_eq!(r.trace_file, "trace.jsonl");
     assert_eq!(r.fastest.0, vec![8, 8, 8]);
-    assert!(r
-        .trace
+    assert!(trace
         .iter()
         .all(|p| p.pv.is_some() || p.kind != tabnas_core::search::StepKind::Updated));
     // The result's child file is the sliced child.
@@ -171,7 +182,10 @@ fn fake_probe_gives_exact_tables_and_a_deterministic_answer() {
         &tmp.path().join("b"),
     );
     assert_eq!(again.architecture, r.architecture);
-    assert_eq!(again.trace, r.trace);
+    assert_eq!(
+        TraceLog::read(&tmp.path().join("b/trace.jsonl"), None).unwrap(),
+        trace
+    );
     assert_eq!(again.validation_loss, r.validation_loss);
 }
 
@@ -478,10 +492,300 @@ fn earlier_runs_are_kept_and_resume_cuts_the_trace() {
         .unwrap();
         assert_eq!(r.architecture, results[0].architecture, "{kept}");
     }
-    // Resume a finished run: the trace holds exactly the checkpoint's steps again.
+    // Resume a finished run: the trace holds exactly the checkpoint's steps again, even
+    // after steps past the checkpoint and a torn line were appended.
+    let path = tmp.path().join("trace.jsonl");
+    let before = TraceLog::read(&path, None).unwrap();
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    let last = text.lines().last().unwrap().to_string();
+    text.push_str(&last);
+    text.push('\n');
+    text.push_str(&last[..last.len() / 2]);
+    std::fs::write(&path, text).unwrap();
     let again = run_device_search(&bundle, &mut probe, &o, tmp.path(), true, &mut |_| {}).unwrap();
-    assert_eq!(again.trace, results[2].trace);
-    let lines = std::fs::read_to_string(tmp.path().join("trace.jsonl")).unwrap();
+    assert_eq!(again.architecture, results[2].architecture);
+    assert_eq!(TraceLog::read(&path, None).unwrap(), before);
+    let lines = std::fs::read_to_string(&path).unwrap();
     assert_eq!(lines.lines().count(), 60);
-    assert!(!tmp.path().join(".trace.jsonl.tmp").exists());
+    assert!(lines.ends_with('\n'));
+}
+
+/// Caches are keyed by what they depend on: a quality cache computed from another bundle
+/// (here the demo with every validation label flipped) or a latency table measured by
+/// another runtime is ignored, said so, and replaced; the losses are this bundle's.
+#[test]
+fn caches_of_another_bundle_or_runtime_are_ignored() {
+    let _serial = serial();
+    let bundle = demo();
+    let tmp = tempfile::tempdir().unwrap();
+    let o = quick(120);
+    let first = run(&bundle, &mut FakeProbe::new(5.0, 0.001), &o, tmp.path());
+    let mut flipped = bundle.clone();
+    for y in &mut flipped.valid.labels {
+        *y = 1.0 - *y;
+    }
+    flipped.hash = "flipped-labels".to_string();
+    std::fs::remove_file(tmp.path().join("latency_table.json")).unwrap();
+    let mut notes = Vec::new();
+    let second = run_device_search(
+        &flipped,
+        &mut FakeProbe::new(5.0, 0.001),
+        &o,
+        tmp.path(),
+        false,
+        &mut |p| {
+            if let tabnas_agent::Progress::Note(n) = p {
+                notes.push(n)
+            }
+        },
+    )
+    .unwrap();
+    assert!(
+        notes.iter().any(|n| n.contains(
+            "quality_cache.json is not reused: it was computed for another bundle, runtime or \
+             batch; it was moved to"
+        )),
+        "{notes:?}"
+    );
+    // Set aside, not overwritten.
+    assert!(tmp.path().join("unused-caches/quality_cache.json").exists());
+    assert!(second.quality_cache.1 > 0, "losses computed again");
+    assert_ne!(second.validation_loss, first.validation_loss);
+    // Another runtime (a probe with other constants) does not reuse the table.
+    let mut notes = Vec::new();
+    let third = run_device_search(
+        &flipped,
+        &mut FakeProbe::new(6.0, 0.001),
+        &o,
+        tmp.path(),
+        false,
+        &mut |p| {
+            if let tabnas_agent::Progress::Note(n) = p {
+                notes.push(n)
+            }
+        },
+    )
+    .unwrap();
+    assert_eq!(third.table.measured_blocks, DEMO_BLOCKS);
+    assert!(tmp
+        .path()
+        .join("unused-caches-2/latency_table.json")
+        .exists());
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("is not reused") && n.contains("measured with fake (5 us")),
+        "{notes:?}"
+    );
+}
+
+/// One run owns a run folder: a second one is refused, naming the first, until the
+/// first is gone.
+#[test]
+fn a_held_run_folder_is_refused_naming_its_holder() {
+    let _serial = serial();
+    let bundle = demo();
+    let tmp = tempfile::tempdir().unwrap();
+    let held = tabnas_bundle::files::RunLock::acquire(tmp.path(), "the other search").unwrap();
+    let err = run_device_search(
+        &bundle,
+        &mut FakeProbe::new(5.0, 0.001),
+        &quick(50),
+        tmp.path(),
+        false,
+        &mut |_| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("is in use by another run")
+            && err.contains("the other search")
+            && err.contains(&format!("pid {}", std::process::id())),
+        "{err}"
+    );
+    assert!(!tmp.path().join("checkpoint.json").exists());
+    drop(held);
+    run(
+        &bundle,
+        &mut FakeProbe::new(5.0, 0.001),
+        &quick(50),
+        tmp.path(),
+    );
+}
+
+/// Run-folder files are never written through links planted in the folder: a link in
+/// place of a replaced file is replaced, one in place of the appended trace is refused;
+/// the files they point to are untouched.
+#[cfg(unix)]
+#[test]
+fn links_planted_in_the_run_folder_are_never_written_through() {
+    let _serial = serial();
+    let bundle = demo();
+    let tmp = tempfile::tempdir().unwrap();
+    let victim = tmp.path().join("victim.txt");
+    std::fs::write(&victim, b"keep me").unwrap();
+    let dir = tmp.path().join("run");
+    std::fs::create_dir(&dir).unwrap();
+    for name in [
+        "result.json",
+        "checkpoint.json",
+        "quality_cache.json",
+        "best.onnx",
+    ] {
+        std::os::unix::fs::symlink(&victim, dir.join(name)).unwrap();
+    }
+    // A planted link is not an earlier run: moving it aside would still be harmless, but
+    // the checkpoint it "is" does not parse, so the run refuses to guess.
+    let err = run_device_search(
+        &bundle,
+        &mut FakeProbe::new(5.0, 0.001),
+        &quick(50),
+        &dir,
+        false,
+        &mut |_| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("checkpoint.json"), "{err}");
+    std::fs::remove_file(dir.join("checkpoint.json")).unwrap();
+    run(&bundle, &mut FakeProbe::new(5.0, 0.001), &quick(50), &dir);
+    assert_eq!(std::fs::read(&victim).unwrap(), b"keep me");
+    for name in ["result.json", "quality_cache.json", "best.onnx"] {
+        let meta = std::fs::symlink_metadata(dir.join(name)).unwrap();
+        assert!(meta.is_file(), "{name} was replaced by a file");
+    }
+    // The trace is appended: a link there is refused.
+    let other = tmp.path().join("run2");
+    std::fs::create_dir(&other).unwrap();
+    std::os::unix::fs::symlink(&victim, other.join("trace.jsonl")).unwrap();
+    let err = run_device_search(
+        &bundle,
+        &mut FakeProbe::new(5.0, 0.001),
+        &quick(50),
+        &other,
+        false,
+        &mut |_| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("symbolic link"), "{err}");
+    assert_eq!(std::fs::read(&victim).unwrap(), b"keep me");
+}
+
+/// A quality cache edited by hand is not trusted: losses out of range, or a first loss
+/// that does not compute again, leave the cache unused (set aside) and the answer that
+/// of a clean run.
+#[test]
+fn tampered_quality_caches_are_not_reused() {
+    let _serial = serial();
+    let bundle = demo();
+    let tmp = tempfile::tempdir().unwrap();
+    let clean = run(
+        &bundle,
+        &mut FakeProbe::new(5.0, 0.001),
+        &quick(80),
+        tmp.path(),
+    );
+    let path = tmp.path().join("quality_cache.json");
+    let saved = std::fs::read_to_string(&path).unwrap();
+    for (edit, why) in [
+        (-1e9, "not a finite non-negative number"),
+        (0.125, "computed again it is"),
+    ] {
+        let mut file: serde_json::Value = serde_json::from_str(&saved).unwrap();
+        for entry in file["losses"].as_array_mut().unwrap() {
+            entry["loss"] = serde_json::json!(edit);
+        }
+        std::fs::write(&path, file.to_string()).unwrap();
+        let mut notes = Vec::new();
+        let again = run_device_search(
+            &bundle,
+            &mut FakeProbe::new(5.0, 0.001),
+            &quick(80),
+            tmp.path(),
+            false,
+            &mut |p| {
+                if let tabnas_agent::Progress::Note(n) = p {
+                    notes.push(n)
+                }
+            },
+        )
+        .unwrap();
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("is not reused") && n.contains(why)),
+            "{notes:?}"
+        );
+        assert_eq!(again.architecture, clean.architecture);
+        assert_eq!(again.validation_loss, clean.validation_loss);
+    }
+}
+
+/// A checkpoint edited by hand is refused on resume, naming what is wrong.
+#[test]
+fn inconsistent_checkpoints_are_refused_on_resume() {
+    let _serial = serial();
+    let bundle = demo();
+    let tmp = tempfile::tempdir().unwrap();
+    let o = quick(60);
+    run(&bundle, &mut FakeProbe::new(5.0, 0.001), &o, tmp.path());
+    let path = tmp.path().join("checkpoint.json");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let edits: [(&str, serde_json::Value, &str); 4] = [
+        ("format", serde_json::json!(9), "format 9"),
+        (
+            "target_us",
+            serde_json::json!(1e9),
+            "its target is 1000000000 us",
+        ),
+        (
+            "step",
+            serde_json::json!(1_000_000),
+            "step 1000000 of 60 planned",
+        ),
+        (
+            "internal_target_us",
+            serde_json::json!(-1.0),
+            "internal target -1 us",
+        ),
+    ];
+    for (key, value, why) in edits {
+        let mut ck = saved.clone();
+        ck[key] = value;
+        std::fs::write(&path, ck.to_string()).unwrap();
+        let err = run_device_search(
+            &bundle,
+            &mut FakeProbe::new(5.0, 0.001),
+            &o,
+            tmp.path(),
+            true,
+            &mut |_| {},
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("cannot be resumed") && err.contains(why),
+            "{key}: {err}"
+        );
+    }
+    // Other options: the error names the first one that differs.
+    std::fs::write(&path, saved.to_string()).unwrap();
+    let mut other = o.clone();
+    other.settings.learning_rate = 0.1;
+    let err = run_device_search(
+        &bundle,
+        &mut FakeProbe::new(5.0, 0.001),
+        &other,
+        tmp.path(),
+        true,
+        &mut |_| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("settings.learning_rate: 0.05 then, 0.1 now"),
+        "{err}"
+    );
 }

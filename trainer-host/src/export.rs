@@ -136,7 +136,8 @@ pub fn write_bundle(
     })
 }
 
-/// Writes the child of `bundle` with hidden `widths` as a stand-alone ONNX file.
+/// Writes the child of `bundle` with hidden `widths` as a stand-alone ONNX file,
+/// replacing `out` atomically and never writing through a link planted under its name.
 pub fn write_child(bundle: &Bundle, widths: &[usize], out: &Path) -> Result<(), ExportError> {
     let child = |source| ExportError::Child {
         widths: widths.to_vec(),
@@ -147,8 +148,10 @@ pub fn write_child(bundle: &Bundle, widths: &[usize], out: &Path) -> Result<(), 
         .child(&bundle.manifest, widths)
         .map_err(child)?;
     let model = build_model(&bundle.manifest, &weights).map_err(child)?;
-    std::fs::write(out, encode_model(&model)).map_err(|source| ExportError::Write {
-        path: out.to_path_buf(),
-        source,
+    tabnas_bundle::files::write_atomic(out, &encode_model(&model)).map_err(|source| {
+        ExportError::Write {
+            path: out.to_path_buf(),
+            source,
+        }
     })
 }

@@ -10,6 +10,8 @@
 //! * [`host_search`] runs TabNAS with joint weight training on the host.
 //! * [`reference`](mod@reference) trains given architectures alone, for the Pareto reference.
 //! * [`export`] writes bundles and stand-alone children.
+//! * [`run_folder`] owns an output folder for one run: its lock, earlier runs moved to
+//!   `previous-N/`, atomic writes never through a planted link.
 //! * [`supernet`] is the weight-sharing network and its training.
 //! * [`toy`] reproduces the paper's toy example and its hyperparameter sweeps.
 //!
@@ -25,5 +27,6 @@ pub mod export;
 pub mod host_search;
 pub mod prepare;
 pub mod reference;
+pub mod run_folder;
 pub mod supernet;
 pub mod toy;

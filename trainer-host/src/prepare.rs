@@ -4,11 +4,13 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use tabnas_bundle::{CategoricalInput, InputSchema, LossKind, NumericInput};
+use tabnas_bundle::{
+    CategoricalInput, InputSchema, LossKind, NumericInput, MAX_BUCKETS, MAX_WIDTH,
+};
 
 use crate::data::{
     read_criteo, read_csv, split_rows, CsvOptions, DataError, PreprocessOptions, Preprocessing,
-    Preset, RawTable, SplitError, Task,
+    Preset, Quoted, RawTable, SplitError, Task,
 };
 use crate::supernet::Rows;
 
@@ -93,8 +95,62 @@ pub enum PrepareError {
         /// The buckets asked for.
         buckets: u32,
     },
+    /// More than [`MAX_BUCKETS`] buckets per categorical column.
+    TooManyBuckets {
+        /// The buckets asked for.
+        buckets: u32,
+    },
     /// An embedding size of 0.
     ZeroEmbeddingDim,
+    /// An embedding size above [`MAX_WIDTH`].
+    EmbeddingTooLarge {
+        /// The size asked for.
+        embedding_dim: u32,
+    },
+    /// Every column is the label or ignored: the model would have no input.
+    NoInputs {
+        /// The source's name.
+        name: String,
+    },
+    /// More input columns than a bundle may have ([`MAX_WIDTH`]).
+    TooManyColumns {
+        /// The source's name.
+        name: String,
+        /// Its input columns.
+        columns: usize,
+    },
+    /// A binary task whose training split has no row of one of the two classes (all of
+    /// them fell in the validation and test splits): the model could not learn it.
+    ClassNotInTraining {
+        /// The source's name.
+        name: String,
+        /// The label text of the missing class.
+        class: String,
+        /// Rows with that label in the whole source.
+        rows_with_class: usize,
+        /// Training rows.
+        train: usize,
+    },
+    /// A numeric column with values, none of them in the training split (all fell in the
+    /// validation and test splits): it could not be standardised on the training rows.
+    NoTrainingValues {
+        /// The source's name.
+        name: String,
+        /// The column.
+        column: String,
+        /// Rows with a value in that column.
+        rows_with_value: usize,
+        /// Training rows.
+        train: usize,
+    },
+    /// A numeric column's values cannot be standardised in 32-bit floats (their mean,
+    /// spread or a standardised value overflows).
+    Scale {
+        /// The source's name.
+        name: String,
+        /// The column.
+        column: String,
+    },
     /// The source could not be loaded.
     Load(DataError),
     /// Too few usable rows to split.
@@ -130,7 +186,53 @@ impl fmt::Display for PrepareError {
                 "categorical columns need at least 2 buckets (bucket 0 is for missing values), \
                  got {buckets}"
             ),
+            Self::TooManyBuckets { buckets } => write!(
+                f,
+                "categorical columns may have at most {MAX_BUCKETS} buckets, got {buckets}"
+            ),
             Self::ZeroEmbeddingDim => f.write_str("the embedding size must be at least 1"),
+            Self::EmbeddingTooLarge { embedding_dim } => write!(
+                f,
+                "the embedding size must be at most {MAX_WIDTH}, got {embedding_dim}"
+            ),
+            Self::NoInputs { name } => write!(
+                f,
+                "{name} has no input column: every column is the label or ignored"
+            ),
+            Self::TooManyColumns { name, columns } => write!(
+                f,
+                "{name} has {columns} input columns; a bundle may have at most {MAX_WIDTH}"
+            ),
+            Self::ClassNotInTraining {
+                name,
+                class,
+                rows_with_class,
+                train,
+            } => write!(
+                f,
+                "{name}: none of the {train} training rows has the label {} (the split put all \
+                 {rows_with_class} row(s) with it in validation or test), so the model could \
+                 not learn it",
+                Quoted(class)
+            ),
+            Self::NoTrainingValues {
+                name,
+                column,
+                rows_with_value,
+                train,
+            } => write!(
+                f,
+                "{name}: numeric column {} has no value in the {train} training rows (the split \
+                 put all {rows_with_value} row(s) with one in validation or test), so it cannot \
+                 be standardised",
+                Quoted(column)
+            ),
+            Self::Scale { name, column } => write!(
+                f,
+                "{name}: numeric column {} cannot be standardised in 32-bit floats (its values \
+                 are too large); rescale it",
+                Quoted(column)
+            ),
             Self::Load(_) => f.write_str("cannot load the data"),
             Self::TooFewRows { name, rows } => write!(
                 f,
@@ -213,6 +315,35 @@ impl Prepared {
         }
     }
 
+    /// Classes of a binary or multiclass task that a split has no row of, as
+    /// `(split, label)` (`training`, `validation` or `test`). A validation or test split
+    /// without a class still gives finite losses; a training split without one means the
+    /// model never sees it (for a binary task, [`prepare`] refuses that).
+    pub fn missing_classes(&self) -> Vec<(&'static str, String)> {
+        let names = self.label_names();
+        let mut missing = Vec::new();
+        for (split, rows) in [
+            ("training", &self.train),
+            ("validation", &self.valid),
+            ("test", &self.test),
+        ] {
+            let mut seen = vec![false; names.len()];
+            for &l in &rows.labels {
+                if let Some(s) = seen.get_mut(l as usize) {
+                    *s = true;
+                }
+            }
+            missing.extend(
+                names
+                    .iter()
+                    .zip(&seen)
+                    .filter(|(_, &s)| !s)
+                    .map(|(n, _)| (split, n.clone())),
+            );
+        }
+        missing
+    }
+
     /// The manifest's input schema.
     pub fn input_schema(&self) -> InputSchema {
         InputSchema {
@@ -253,10 +384,32 @@ pub fn prepare(source: &DataSource, options: PrepareOptions) -> Result<Prepared,
             buckets: options.buckets,
         });
     }
+    if options.buckets > MAX_BUCKETS {
+        return Err(PrepareError::TooManyBuckets {
+            buckets: options.buckets,
+        });
+    }
     if options.embedding_dim == 0 {
         return Err(PrepareError::ZeroEmbeddingDim);
     }
+    if options.embedding_dim > MAX_WIDTH {
+        return Err(PrepareError::EmbeddingTooLarge {
+            embedding_dim: options.embedding_dim,
+        });
+    }
     let table = source.load().map_err(PrepareError::Load)?;
+    let columns = table.numeric_names.len() + table.categorical_names.len();
+    if columns == 0 {
+        return Err(PrepareError::NoInputs {
+            name: source.name(),
+        });
+    }
+    if columns > MAX_WIDTH as usize {
+        return Err(PrepareError::TooManyColumns {
+            name: source.name(),
+            columns,
+        });
+    }
     let rows = options.max_rows.unwrap_or(usize::MAX).min(table.rows());
     if rows < PrepareError::MIN_ROWS {
         return Err(PrepareError::TooFewRows {
@@ -278,6 +431,33 @@ pub fn prepare(source: &DataSource, options: PrepareOptions) -> Result<Prepared,
             test: split.test.len(),
         });
     }
+    if let Task::Binary { positive, negative } = &table.task {
+        for (value, class) in [(0.0, negative), (1.0, positive)] {
+            if !split.train.iter().any(|&r| table.labels[r] == value) {
+                return Err(PrepareError::ClassNotInTraining {
+                    name: source.name(),
+                    class: class.clone(),
+                    rows_with_class: (0..rows).filter(|&r| table.labels[r] == value).count(),
+                    train: split.train.len(),
+                });
+            }
+        }
+    }
+    // A column with no value at all is refused by the CSV loader (a Criteo file keeps its
+    // fixed columns: one that is always empty is the constant input 0). One whose values
+    // all fell outside the training rows would be standardised on nothing.
+    for (c, column) in table.numeric_names.iter().enumerate() {
+        let has_value = |r: &usize| !table.numeric_row(*r)[c].is_nan();
+        let rows_with_value = (0..rows).filter(has_value).count();
+        if rows_with_value > 0 && !split.train.iter().any(has_value) {
+            return Err(PrepareError::NoTrainingValues {
+                name: source.name(),
+                column: column.clone(),
+                rows_with_value,
+                train: split.train.len(),
+            });
+        }
+    }
     let log1p = matches!(source, DataSource::Criteo { .. });
     let preprocessing = Preprocessing::fit(
         &table,
@@ -287,24 +467,185 @@ pub fn prepare(source: &DataSource, options: PrepareOptions) -> Result<Prepared,
             buckets: options.buckets,
         },
     );
+    let width = table.numeric_names.len();
+    let scale = |c: usize| PrepareError::Scale {
+        name: source.name(),
+        column: table.numeric_names[c].clone(),
+    };
+    if let Some(c) = preprocessing
+        .numeric
+        .iter()
+        .position(|c| !(c.mean.is_finite() && c.std.is_finite()))
+    {
+        return Err(scale(c));
+    }
     let encode = |idx: &[usize]| {
         let e = preprocessing.encode(&table, idx);
-        Rows {
+        if let Some(at) = e.numeric.iter().position(|x| !x.is_finite()) {
+            return Err(scale(at % width));
+        }
+        Ok(Rows {
             rows: idx.len(),
-            numeric_width: table.numeric_names.len(),
+            numeric_width: width,
             categorical_width: table.categorical_names.len(),
             numeric: e.numeric,
             categorical: e.categorical,
             labels: e.labels,
-        }
+        })
     };
     Ok(Prepared {
         name: source.name(),
         task: table.task.clone(),
         embedding_dim: options.embedding_dim,
-        train: encode(&split.train),
-        valid: encode(&split.valid),
-        test: encode(&split.test),
+        train: encode(&split.train)?,
+        valid: encode(&split.valid)?,
+        test: encode(&split.test)?,
         preprocessing,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{ColumnRef, LabelKind};
+
+    fn csv(text: &str) -> (tempfile::NamedTempFile, DataSource) {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(f.path(), text).unwrap();
+        let mut options = CsvOptions::new(ColumnRef::Name("y".into()), LabelKind::Binary);
+        options.header = true;
+        let source = DataSource::Csv {
+            path: f.path().to_path_buf(),
+            options,
+        };
+        (f, source)
+    }
+
+    fn rows(n: usize, row: impl Fn(usize) -> String) -> String {
+        std::iter::once("x,y".to_string())
+            .chain((0..n).map(row))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn sizes_from_flags_are_bounded() {
+        let (_f, source) = csv(&rows(20, |i| format!("{i},{}", i % 2)));
+        let with = |buckets, embedding_dim| PrepareOptions {
+            buckets,
+            embedding_dim,
+            ..PrepareOptions::default()
+        };
+        let e = prepare(&source, with(MAX_BUCKETS + 1, 8)).unwrap_err();
+        assert!(matches!(e, PrepareError::TooManyBuckets { .. }), "{e}");
+        let e = prepare(&source, with(8, MAX_WIDTH + 1)).unwrap_err();
+        assert!(e.to_string().contains("at most 65536"), "{e}");
+        prepare(&source, with(MAX_BUCKETS, MAX_WIDTH)).unwrap();
+    }
+
+    #[test]
+    fn a_model_needs_an_input_column() {
+        let (f, mut source) = csv(&rows(20, |i| format!("{i},{}", i % 2)));
+        if let DataSource::Csv { options, .. } = &mut source {
+            options.ignore = vec![ColumnRef::Name("x".into())];
+        }
+        let e = prepare(&source, PrepareOptions::default()).unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("has no input column: every column is the label or ignored"),
+            "{e}"
+        );
+        drop(f);
+    }
+
+    #[test]
+    fn a_binary_training_split_needs_both_classes_other_gaps_are_reported() {
+        // One positive in 12 rows: most seeds put it outside the 4 training rows.
+        let (_f, source) = csv(&rows(12, |i| format!("{i},{}", (i == 5) as u8)));
+        let options = |seed| PrepareOptions {
+            valid_fraction: 0.34,
+            test_fraction: 0.33,
+            seed,
+            ..PrepareOptions::default()
+        };
+        let (mut refused, mut kept) = (0, 0);
+        for seed in 0..40 {
+            match prepare(&source, options(seed)) {
+                Err(e @ PrepareError::ClassNotInTraining { .. }) => {
+                    let text = e.to_string();
+                    assert!(
+                        text.contains("none of the 4 training rows has the label `1`"),
+                        "{text}"
+                    );
+                    refused += 1;
+                }
+                Ok(data) => {
+                    // The positive is in training, so validation and test lack it.
+                    assert_eq!(
+                        data.missing_classes(),
+                        [("validation", "1".to_string()), ("test", "1".to_string())]
+                    );
+                    for rows in [&data.train, &data.valid, &data.test] {
+                        assert!(rows.numeric.iter().all(|x| x.is_finite()));
+                    }
+                    kept += 1;
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert!(refused > 0 && kept > 0, "{refused} refused, {kept} kept");
+    }
+
+    #[test]
+    fn a_numeric_column_needs_a_value_in_the_training_split() {
+        // One value in 12 rows: most seeds put it outside the 4 training rows.
+        let (_f, source) = csv(&rows(12, |i| {
+            format!("{},{}", if i == 5 { "3" } else { "" }, i % 2)
+        }));
+        let options = |seed| PrepareOptions {
+            valid_fraction: 0.34,
+            test_fraction: 0.33,
+            seed,
+            ..PrepareOptions::default()
+        };
+        let (mut refused, mut kept) = (0, 0);
+        for seed in 0..40 {
+            match prepare(&source, options(seed)) {
+                Err(e @ PrepareError::NoTrainingValues { .. }) => {
+                    let text = e.to_string();
+                    assert!(
+                        text.contains(
+                            "numeric column `x` has no value in the 4 training rows (the split \
+                             put all 1 row(s) with one in validation or test)"
+                        ),
+                        "{text}"
+                    );
+                    refused += 1;
+                }
+                Err(PrepareError::ClassNotInTraining { .. }) => {}
+                Ok(data) => {
+                    assert!(data.preprocessing.numeric[0].mean == 3.0);
+                    kept += 1;
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert!(refused > 0 && kept > 0, "{refused} refused, {kept} kept");
+    }
+
+    #[test]
+    fn values_that_overflow_when_standardised_are_refused() {
+        let (_f, source) = csv(&rows(20, |i| {
+            format!("{},{}", if i == 0 { -3.4e38 } else { 3.4e38 }, i % 2)
+        }));
+        let e = prepare(&source, PrepareOptions::default()).unwrap_err();
+        assert!(
+            matches!(&e, PrepareError::Scale { column, .. } if column == "x"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("rescale it"), "{e}");
+        // Large values of one sign standardise fine.
+        let (_f, source) = csv(&rows(20, |i| format!("{}e37,{}", i + 1, i % 2)));
+        prepare(&source, PrepareOptions::default()).unwrap();
+    }
 }

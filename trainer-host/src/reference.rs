@@ -8,8 +8,9 @@ use serde::Serialize;
 use tabnas_bundle::LossError;
 use tabnas_core::rng::search_rng;
 
+use crate::host_search::MAX_STEPS;
 use crate::prepare::Prepared;
-use crate::supernet::Supernet;
+use crate::supernet::{SizeError, Supernet};
 
 /// How to train each reference.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -55,6 +56,18 @@ pub enum ReferenceError {
     },
     /// A batch size of 0.
     ZeroBatch,
+    /// More steps than [`MAX_STEPS`].
+    TooManySteps {
+        /// The steps given.
+        steps: u32,
+    },
+    /// The network or a batch would be too large to allocate.
+    Size {
+        /// The widths asked for.
+        widths: Vec<u32>,
+        /// Why.
+        source: SizeError,
+    },
     /// The loss could not be computed (the network diverged).
     Loss {
         /// The widths trained.
@@ -76,6 +89,11 @@ impl fmt::Display for ReferenceError {
                 "reference widths {widths:?} need at least one layer, each at least 1 wide"
             ),
             Self::ZeroBatch => f.write_str("the batch size must be at least 1"),
+            Self::TooManySteps { steps } => write!(
+                f,
+                "a reference may train at most {MAX_STEPS} steps, got {steps}"
+            ),
+            Self::Size { widths, .. } => write!(f, "reference {widths:?} does not fit in memory"),
             Self::Loss {
                 widths,
                 step,
@@ -90,6 +108,7 @@ impl std::error::Error for ReferenceError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Loss { source, .. } => Some(source),
+            Self::Size { source, .. } => Some(source),
             _ => None,
         }
     }
@@ -117,14 +136,26 @@ pub fn train_reference(
             source,
         }
     };
+    if options.steps > MAX_STEPS {
+        return Err(ReferenceError::TooManySteps {
+            steps: options.steps,
+        });
+    }
     let spec = data.supernet_spec(widths.iter().map(|&w| vec![w]).collect());
+    let size = |source| ReferenceError::Size {
+        widths: widths.to_vec(),
+        source,
+    };
+    spec.check_size().map_err(size)?;
+    spec.check_batch(options.batch).map_err(size)?;
+    let chunk = spec.rows_per_chunk(1024);
     let full: Vec<usize> = widths.iter().map(|&w| w as usize).collect();
     let mut rng = search_rng(options.seed);
     let mut net = Supernet::new(spec, options.learning_rate, &mut rng);
     let started = std::time::Instant::now();
     let every = options.eval_every.max(1);
     let valid_loss = |net: &Supernet, step: u32| {
-        net.loss(&data.valid, &full, 1024)
+        net.loss(&data.valid, &full, chunk)
             .map_err(loss_error(step, "validation"))
     };
     let mut best = (valid_loss(&net, 0)?, 0u32, net.clone());
@@ -146,7 +177,7 @@ pub fn train_reference(
         validation_loss,
         best_step,
         test_loss: net
-            .loss(&data.test, &full, 1024)
+            .loss(&data.test, &full, chunk)
             .map_err(loss_error(best_step, "test"))?,
         wall_s: started.elapsed().as_secs_f64(),
     })

@@ -260,3 +260,125 @@ fn bad_input_gets_a_named_error() {
     );
     assert!(!ok && e.contains("manifest.json"), "{e}");
 }
+
+/// A target that no architecture of the space meets: the run is written for inspection
+/// (result.json with `feasible: false`, trace.svg, the bundle), then the command fails
+/// with exit status 1, naming the target and the smallest architecture's cost.
+#[test]
+fn an_unreachable_target_writes_the_run_then_exits_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("rows.csv");
+    write_csv(&csv);
+    let out = tmp.path().join("run");
+    let mut args = search_args(csv.to_str().unwrap(), out.to_str().unwrap());
+    let at = args.iter().position(|a| *a == "--target").unwrap();
+    args[at + 1] = "1";
+    let at = args.iter().position(|a| *a == "--steps").unwrap();
+    args[at + 1] = "30";
+    let output = std::process::Command::new(TABNAS)
+        .args(&args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    // Dense input: 2 numeric + 1 categorical x 2 embedding values = 4; then 4 -> 2 -> 1.
+    let smallest = (4 + 1) * 4 + (4 + 1) * 2 + (2 + 1);
+    assert!(
+        stderr.contains(&format!(
+            "error: no architecture meets --target 1 (params): the smallest, [4, 2], costs \
+             {smallest} params; raise --target to at least {smallest} or add smaller widths to \
+             --space. Written anyway, for inspection: {} (feasible: false), trace.svg and the \
+             bundle {}, whose supernet is valid for a search under another target",
+            out.join("result.json").display(),
+            out.join("bundle").display()
+        )),
+        "{stderr}"
+    );
+    let result: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
+    assert_eq!(result["feasible"], false);
+    assert_eq!(result["target"], 1.0);
+    assert!(out.join("trace.svg").is_file());
+    for f in ["supernet.onnx", "manifest.json", "valid.bin"] {
+        assert!(out.join("bundle").join(f).is_file(), "bundle lacks {f}");
+    }
+}
+
+/// Hostile files end in one short error naming the file and line, quickly and without
+/// unbounded memory; a pipe of good rows is read as it streams.
+#[test]
+fn hostile_files_end_in_short_errors_and_pipes_stream() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let out = out.to_str().unwrap();
+    let fails = |args: &[&str]| {
+        let mut all = vec!["search", "--target", "100", "--out", out, "--quiet"];
+        all.extend_from_slice(args);
+        let Run { ok, stderr, .. } = run(TABNAS, &all);
+        assert!(!ok, "should fail: {args:?}");
+        assert!(stderr.len() < 600, "{} bytes of error", stderr.len());
+        stderr
+    };
+    for flag in ["--csv", "--criteo"] {
+        let e = fails(&[flag, "/dev/zero"]);
+        assert!(
+            e.contains("/dev/zero:1: line longer than 1 MiB (1048576 bytes)"),
+            "{e}"
+        );
+    }
+    let bad = tmp.path().join("bad.csv");
+    let bad_s = bad.to_str().unwrap();
+    // A 10 MB field is a line too long; a 1 MB one is quoted in 80 characters.
+    for (len, wanted) in [
+        (10_000_000, "bad.csv:3: line longer than 1 MiB".to_string()),
+        (
+            1_000_000,
+            format!(
+                "bad.csv:3: field `c1`: `{}…` (1000000 characters) is not a finite number",
+                "z".repeat(80)
+            ),
+        ),
+    ] {
+        std::fs::write(&bad, format!("1,2\n0,3\n1,{}\n", "z".repeat(len))).unwrap();
+        let e = fails(&["--csv", bad_s]);
+        assert!(e.contains(&wanted), "{e}");
+    }
+    // Feature columns with no value at all are named.
+    std::fs::write(
+        &bad,
+        "a,b,y\n,?,0\n?,,1\n".to_string() + &",,0\n,,1\n".repeat(10),
+    )
+    .unwrap();
+    let e = fails(&["--csv", bad_s, "--header", "--label", "y"]);
+    assert!(
+        e.contains("bad.csv: columns `a`, `b` have no value in any of the 22 rows"),
+        "{e}"
+    );
+    // Good rows through a pipe, written while the search reads them.
+    let csv = tmp.path().join("rows.csv");
+    write_csv(&csv);
+    let rows = std::fs::read(&csv).unwrap();
+    let mut args = search_args("/dev/stdin", out);
+    let at = args.iter().position(|a| *a == "--steps").unwrap();
+    args[at + 1] = "20";
+    let mut child = std::process::Command::new(TABNAS)
+        .args(&args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        for chunk in rows.chunks(1000) {
+            stdin.write_all(chunk).unwrap();
+        }
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -45,6 +45,22 @@ pub enum BundleError {
         /// What is wrong.
         source: OnnxDecodeError,
     },
+    /// A weight of the supernet is NaN or infinite.
+    NonFiniteWeight {
+        /// The initializer.
+        name: String,
+        /// Its first non-finite value's index (row-major).
+        index: usize,
+        /// That value.
+        value: f32,
+    },
+    /// An initializer's size does not fit this machine's address space.
+    InitializerTooLarge {
+        /// The initializer.
+        name: String,
+        /// Its dimensions.
+        dims: Vec<usize>,
+    },
     /// An initializer the manifest names is not in the model.
     MissingInitializer {
         /// Its name.
@@ -158,6 +174,17 @@ impl fmt::Display for BundleError {
             ),
             Self::Manifest(e) => write!(f, "{e}"),
             Self::Onnx { path, source } => write!(f, "{}: {source}", path.display()),
+            Self::NonFiniteWeight { name, index, value } => write!(
+                f,
+                "supernet.onnx initializer `{name}` holds {value} at index {index}; a bundle's \
+                 weights must be finite (retrain, or export from a checkpoint before the \
+                 training diverged)"
+            ),
+            Self::InitializerTooLarge { name, dims } => write!(
+                f,
+                "supernet.onnx initializer `{name}` of dims {dims:?} is too large for this \
+                 machine"
+            ),
             Self::MissingInitializer { name } => {
                 write!(
                     f,

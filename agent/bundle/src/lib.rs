@@ -12,6 +12,7 @@
 //! function serves quality, latency measurement and export.
 
 mod error;
+pub mod files;
 mod loss;
 mod manifest;
 mod onnx;
@@ -25,7 +26,8 @@ pub use error::BundleError;
 pub use loss::{mean_loss, LossError};
 pub use manifest::{
     CategoricalInput, DenseNames, GraphNames, InputSchema, LossKind, Manifest, ManifestError,
-    NumericInput, Provenance, ReferenceLoss, TaskSpec, MANIFEST_FORMAT, MAX_BUCKETS, MAX_WIDTH,
+    NumericInput, Provenance, ReferenceLoss, TaskSpec, MANIFEST_FORMAT, MAX_BUCKETS,
+    MAX_SUPERNET_PARAMS, MAX_WIDTH,
 };
 pub use onnx::{
     build_model, decode_model, dense_model, encode_model, identity_model, stem_model,
@@ -41,6 +43,14 @@ pub const SUPERNET_FILE: &str = "supernet.onnx";
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// See [`SUPERNET_FILE`].
 pub const VALID_FILE: &str = "valid.bin";
+
+/// The largest `manifest.json` read.
+pub const MAX_MANIFEST_BYTES: u64 = 16 << 20;
+/// The largest `supernet.onnx` read: [`MAX_SUPERNET_PARAMS`] `f32` weights and room for
+/// the graph.
+pub const MAX_SUPERNET_BYTES: u64 = 4 * MAX_SUPERNET_PARAMS + (16 << 20);
+/// The largest `valid.bin` read (256 MiB: about a million rows of 64 columns).
+pub const MAX_VALID_BYTES: u64 = 256 << 20;
 
 /// A loaded, checked bundle.
 #[derive(Debug, Clone)]
@@ -60,13 +70,13 @@ pub struct Bundle {
 impl Bundle {
     /// Loads and checks the bundle in `dir`.
     pub fn load(dir: &Path) -> Result<Self, BundleError> {
-        let read = |name: &str| {
+        let read = |name: &str, limit: u64| {
             let path = dir.join(name);
-            std::fs::read(&path).map_err(|source| BundleError::Io { path, source })
+            files::read_limited(&path, limit).map_err(|source| BundleError::Io { path, source })
         };
-        let manifest = read(MANIFEST_FILE)?;
-        let onnx = read(SUPERNET_FILE)?;
-        let valid = read(VALID_FILE)?;
+        let manifest = read(MANIFEST_FILE, MAX_MANIFEST_BYTES)?;
+        let onnx = read(SUPERNET_FILE, MAX_SUPERNET_BYTES)?;
+        let valid = read(VALID_FILE, MAX_VALID_BYTES)?;
         Self::from_parts(dir, &manifest, &onnx, &valid)
     }
 
@@ -103,7 +113,8 @@ impl Bundle {
         })
     }
 
-    /// Writes a bundle to `dir` (created if needed); returns its hash.
+    /// Writes a bundle to `dir` (created if needed), each file replaced atomically and
+    /// never through a link; returns its hash.
     pub fn write(
         dir: &Path,
         manifest: &Manifest,
@@ -130,7 +141,7 @@ impl Bundle {
             (VALID_FILE, &valid_bytes),
         ] {
             let path = dir.join(name);
-            std::fs::write(&path, bytes).map_err(|e| io(&path, e))?;
+            files::write_atomic(&path, bytes).map_err(|e| io(&path, e))?;
         }
         Ok(bundle_hash(&[&onnx_bytes, &manifest_bytes, &valid_bytes]))
     }

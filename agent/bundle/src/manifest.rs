@@ -18,6 +18,10 @@ use tabnas_core::space::{SearchSpace, SpaceError};
 pub const MAX_WIDTH: u32 = 1 << 16;
 /// Largest bucket count of a categorical column.
 pub const MAX_BUCKETS: u32 = 1 << 24;
+/// The most parameters a supernet may have (the embedding table and the dense layers at
+/// their largest widths): 2^28, 1 GiB of `f32`. With it every size derived from a
+/// checked manifest fits a 32-bit board's `usize`.
+pub const MAX_SUPERNET_PARAMS: u64 = 1 << 28;
 
 /// The manifest format this build reads and writes.
 pub const MANIFEST_FORMAT: u32 = 1;
@@ -228,6 +232,15 @@ pub enum ManifestError {
     Space(SpaceError),
     /// `inputs` has neither numeric nor categorical columns.
     NoColumns,
+    /// A numeric column's `mean` is not finite or its `std` not a finite positive number.
+    Scale {
+        /// The column's index among the numeric ones.
+        column: usize,
+        /// Its mean.
+        mean: f64,
+        /// Its standard deviation.
+        std: f64,
+    },
     /// `inputs.embedding_dim` is 0 while there are categorical columns.
     ZeroEmbedding,
     /// A categorical column of `inputs.categorical` has fewer than 2 or more than
@@ -247,6 +260,11 @@ pub enum ManifestError {
         field: &'static str,
         /// Its value.
         value: u64,
+    },
+    /// The supernet would have more than [`MAX_SUPERNET_PARAMS`] parameters.
+    TooManyParams {
+        /// Its parameter count.
+        params: u64,
     },
     /// `graph.categorical_input`, `graph.embedding` and `graph.embedding_offsets` are not
     /// given exactly when there are categorical columns.
@@ -274,6 +292,12 @@ pub enum ManifestError {
     },
     /// A name of `graph` is empty.
     EmptyName,
+    /// A graph name is one the ONNX writer gives its own nodes (`embedded`, or ending in
+    /// `.matmul`, `.add`, `.relu` or `.flat_shape`).
+    ReservedName {
+        /// The name.
+        name: String,
+    },
 }
 
 impl ManifestError {
@@ -291,12 +315,15 @@ impl ManifestError {
             Self::LayerCount { .. } | Self::Space(_) => "space".into(),
             Self::LayerWidths { layer, .. } => format!("space[{layer}]"),
             Self::NoColumns => "inputs".into(),
+            Self::Scale { column, .. } => format!("inputs.numeric[{column}]"),
             Self::ZeroEmbedding => "inputs.embedding_dim".into(),
             Self::Buckets { .. } => "inputs.categorical".into(),
             Self::TooLarge { field, .. } => (*field).into(),
-            Self::CategoricalNames { .. } | Self::DuplicateName { .. } | Self::EmptyName => {
-                "graph".into()
-            }
+            Self::TooManyParams { .. } => "space".into(),
+            Self::CategoricalNames { .. }
+            | Self::DuplicateName { .. }
+            | Self::EmptyName
+            | Self::ReservedName { .. } => "graph".into(),
             Self::HiddenNames { .. } => "graph.hidden".into(),
         }
     }
@@ -322,6 +349,11 @@ impl fmt::Display for ManifestError {
             ),
             Self::Space(e) => write!(f, "{e}"),
             Self::NoColumns => f.write_str("has no columns"),
+            Self::Scale { mean, std, .. } => write!(
+                f,
+                "has mean {mean} and std {std}; a column is scaled by a finite mean and a \
+                 finite positive std"
+            ),
             Self::ZeroEmbedding => f.write_str("is 0 with categorical columns"),
             Self::Buckets {
                 column,
@@ -334,6 +366,11 @@ impl fmt::Display for ManifestError {
             Self::TooLarge { value, .. } => {
                 write!(f, "is {value}; at most {MAX_WIDTH} allowed")
             }
+            Self::TooManyParams { params } => write!(
+                f,
+                "gives a supernet of {params} parameters (embeddings and dense layers at their \
+                 largest widths); at most {MAX_SUPERNET_PARAMS} (2^28) are supported"
+            ),
             Self::CategoricalNames {
                 columns,
                 categorical_input,
@@ -351,6 +388,11 @@ impl fmt::Display for ManifestError {
             }
             Self::DuplicateName { name } => write!(f, "name {name:?} is used twice"),
             Self::EmptyName => f.write_str("has an empty name"),
+            Self::ReservedName { name } => write!(
+                f,
+                "uses {name:?}, a name the ONNX writer gives its own nodes (`embedded`, or \
+                 ending in .matmul, .add, .relu or .flat_shape)"
+            ),
         }
     }
 }
@@ -398,9 +440,6 @@ impl Manifest {
         if has_cat && self.inputs.embedding_dim == 0 {
             return Err(ManifestError::ZeroEmbedding);
         }
-        if self.inputs.dense_width() == 0 {
-            return Err(ManifestError::NoColumns);
-        }
         if let Some((column, c)) = self
             .inputs
             .categorical
@@ -423,6 +462,27 @@ impl Manifest {
             if value > MAX_WIDTH as u64 {
                 return Err(ManifestError::TooLarge { field, value });
             }
+        }
+        // Every factor is bounded above, so these sums and products fit in 64 bits.
+        if self.inputs.dense_width() == 0 {
+            return Err(ManifestError::NoColumns);
+        }
+        if let Some((column, c)) = self
+            .inputs
+            .numeric
+            .iter()
+            .enumerate()
+            .find(|(_, c)| !(c.mean.is_finite() && c.std.is_finite() && c.std > 0.0))
+        {
+            return Err(ManifestError::Scale {
+                column,
+                mean: c.mean as f64,
+                std: c.std as f64,
+            });
+        }
+        let params = self.supernet_params();
+        if params > MAX_SUPERNET_PARAMS {
+            return Err(ManifestError::TooManyParams { params });
         }
         let g = &self.graph;
         let given = (
@@ -461,6 +521,17 @@ impl Manifest {
         }
         if names.iter().any(|n| n.is_empty()) {
             return Err(ManifestError::EmptyName);
+        }
+        let reserved = |n: &str| {
+            n == "embedded"
+                || [".matmul", ".add", ".relu", ".flat_shape"]
+                    .iter()
+                    .any(|s| n.ends_with(s))
+        };
+        if let Some(name) = names.iter().find(|n| reserved(n)) {
+            return Err(ManifestError::ReservedName {
+                name: name.to_string(),
+            });
         }
         Ok(())
     }
@@ -501,11 +572,34 @@ impl Manifest {
         dims
     }
 
+    /// Parameters of the supernet (embedding table and dense layers at the largest
+    /// widths), in 64-bit arithmetic; [`Manifest::check`] bounds it.
+    pub fn supernet_params(&self) -> u64 {
+        let dim = self.inputs.embedding_dim as u64;
+        let embedding: u64 = self
+            .inputs
+            .categorical
+            .iter()
+            .map(|c| c.buckets as u64 * dim)
+            .sum();
+        let dense_in =
+            self.inputs.numeric.len() as u64 + self.inputs.categorical.len() as u64 * dim;
+        let mut prev = dense_in;
+        let mut dense = 0u64;
+        for w in &self.space {
+            let o = w.iter().copied().max().unwrap_or(0) as u64;
+            dense += prev * o + o;
+            prev = o;
+        }
+        let out = self.task.outputs as u64;
+        embedding + dense + prev * out + out
+    }
+
     /// Parameters of the dense layers (hidden and head, with biases) of a child.
     pub fn dense_params(&self, widths: &[usize]) -> u64 {
         self.dims_for(widths)
             .iter()
-            .map(|&(i, o)| (i * o + o) as u64)
+            .map(|&(i, o)| i as u64 * o as u64 + o as u64)
             .sum()
     }
 }

@@ -79,6 +79,28 @@ impl SupernetWeights {
                 });
             }
         }
+        for (layer, names) in self
+            .layers
+            .iter()
+            .zip(manifest.graph.hidden.iter().chain([&manifest.graph.head]))
+        {
+            for (values, name) in [(&layer.weight, &names.weight), (&layer.bias, &names.bias)] {
+                if let Some(index) = values.iter().position(|x| !x.is_finite()) {
+                    return Err(BundleError::NonFiniteWeight {
+                        name: name.clone(),
+                        index,
+                        value: values[index],
+                    });
+                }
+            }
+        }
+        if let Some(index) = self.embedding.iter().position(|x| !x.is_finite()) {
+            return Err(BundleError::NonFiniteWeight {
+                name: manifest.graph.embedding.clone().unwrap_or_default(),
+                index,
+                value: self.embedding[index],
+            });
+        }
         let emb = manifest.inputs.embedding_rows() * manifest.inputs.embedding_dim as usize;
         let emb = if manifest.inputs.categorical.is_empty() {
             0
@@ -199,7 +221,15 @@ fn check_shape(t: &TensorProto, dt: DataType, shape: &[usize]) -> Result<usize, 
             found_dims: t.dims.clone(),
         });
     }
-    Ok(shape.iter().product())
+    // The manifest bounds every dimension, but a product of them may still not fit a
+    // 32-bit board's `usize`.
+    shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| BundleError::InitializerTooLarge {
+            name: t.name.clone(),
+            dims: shape.to_vec(),
+        })
 }
 
 /// The `N`-byte little-endian values of `t` (raw data if present, else `typed`), checked
@@ -211,10 +241,16 @@ fn values<const N: usize, T: Clone>(
     from_le: fn([u8; N]) -> T,
 ) -> Result<Vec<T>, BundleError> {
     if !t.raw_data.is_empty() {
-        if t.raw_data.len() != N * n {
+        let expected_bytes = n
+            .checked_mul(N)
+            .ok_or_else(|| BundleError::InitializerTooLarge {
+                name: t.name.clone(),
+                dims: vec![n, N],
+            })?;
+        if t.raw_data.len() != expected_bytes {
             return Err(BundleError::InitializerRawBytes {
                 name: t.name.clone(),
-                expected_bytes: N * n,
+                expected_bytes,
                 found_bytes: t.raw_data.len(),
             });
         }
@@ -234,9 +270,19 @@ fn values<const N: usize, T: Clone>(
     Ok(typed.to_vec())
 }
 
+/// Float values, all finite: a NaN or infinite weight would make every child's loss and
+/// latency meaningless, so it is refused at load, naming the tensor.
 fn f32_data(t: &TensorProto, shape: &[usize]) -> Result<Vec<f32>, BundleError> {
     let n = check_shape(t, DataType::Float, shape)?;
-    values(t, n, &t.float_data, f32::from_le_bytes)
+    let v = values(t, n, &t.float_data, f32::from_le_bytes)?;
+    if let Some(index) = v.iter().position(|x| !x.is_finite()) {
+        return Err(BundleError::NonFiniteWeight {
+            name: t.name.clone(),
+            index,
+            value: v[index],
+        });
+    }
+    Ok(v)
 }
 
 fn i64_data(t: &TensorProto, shape: &[usize]) -> Result<Vec<i64>, BundleError> {

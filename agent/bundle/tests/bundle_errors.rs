@@ -208,6 +208,21 @@ fn inconsistent_manifests_name_the_field() {
     m.graph.head.bias = "h1.w".into();
     write(&m);
     assert!(load_err(tmp.path()).contains("\"h1.w\" is used twice"));
+    // A name the ONNX writer uses for its own nodes would clash in the child graph.
+    let mut m = manifest();
+    m.graph.head.bias = "hidden1.add".into();
+    write(&m);
+    let err = load_err(tmp.path());
+    assert!(err.contains("\"hidden1.add\", a name the ONNX writer"), "{err}");
+    // Every width is allowed, but the supernet they make is too large for a board.
+    let mut m = manifest();
+    m.space = vec![vec![65_536], vec![65_536], vec![65_536]];
+    write(&m);
+    let err = load_err(tmp.path());
+    assert!(
+        err.contains("space") && err.contains("at most 268435456 (2^28)"),
+        "{err}"
+    );
 }
 
 fn edit_model(dir: &Path, edit: impl FnOnce(&mut tract_onnx::pb::ModelProto)) {
@@ -263,6 +278,37 @@ fn missing_or_mismatched_initializers_are_named() {
     });
     let err = load_err(tmp.path());
     assert!(err.contains("`head.b`"), "{err}");
+
+    // Non-finite weights are refused at load, naming the file, the tensor and the index.
+    for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+        good_bundle(tmp.path());
+        edit_model(tmp.path(), |m| {
+            let t = m
+                .graph
+                .as_mut()
+                .unwrap()
+                .initializer
+                .iter_mut()
+                .find(|t| t.name == "h2.w")
+                .unwrap();
+            t.raw_data[4..8].copy_from_slice(&bad.to_le_bytes());
+        });
+        let err = load_err(tmp.path());
+        assert!(
+            err.contains("supernet.onnx initializer `h2.w` holds")
+                && err.contains("at index 1")
+                && err.contains("must be finite"),
+            "{err}"
+        );
+    }
+    // And a bundle with them is never written.
+    let m = manifest();
+    let mut w = weights(&m);
+    w.layers[0].bias[0] = f32::NAN;
+    let err = Bundle::write(&tmp.path().join("nan"), &m, &w, &valid())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("must be finite"), "{err}");
 }
 
 #[test]

@@ -7,7 +7,8 @@
 //!   space, largest widths and parameter counts agree with the reference formulas.
 //! * [`BrokenManifest`]: one invariant broken (a zero or too large width, too many
 //!   layers or choices, a repeated width, bucket counts outside `2..=MAX_BUCKETS`, too
-//!   many columns, an inconsistent graph, ...) is refused by `check()` with an error
+//!   many columns, a supernet over `MAX_SUPERNET_PARAMS`, an inconsistent graph, ...) is
+//!   refused by `check()` with an error
 //!   naming the field the reference names.
 
 mod common;
@@ -30,7 +31,27 @@ fn reference_params(m: &Manifest, widths: &[usize]) -> u64 {
     total
 }
 
-/// A valid manifest.
+/// Parameters of the supernet (embedding table, dense layers at the largest widths):
+/// the reference formula, in 128-bit integers.
+fn reference_supernet_params(m: &Manifest) -> u128 {
+    let dim = m.inputs.embedding_dim as u128;
+    let embedding: u128 = m
+        .inputs
+        .categorical
+        .iter()
+        .map(|c| c.buckets as u128 * dim)
+        .sum();
+    let mut d_in = m.inputs.numeric.len() as u128 + m.inputs.categorical.len() as u128 * dim;
+    let mut total = embedding;
+    let widest = m.space.iter().map(|w| *w.iter().max().unwrap() as u128);
+    for w in widest.chain([m.task.outputs as u128]) {
+        total += d_in * w + w;
+        d_in = w;
+    }
+    total
+}
+
+/// A manifest valid field by field; its supernet may exceed `MAX_SUPERNET_PARAMS`.
 #[derive(Debug, Clone)]
 struct ManifestProblem {
     manifest: Manifest,
@@ -50,6 +71,11 @@ impl Arbitrary for ManifestProblem {
 impl ManifestProblem {
     fn check(&self) -> Result<(), TestCaseError> {
         let m = &self.manifest;
+        if reference_supernet_params(m) > MAX_SUPERNET_PARAMS as u128 {
+            let e = m.check().unwrap_err().to_string();
+            prop_assert!(e.contains("`space`") && e.contains("(2^28)"), "{}", e);
+            return Ok(());
+        }
         if let Err(e) = m.check() {
             return Err(TestCaseError::fail(format!("valid manifest refused: {e}")));
         }
@@ -112,9 +138,11 @@ enum Breakage {
     HiddenNames,
     DuplicateName,
     EmptyName,
+    TooManyParams,
+    Scale,
 }
 
-const BREAKAGES: [Breakage; 19] = [
+const BREAKAGES: [Breakage; 21] = [
     Breakage::Format,
     Breakage::Outputs,
     Breakage::OutputsTooLarge,
@@ -134,6 +162,8 @@ const BREAKAGES: [Breakage; 19] = [
     Breakage::HiddenNames,
     Breakage::DuplicateName,
     Breakage::EmptyName,
+    Breakage::TooManyParams,
+    Breakage::Scale,
 ];
 
 /// A valid manifest with one invariant broken.
@@ -152,7 +182,7 @@ impl Arbitrary for BrokenManifest {
 
     fn arbitrary_with(_: ()) -> Self::Strategy {
         (
-            manifest(Limits::FULL),
+            manifest(Limits::FITS),
             proptest::sample::select(BREAKAGES.to_vec()),
             any::<Index>(),
             any::<Index>(),
@@ -320,6 +350,36 @@ impl BrokenManifest {
                 let i = self.at.index(slots.len());
                 slots[i].clear();
                 "graph".into()
+            }
+            Breakage::Scale => {
+                if m.inputs.numeric.is_empty() {
+                    m.inputs.numeric.push(NumericInput {
+                        name: "added".into(),
+                        log1p: false,
+                        mean: 0.0,
+                        std: 1.0,
+                    });
+                }
+                let column = self.at.index(m.inputs.numeric.len());
+                let c = &mut m.inputs.numeric[column];
+                // JSON has no NaN or infinity: a scale that reaches `check` from a file
+                // is zero or negative.
+                c.std = [0.0, -0.0, -1.0, -f32::MAX][self.other.index(4)];
+                format!("inputs.numeric[{column}]")
+            }
+            Breakage::TooManyParams => {
+                // Widths each within bounds whose product is not: 2^32 weights.
+                for w in &mut m.space {
+                    *w = vec![MAX_WIDTH];
+                }
+                if m.space.len() == 1 {
+                    m.space.push(vec![MAX_WIDTH]);
+                    m.graph.hidden.push(DenseNames {
+                        weight: "extra.weight".into(),
+                        bias: "extra.bias".into(),
+                    });
+                }
+                "space".into()
             }
         };
         (m, field)

@@ -26,6 +26,11 @@ pub struct Adam {
 }
 
 impl Adam {
+    /// True when both moments are finite.
+    pub fn is_finite(&self) -> bool {
+        self.m.is_finite() && self.v.is_finite()
+    }
+
     /// Adam(0.9, 0.999, 1e-8) with the given learning rate and zero moments.
     pub const fn new(learning_rate: f64) -> Self {
         Self {

@@ -67,6 +67,11 @@ impl Controller {
         self.shape
     }
 
+    /// True when every logit is finite.
+    pub fn is_finite(&self) -> bool {
+        self.logits.is_finite()
+    }
+
     /// The raw logits.
     pub fn logits(&self) -> &LogitGrid {
         &self.logits

@@ -142,14 +142,17 @@ impl SearchSettings {
 
     /// Checks the settings against a space and a Monte-Carlo buffer capacity.
     pub fn validate(&self, space: &SearchSpace, mc_capacity: usize) -> Result<(), SettingsError> {
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+        if !(self.learning_rate.is_finite()
+            && self.learning_rate > 0.0
+            && self.learning_rate <= MAX_LEARNING_RATE)
+        {
             return Err(SettingsError::LearningRate);
         }
         if !(0.0..1.0).contains(&self.baseline_momentum) {
             return Err(SettingsError::BaselineMomentum);
         }
         if let Some(beta) = self.reward.beta() {
-            if !(beta.is_finite() && beta >= 0.0) {
+            if !(beta.is_finite() && (0.0..=MAX_BETA).contains(&beta)) {
                 return Err(SettingsError::Beta);
             }
         }
@@ -176,11 +179,17 @@ impl SearchSettings {
     }
 }
 
+/// The largest learning rate (Adam moves each logit by about this much per step; the
+/// paper's rates are near 0.005).
+pub const MAX_LEARNING_RATE: f64 = 1.0;
+/// The largest penalty strength of the abs and MnasNet rewards.
+pub const MAX_BETA: f64 = 1e6;
+
 /// A setting that cannot be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SettingsError {
-    /// The learning rate is not a finite positive number.
+    /// The learning rate is not in `(0, MAX_LEARNING_RATE]`.
     LearningRate,
     /// The baseline momentum is outside `[0, 1)`.
     BaselineMomentum,
@@ -193,9 +202,11 @@ pub enum SettingsError {
 impl fmt::Display for SettingsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::LearningRate => write!(f, "learning rate must be a finite positive number"),
+            Self::LearningRate => {
+                write!(f, "learning rate must be in (0, {MAX_LEARNING_RATE}]")
+            }
             Self::BaselineMomentum => write!(f, "baseline momentum must be in [0, 1)"),
-            Self::Beta => write!(f, "beta must be a finite non-negative number"),
+            Self::Beta => write!(f, "beta must be in [0, {MAX_BETA}]"),
             Self::Pv(e) => e.fmt(f),
         }
     }
@@ -249,6 +260,9 @@ pub enum StepError<E = Infallible> {
     },
     /// P(V) could not be computed.
     Pv(PvError),
+    /// The reward, its advantage or the updated logits overflowed (the state is kept as
+    /// it was before the step).
+    Diverged,
     /// The quality evaluator failed.
     Quality(E),
 }
@@ -261,6 +275,11 @@ impl<E: fmt::Display> fmt::Display for StepError<E> {
             Self::SpaceMismatch => write!(f, "feasibility test is over another search space"),
             Self::NonFiniteLoss { loss } => write!(f, "validation loss must be finite, got {loss}"),
             Self::Pv(e) => e.fmt(f),
+            Self::Diverged => write!(
+                f,
+                "the controller diverged (reward or logits overflowed); lower the learning \
+                 rate or beta"
+            ),
             Self::Quality(e) => write!(f, "quality evaluation failed: {e}"),
         }
     }
@@ -276,6 +295,7 @@ impl StepError<Infallible> {
             Self::SpaceMismatch => StepError::SpaceMismatch,
             Self::NonFiniteLoss { loss } => StepError::NonFiniteLoss { loss },
             Self::Pv(e) => StepError::Pv(e),
+            Self::Diverged => StepError::Diverged,
             Self::Quality(never) => match never {},
         }
     }
@@ -569,7 +589,13 @@ impl<const MC: usize> RlSearch<MC> {
 
         let quality = settings.quality.quality(loss);
         let reward = settings.reward.value(quality, cost, feasibility.target());
-        let advantage = self.state.baseline.update(reward);
+        // Baseline and logits are updated on copies and kept only when finite, so an
+        // overflow is an error that leaves the state (and its checkpoint) resumable.
+        let mut baseline = self.state.baseline;
+        let advantage = baseline.update(reward);
+        if !(reward.is_finite() && advantage.is_finite()) {
+            return Err(StepError::Diverged);
+        }
 
         let mut grad = LogitGrid::zeros();
         policy.add_grad_log_prob(&arch, advantage, &mut grad);
@@ -581,16 +607,22 @@ impl<const MC: usize> RlSearch<MC> {
             }
             None => StepKind::Updated,
         };
+        if kind == StepKind::Updated {
+            let mut adam = self.state.adam;
+            let mut controller = self.state.controller;
+            adam.ascend(controller.logits_mut(), &grad);
+            if !(controller.is_finite() && adam.is_finite()) {
+                return Err(StepError::Diverged);
+            }
+            self.state.adam = adam;
+            self.state.controller = controller;
+            self.state.counts.updated += 1;
+        } else {
+            self.state.counts.skipped += 1;
+        }
+        self.state.baseline = baseline;
         let counts = &mut self.state.counts;
         counts.steps += 1;
-        if kind == StepKind::Updated {
-            self.state
-                .adam
-                .ascend(self.state.controller.logits_mut(), &grad);
-            counts.updated += 1;
-        } else {
-            counts.skipped += 1;
-        }
         self.state.phase = Phase::Ready;
         Ok(StepReport {
             step: counts.steps,
@@ -796,5 +828,35 @@ mod tests {
             RlSearch::<8>::new(&space, SearchSettings::rejection(PvMode::Exact, 0.1)).unwrap();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
         assert_eq!(s.propose(&mut rng, &f), Err(StepError::SpaceMismatch));
+    }
+
+    /// Prices every architecture at the largest finite number.
+    struct Enormous;
+    impl CostModel for Enormous {
+        fn cost(&self, _: &SearchSpace, _: &Architecture) -> f64 {
+            f64::MAX
+        }
+        fn unit(&self) -> &'static str {
+            "us"
+        }
+    }
+
+    #[test]
+    fn an_overflowing_reward_is_an_error_that_keeps_the_state() {
+        let (space, _) = toy();
+        // The abs reward with a cost ratio of about 1e608 overflows to -inf: the step is an
+        // error and the controller stays as it was.
+        let f = Feasibility::new(&space, &Enormous, 1e-300).unwrap();
+        let mut settings = SearchSettings::rejection(PvMode::Exact, 0.1);
+        settings.reward = Reward::Abs { beta: MAX_BETA };
+        let mut s: RlSearch<8> = RlSearch::new(&space, settings).unwrap();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        let Proposal::Evaluate { .. } = s.propose(&mut rng, &f).unwrap() else {
+            panic!("the abs reward evaluates every sample")
+        };
+        let before = *s.state();
+        assert_eq!(s.complete(0.5, &mut rng, &f), Err(StepError::Diverged));
+        assert_eq!(*s.state(), before);
+        assert!(s.state().controller.is_finite());
     }
 }

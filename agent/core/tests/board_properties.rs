@@ -40,19 +40,19 @@ fn config() -> ProptestConfig {
 /// The error `BoardConfig::validate` must give, rule by rule in its documented order.
 fn reference_error(c: &BoardConfig) -> Option<BoardError> {
     use MeasurementProtocolError as P;
-    if c.name.is_empty() {
+    if c.name.is_empty() || c.name.chars().any(|ch| ch.is_control()) {
         return Some(BoardError::Name);
     }
     let m = &c.measurement;
-    let protocol = if m.repeats == 0 {
+    let protocol = if !(1..=10_000).contains(&m.repeats) {
         Some(P::Repeats)
-    } else if m.batch == 0 {
+    } else if !(1..=4_096).contains(&m.batch) {
         Some(P::Batch)
-    } else if m.threads == 0 {
+    } else if !(1..=1_024).contains(&m.threads) {
         Some(P::Threads)
     } else if !(m.max_cv.is_finite() && m.max_cv > 0.0) {
         Some(P::MaxCv)
-    } else if m.max_attempts == 0 {
+    } else if !(1..=100).contains(&m.max_attempts) {
         Some(P::MaxAttempts)
     } else if !(m.confidence > 0.5 && m.confidence < 1.0) {
         Some(P::Confidence)
@@ -60,8 +60,12 @@ fn reference_error(c: &BoardConfig) -> Option<BoardError> {
         Some(P::MinRepeats)
     } else if !(m.stable_tolerance > 0.0 && m.stable_tolerance < 1.0) {
         Some(P::StableTolerance)
-    } else if m.min_sample_us == 0 {
+    } else if !(1..=10_000_000).contains(&m.min_sample_us) {
         Some(P::MinSample)
+    } else if m.warmup_ms > 600_000 {
+        Some(P::WarmupMs)
+    } else if m.warmup > 10_000 {
+        Some(P::Warmup)
     } else {
         None
     };
@@ -69,34 +73,38 @@ fn reference_error(c: &BoardConfig) -> Option<BoardError> {
         return Some(BoardError::Measurement(e));
     }
     let s = &c.search;
-    if s.target_us.is_some_and(|t| !(t.is_finite() && t > 0.0)) {
+    if s.target_us
+        .is_some_and(|t| !(t.is_finite() && t > 0.0 && t <= 1e9))
+    {
         return Some(BoardError::Target);
     }
-    if s.steps == 0 {
+    if !(1..=1_000_000).contains(&s.steps) {
         return Some(BoardError::Steps);
     }
-    if s.calibration_children < 3 {
+    if !(3..=10_000).contains(&s.calibration_children) {
         return Some(BoardError::CalibrationChildren);
     }
-    if s.quality_batch == 0 || s.quality_cache == 0 {
+    if !(1..=65_536).contains(&s.quality_batch) || !(1..=1_000_000).contains(&s.quality_cache) {
         return Some(BoardError::Quality);
     }
     if !(s.max_model_error > 0.0 && s.max_model_error < 1.0) {
         return Some(BoardError::ModelError);
     }
-    if s.candidates == 0 {
+    if !(1..=64).contains(&s.candidates) {
         return Some(BoardError::Candidates);
     }
+    if s.checkpoint_every == 0 {
+        return Some(BoardError::CheckpointEvery);
+    }
+    if s.max_direct_children > 100_000 {
+        return Some(BoardError::DirectChildren);
+    }
     let st = &s.settings;
-    let settings = if !(st.learning_rate.is_finite() && st.learning_rate > 0.0) {
+    let settings = if !(st.learning_rate > 0.0 && st.learning_rate <= 1.0) {
         Some(SettingsError::LearningRate)
     } else if !(st.baseline_momentum >= 0.0 && st.baseline_momentum < 1.0) {
         Some(SettingsError::BaselineMomentum)
-    } else if st
-        .reward
-        .beta()
-        .is_some_and(|b| !(b.is_finite() && b >= 0.0))
-    {
+    } else if st.reward.beta().is_some_and(|b| !(0.0..=1e6).contains(&b)) {
         Some(SettingsError::Beta)
     } else {
         // The board's probe space has one architecture, so exact P(V) is always fine.
@@ -120,6 +128,21 @@ fn reference_error(c: &BoardConfig) -> Option<BoardError> {
     }
     if c.service.serial_port.is_some() && c.service.baud == 0 {
         return Some(BoardError::Baud);
+    }
+    let text_ok = |t: &str| !t.is_empty() && !t.chars().any(|ch| ch.is_control());
+    if c.service
+        .serial_port
+        .as_deref()
+        .is_some_and(|p| !text_ok(p))
+    {
+        return Some(BoardError::SerialPort);
+    }
+    if c.service
+        .http_listen
+        .as_deref()
+        .is_some_and(|a| a.parse::<std::net::SocketAddr>().is_err())
+    {
+        return Some(BoardError::HttpListen);
     }
     None
 }
@@ -173,9 +196,9 @@ fn text<const N: usize>(max_chars: usize) -> impl Strategy<Value = String<N>> {
     .prop_map(|s| String::try_from(s.as_str()).unwrap())
 }
 
-/// At least `min`: the edge itself, small values and any value.
-fn at_least_u32(min: u32) -> impl Strategy<Value = u32> {
-    prop_oneof![1 => Just(min), 4 => min..min + 1000, 1 => min..=u32::MAX]
+/// In `min..=max` (valid), both edges included; `Edit` goes past them.
+fn bounded_u32(min: u32, max: u32) -> impl Strategy<Value = u32> {
+    prop_oneof![1 => Just(min), 1 => Just(max), 6 => min..=max]
 }
 
 fn protocol() -> impl Strategy<Value = MeasurementProtocol> {
@@ -185,11 +208,15 @@ fn protocol() -> impl Strategy<Value = MeasurementProtocol> {
         Just(Statistic::Mean)
     ];
     (
-        (any::<u32>(), at_least_u32(1), statistic),
-        (at_least_u32(1), 1u16..=u16::MAX, any::<Option<u16>>()),
-        (1e-3f64..10.0, at_least_u32(1), 0.500_001f64..0.999_999),
+        (bounded_u32(0, 10_000), bounded_u32(1, 10_000), statistic),
+        (bounded_u32(1, 4_096), 1u16..=1_024, any::<Option<u16>>()),
+        (1e-3f64..10.0, bounded_u32(1, 100), 0.500_001f64..0.999_999),
         any::<Index>(),
-        (any::<u32>(), 1e-4f64..0.9999, at_least_u32(1)),
+        (
+            bounded_u32(0, 600_000),
+            1e-4f64..0.9999,
+            bounded_u32(1, 10_000_000),
+        ),
     )
         .prop_map(
             |(
@@ -245,16 +272,16 @@ fn board_search() -> impl Strategy<Value = BoardSearch> {
         (
             proptest::option::of(0.01f64..1e6),
             settings(),
-            at_least_u32(1),
+            bounded_u32(1, 1_000_000),
             any::<u64>(),
         ),
         (
-            prop_oneof![Just(3u16), 3u16..=u16::MAX],
-            any::<u32>(),
+            prop_oneof![Just(3u16), 3u16..=10_000],
+            bounded_u32(1, u32::MAX),
             any::<u8>(),
         ),
-        (at_least_u32(1), at_least_u32(1)),
-        (1e-4f64..0.9999, any::<u32>(), 1u8..=u8::MAX),
+        (bounded_u32(1, 65_536), bounded_u32(1, 1_000_000)),
+        (1e-4f64..0.9999, bounded_u32(0, 100_000), 1u8..=64),
     )
         .prop_map(
             |(
@@ -279,11 +306,22 @@ fn board_search() -> impl Strategy<Value = BoardSearch> {
         )
 }
 
+/// A listening address: IPv4 or IPv6 with a port.
+fn socket_addr() -> impl Strategy<Value = String<64>> {
+    prop_oneof![
+        (any::<[u8; 4]>(), any::<u16>())
+            .prop_map(|(ip, port)| { std::net::SocketAddr::from((ip, port)).to_string() }),
+        (any::<[u16; 8]>(), any::<u16>())
+            .prop_map(|(ip, port)| { std::net::SocketAddr::from((ip, port)).to_string() }),
+    ]
+    .prop_map(|s| String::try_from(s.as_str()).unwrap())
+}
+
 fn service() -> impl Strategy<Value = BoardService> {
     (
-        proptest::option::of(text::<64>(64)),
+        proptest::option::of(text::<64>(64).prop_filter("a device path", |p| !p.is_empty())),
         prop_oneof![Just(1u32), Just(115_200u32), 1..=u32::MAX],
-        proptest::option::of(text::<64>(64)),
+        proptest::option::of(socket_addr()),
     )
         .prop_map(|(serial_port, baud, http_listen)| BoardService {
             serial_port,
@@ -330,7 +368,7 @@ struct Edit {
     pick: Index,
 }
 
-const EDITED_FIELDS: usize = 21;
+const EDITED_FIELDS: usize = 28;
 
 impl Edit {
     fn apply(&self, c: &mut BoardConfig) {
@@ -358,6 +396,23 @@ impl Edit {
             18 => m.min_sample_us = small,
             19 => s.max_model_error = f,
             20 => s.candidates = small as u8,
+            // Upper edges: the bound itself (valid) or one past it.
+            21 => m.repeats = [10_000, 10_001, u32::MAX][self.pick.index(3)],
+            22 => m.batch = [4_096, 4_097, u32::MAX][self.pick.index(3)],
+            23 => m.warmup_ms = [600_000, 600_001, u32::MAX][self.pick.index(3)],
+            24 => m.warmup = [10_000, 10_001, u32::MAX][self.pick.index(3)],
+            25 => s.steps = [1_000_000, 1_000_001, u32::MAX][self.pick.index(3)],
+            26 => {
+                s.checkpoint_every = [0, 1][self.pick.index(2)];
+                s.max_direct_children = [100_000, 100_001][self.pick.index(2)];
+            }
+            27 => match self.pick.index(5) {
+                0 => c.name = String::try_from("tab\tname").unwrap(),
+                1 => c.service.serial_port = Some(String::new()),
+                2 => c.service.serial_port = Some(String::try_from("/dev/tty\n").unwrap()),
+                3 => c.service.http_listen = Some(String::try_from("localhost").unwrap()),
+                _ => c.service.http_listen = Some(String::try_from("[::1]:8080").unwrap()),
+            },
             15 => {
                 // Beta only exists for the penalty rewards.
                 s.settings.reward = [

@@ -11,6 +11,7 @@ pub const PROFILE_NAME: &str = "firmware-config/host.toml (embedded)";
 pub const PROFILE_TOML: &str = include_str!("../../defaults/host.toml");
 
 /// The demo bundle, `models/higgs-demo`.
+#[cfg(feature = "demo-bundle")]
 pub fn demo_bundle() -> Result<Bundle, BundleError> {
     Bundle::from_parts(
         Path::new("<embedded>/models/higgs-demo"),
@@ -18,4 +19,11 @@ pub fn demo_bundle() -> Result<Bundle, BundleError> {
         include_bytes!("../../defaults/higgs-demo/supernet.onnx"),
         include_bytes!("../../defaults/higgs-demo/valid.bin"),
     )
+}
+
+/// The demo bundle, `models/higgs-demo`, read from the working directory: this binary was
+/// built without feature `demo-bundle` (board builds), so it is not compiled in.
+#[cfg(not(feature = "demo-bundle"))]
+pub fn demo_bundle() -> Result<Bundle, BundleError> {
+    Bundle::load(Path::new("models/higgs-demo"))
 }

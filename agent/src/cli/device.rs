@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use tabnas_agent::profile::parse_profile;
+use tabnas_agent::profile::{parse_profile, profile_beta};
 use tabnas_bundle::{Bundle, NetShape};
 use tabnas_core::formats::board::BoardConfig;
 use tabnas_core::reward::RewardKind;
@@ -52,13 +52,27 @@ impl Sources {
     }
 
     fn profile(&self) -> Result<BoardConfig> {
-        match &self.profile {
-            None => Ok(parse_profile(
-                defaults::PROFILE_NAME,
-                defaults::PROFILE_TOML,
-            )?),
-            Some(p) => load_profile(p),
-        }
+        Ok(self.profile_and_beta()?.0)
+    }
+
+    /// The profile and the penalty strength a `--reward` flag takes without `--beta`:
+    /// the profile reward's own, else a TOML profile's `search.beta`, else 2.0.
+    fn profile_and_beta(&self) -> Result<(BoardConfig, f64)> {
+        let (config, toml_beta) = match &self.profile {
+            None => (
+                parse_profile(defaults::PROFILE_NAME, defaults::PROFILE_TOML)?,
+                Some(profile_beta(defaults::PROFILE_TOML)),
+            ),
+            Some(p) => load_profile(p)?,
+        };
+        let beta = config
+            .search
+            .settings
+            .reward
+            .beta()
+            .or(toml_beta)
+            .unwrap_or(2.0);
+        Ok((config, beta))
     }
 
     fn probe(&self, threads: u16) -> Result<Box<dyn LatencyProbe>> {
@@ -85,15 +99,28 @@ impl Sources {
     }
 }
 
-fn load_profile(path: &Path) -> Result<BoardConfig> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    if path.extension().is_some_and(|e| e == "toml") {
+/// A TOML profile is at most this long.
+const MAX_TOML_PROFILE_BYTES: u64 = 1 << 20;
+
+/// Loads a TOML or packed profile; with a TOML one, its `search.beta` too.
+fn load_profile(path: &Path) -> Result<(BoardConfig, Option<f64>)> {
+    let toml = path.extension().is_some_and(|e| e == "toml");
+    let limit = if toml {
+        MAX_TOML_PROFILE_BYTES
+    } else {
+        BoardConfig::MAX_ENCODED_LEN as u64
+    };
+    let bytes = tabnas_bundle::files::read_limited(path, limit)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if toml {
         let text = String::from_utf8(bytes)
             .map_err(|_| anyhow::anyhow!("{}: not UTF-8 text", path.display()))?;
-        Ok(parse_profile(&path.display().to_string(), &text)?)
+        let config = parse_profile(&path.display().to_string(), &text)?;
+        Ok((config, Some(profile_beta(&text))))
     } else {
-        BoardConfig::decode(&bytes)
-            .with_context(|| format!("{} is not a usable packed board profile", path.display()))
+        let config = BoardConfig::decode(&bytes)
+            .with_context(|| format!("{} is not a usable packed board profile", path.display()))?;
+        Ok((config, None))
     }
 }
 
@@ -139,12 +166,19 @@ pub struct SearchArgs {
 
 /// Runs `tabnas-agent search`.
 pub fn search(args: &SearchArgs) -> Result<()> {
-    let profile = args.sources.profile()?;
+    let (profile, profile_beta) = args.sources.profile_and_beta()?;
     let bundle = args.sources.bundle()?;
     let mut settings = profile.search.settings;
-    let beta = args.beta.or(settings.reward.beta()).unwrap_or(2.0);
-    if let Some(kind) = args.reward {
+    let beta = args.beta.unwrap_or(profile_beta);
+    // `--beta` alone re-weights the profile's own reward.
+    let kind = args
+        .reward
+        .or_else(|| args.beta.map(|_| settings.reward.kind()));
+    if let Some(kind) = kind {
         settings.reward = kind.with_beta(beta);
+        if args.beta.is_some() && settings.reward.beta().is_none() {
+            eprintln!("note: --beta has no effect with the {} reward", kind.name());
+        }
     }
     if let Some(n) = args.n {
         settings.pv = if n == 0 {
@@ -153,16 +187,34 @@ pub fn search(args: &SearchArgs) -> Result<()> {
             PvMode::MonteCarlo { samples: n }
         };
     }
-    if args.steps == Some(0) {
-        bail!("--steps must be at least 1");
+    // Flags are checked here to name the flag; the options as a whole are checked
+    // against the profile's bounds by the search.
+    use tabnas_core::formats::board::limits::{MAX_CANDIDATES, MAX_STEPS, MAX_TARGET_US};
+    if let Some(steps) = args.steps.filter(|s| !(1..=MAX_STEPS).contains(s)) {
+        bail!("--steps must be in 1..={MAX_STEPS}, got {steps}");
     }
-    if args.candidates == Some(0) {
-        bail!("--candidates must be at least 1");
+    if let Some(c) = args
+        .candidates
+        .filter(|c| !(1..=MAX_CANDIDATES).contains(c))
+    {
+        bail!("--candidates must be in 1..={MAX_CANDIDATES}, got {c}");
+    }
+    if let Some(b) = args
+        .beta
+        .filter(|b| !(0.0..=tabnas_core::search::MAX_BETA).contains(b))
+    {
+        bail!(
+            "--beta must be in [0, {}], got {b}",
+            tabnas_core::search::MAX_BETA
+        );
     }
     let target_us = args.target_us.or(profile.search.target_us);
     if let Some(t) = target_us {
-        if !(t.is_finite() && t > 0.0) {
-            bail!("--target-us must be a positive number of microseconds, got {t}");
+        if !(t.is_finite() && t > 0.0 && t <= MAX_TARGET_US) {
+            bail!(
+                "--target-us must be a positive number of microseconds up to {MAX_TARGET_US}, \
+                 got {t}"
+            );
         }
     }
     let options = DeviceSearchOptions {
@@ -187,7 +239,7 @@ pub fn search(args: &SearchArgs) -> Result<()> {
         ))
     });
     let mut probe = args.sources.probe(profile.measurement.threads)?;
-    println!(
+    out!(
         "tabnas-agent search: bundle {} ({}), profile {}, runtime {}, run folder {}",
         bundle.manifest.name,
         &bundle.hash[..12],
@@ -206,9 +258,9 @@ pub fn search(args: &SearchArgs) -> Result<()> {
     );
     reporter.finish();
     let r = result?;
-    println!(
+    out!(
         "best {}: {:.1} us measured ({:?} of {} samples x {} calls, cv {:.3}) <= target {:.1} us; \
-         predicted {:.1} us ({} model, held-out error {:.1}%); validation loss {:.4}; {} params",
+         predicted {:.1} us ({} model, held-out error {}); validation loss {:.4}; {} params",
         show_widths(&r.architecture),
         r.latency_us,
         r.protocol.statistic,
@@ -218,13 +270,13 @@ pub fn search(args: &SearchArgs) -> Result<()> {
         r.target_us,
         r.predicted_latency_us,
         r.table.model.as_ref().map_or("no", |m| m.form.name()),
-        100.0 * r.model_error,
+        tabnas_agent::latency_model::show_holdout_error(r.model_error),
         r.validation_loss,
         r.params
     );
-    println!("answer: {}", r.answer_rule);
+    out!("answer: {}", r.answer_rule);
     if r.paper_answer.widths != r.architecture {
-        println!(
+        out!(
             "the paper's answer (most probable feasible, p = {:.3}) is {}: validation loss {:.4}, \
              predicted {:.1} us",
             r.paper_answer.probability,
@@ -233,7 +285,7 @@ pub fn search(args: &SearchArgs) -> Result<()> {
             r.paper_answer.predicted_us
         );
     }
-    println!(
+    out!(
         "verified in {} samples (sequential decision; the fixed protocol takes {}); {} tightenings; \
          noise floor {}",
         r.decision.samples,
@@ -245,12 +297,19 @@ pub fn search(args: &SearchArgs) -> Result<()> {
             100.0 * n.drift
         ))
     );
-    println!(
-        "time: table {:.1} s, quality {:.1} s, RL {:.1} s, verification {:.1} s; quality cache {} hits / {} misses",
-        r.timings.table_s, r.timings.quality_s, r.timings.rl_s, r.timings.verify_s, r.quality_cache.0, r.quality_cache.1
+    out!(
+        "time: table {:.1} s, quality {:.1} s, RL {:.1} s (checkpoints {:.2} s), verification {:.1} s; \
+         quality cache {} hits / {} misses",
+        r.timings.table_s,
+        r.timings.quality_s,
+        r.timings.rl_s,
+        r.timings.checkpoint_s,
+        r.timings.verify_s,
+        r.quality_cache.0,
+        r.quality_cache.1
     );
-    println!(
-        "wrote {dir}/result.json, {dir}/best.onnx and {dir}/latency_model.svg",
+    out!(
+        "wrote {dir}/result.json, {dir}/best.onnx, {dir}/trace.jsonl and {dir}/latency_model.svg",
         dir = out.display()
     );
     Ok(())
@@ -271,6 +330,7 @@ pub struct MeasureArgs {
 
 /// Runs `tabnas-agent measure`.
 pub fn measure(args: &MeasureArgs) -> Result<()> {
+    use tabnas_core::formats::board::limits::MAX_TARGET_US;
     let profile = args.sources.profile()?;
     let bundle = args.sources.bundle()?;
     let widths: Vec<usize> = parse_widths(&args.widths)
@@ -279,8 +339,11 @@ pub fn measure(args: &MeasureArgs) -> Result<()> {
         .map(|&w| w as usize)
         .collect();
     if let Some(t) = args.target_us {
-        if !(t.is_finite() && t > 0.0) {
-            bail!("--target-us must be a positive number of microseconds, got {t}");
+        if !(t.is_finite() && t > 0.0 && t <= MAX_TARGET_US) {
+            bail!(
+                "--target-us must be a positive number of microseconds up to {MAX_TARGET_US}, \
+                 got {t}"
+            );
         }
     }
     let model = bundle.child_model(&widths)?;
@@ -300,8 +363,8 @@ pub fn measure(args: &MeasureArgs) -> Result<()> {
     match args.target_us {
         Some(t) => {
             let d = bench.decide(net, t)?;
-            println!("{}", serde_json::to_string_pretty(&d)?);
-            println!(
+            out!("{}", serde_json::to_string_pretty(&d)?);
+            out!(
                 "{} is {} the target {t} us ({:?} {:.1} us, bound [{:.1}, {:.1}]) after {} samples; \
                  the fixed protocol takes {}",
                 args.widths,
@@ -316,11 +379,11 @@ pub fn measure(args: &MeasureArgs) -> Result<()> {
         }
         None => {
             let m = bench.measure(net)?;
-            println!("{}", serde_json::to_string_pretty(&m)?);
+            out!("{}", serde_json::to_string_pretty(&m)?);
         }
     }
     if let Some(n) = bench.noise_floor() {
-        println!(
+        out!(
             "noise floor: {:.1}% (cv of a {:.2} us reference network)",
             100.0 * n.cv,
             n.reference_us
@@ -351,12 +414,23 @@ pub enum ConfigCommand {
 pub fn config(cmd: ConfigCommand) -> Result<()> {
     match cmd {
         ConfigCommand::Pack { profile, out } => {
-            let config = load_profile(&profile)?;
+            let same = |a: &Path, b: &Path| {
+                a.canonicalize()
+                    .ok()
+                    .is_some_and(|a| Some(a) == b.canonicalize().ok())
+            };
+            if same(&profile, &out) {
+                bail!(
+                    "--out {} is the profile itself; write the packed form to another file",
+                    out.display()
+                );
+            }
+            let (config, _) = load_profile(&profile)?;
             let mut buf = [0u8; BoardConfig::MAX_ENCODED_LEN];
             let bytes = config.encode(&mut buf)?;
-            std::fs::write(&out, &*bytes)
+            tabnas_bundle::files::write_atomic(&out, bytes)
                 .with_context(|| format!("cannot write {}", out.display()))?;
-            println!(
+            out!(
                 "wrote {} ({} bytes) for board {}",
                 out.display(),
                 bytes.len(),
@@ -364,8 +438,8 @@ pub fn config(cmd: ConfigCommand) -> Result<()> {
             );
         }
         ConfigCommand::Show { profile } => {
-            let config = load_profile(&profile)?;
-            println!("{}", serde_json::to_string_pretty(&config)?);
+            let (config, _) = load_profile(&profile)?;
+            out!("{}", serde_json::to_string_pretty(&config)?);
         }
     }
     Ok(())

@@ -56,7 +56,7 @@ impl Reporter {
             }
             Progress::Note(text) => match &self.bar {
                 Some(bar) => bar.println(text),
-                None => println!("{text}"),
+                None => out!("{text}"),
             },
         }
     }
@@ -77,7 +77,7 @@ impl Reporter {
         let new_phase = self.phase != phase;
         let due = self.last_line.is_none_or(|t| t.elapsed() >= LOG_EVERY);
         if new_phase || due || k == n {
-            println!(
+            out!(
                 "[{:7.1} s] {phase}: {k}/{n}{}",
                 self.started.elapsed().as_secs_f64(),
                 if msg.is_empty() {

@@ -30,17 +30,19 @@ mod target;
 mod verify;
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::atomic_file::{read_json, write_json};
+use crate::atomic_file::{read_json, write_json, write_json_compact};
 use crate::error::RunError;
 use crate::latency_model::LatencyModel;
 use crate::measure::Bench;
-use crate::quality::{BundleQuality, CachedLoss};
+use crate::quality::{BundleQuality, QualityFile, QualityKey};
 use crate::{Environment, LatencyProbe};
 use tabnas_bundle::Bundle;
 use tabnas_core::capacity::DEFAULT_MC_CAPACITY;
+use tabnas_core::formats::board::{BoardError, BoardSearch};
 use tabnas_core::formats::measurement::MeasurementProtocol;
 use tabnas_core::search::{RlSearch, SearchSettings};
 use tabnas_core::space::{Architecture, SearchSpace};
@@ -78,6 +80,38 @@ pub struct DeviceSearchOptions {
     pub max_direct_children: u64,
     /// Most probable feasible children evaluated for the answer (1: the paper's).
     pub candidates: usize,
+}
+
+/// Checkpoints are at least this far apart (besides the first and the last), so that
+/// their flushes stay a small share of a run of fast steps; a kill loses at most this
+/// much work.
+pub const MIN_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
+
+impl DeviceSearchOptions {
+    /// Checks every option against the bounds a board profile has
+    /// ([`tabnas_core::formats::board::limits`] and the protocol's); a value too large
+    /// for the profile's field is out of bounds.
+    pub fn validate(&self) -> Result<(), BoardError> {
+        self.protocol.validate().map_err(BoardError::Measurement)?;
+        let sat16 = |v: usize| u16::try_from(v).unwrap_or(u16::MAX);
+        let sat32 = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+        let sat8 = |v: usize| u8::try_from(v).unwrap_or(u8::MAX);
+        BoardSearch {
+            target_us: self.target_us,
+            settings: self.settings,
+            steps: self.steps,
+            seed: self.seed,
+            calibration_children: sat16(self.calibration_children),
+            checkpoint_every: self.checkpoint_every,
+            max_tightenings: u8::try_from(self.max_tightenings).unwrap_or(u8::MAX),
+            quality_batch: sat32(self.quality_batch),
+            quality_cache: sat32(self.quality_cache),
+            max_model_error: self.max_model_error,
+            max_direct_children: u32::try_from(self.max_direct_children).unwrap_or(u32::MAX),
+            candidates: sat8(self.candidates),
+        }
+        .validate()
+    }
 }
 
 /// What the search reports while it runs.
@@ -121,9 +155,18 @@ struct Session<'a, 'p> {
     space: SearchSpace,
     environment: Environment,
     progress: &'p mut dyn FnMut(Progress<'_>),
+    /// When the last checkpoint was written.
+    last_save: Instant,
+    /// Seconds spent writing checkpoints (trace flush, quality cache, checkpoint).
+    save_seconds: f64,
+    /// Computed losses (`BundleQuality::misses`) when the quality cache was last saved.
+    saved_misses: Option<u64>,
+    /// The run folder is ours while this is held.
+    _lock: tabnas_bundle::files::RunLock,
 }
 
-/// Runs (or, with `resume`, continues) a device search in `dir`.
+/// Runs (or, with `resume`, continues) a device search in `dir`, which it owns (locks)
+/// until it returns.
 pub fn run_device_search(
     bundle: &Bundle,
     probe: &mut dyn LatencyProbe,
@@ -132,11 +175,24 @@ pub fn run_device_search(
     resume: bool,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<DeviceResult, RunError> {
-    options.protocol.validate().map_err(RunError::Protocol)?;
-    if options.steps == 0 {
-        return Err(RunError::ZeroSteps);
+    options.validate().map_err(RunError::Options)?;
+    if resume && !tabnas_bundle::files::name_taken(dir) {
+        return Err(RunError::NothingToResume {
+            dir: dir.to_path_buf(),
+        });
     }
     let folder = RunFolder::create(dir)?;
+    let started_before = folder.has_started_run();
+    let lock = folder.lock(&format!(
+        "tabnas-agent search of bundle {}",
+        bundle.hash.get(..12).unwrap_or(&bundle.hash)
+    ))?;
+    folder.remove_stale_temporaries();
+    if let Some(stale) = &lock.recovered {
+        progress(Progress::Note(format!(
+            "the run folder's lock was left by a run that did not finish ({stale}); recovered"
+        )));
+    }
     let environment = Environment::here(probe.runtime(), bundle.hash.clone());
     if let Some(cpu) = options.protocol.pin_cpu {
         crate::pin_current_thread(cpu as usize).map_err(RunError::Pin)?;
@@ -149,24 +205,42 @@ pub fn run_device_search(
         folder,
         environment,
         progress,
+        last_save: Instant::now(),
+        save_seconds: 0.0,
+        saved_misses: None,
+        _lock: lock,
     };
+    // A resume is checked before anything is measured.
+    let resumed = session.saved_checkpoint(resume, started_before)?;
     let table = session.measure_table()?;
     let target = session.resolve_target(&table)?;
     let mut quality = session.load_quality()?;
-    let mut ck = session.start_or_resume(resume, &target)?;
+    if let Some(ck) = &resumed {
+        if ck.target_us != target.target_us {
+            return Err(RunError::ResumeMismatch {
+                path: session.folder.checkpoint(),
+                what: crate::error::ResumeMismatch::Invalid(format!(
+                    "its target is {} us, this run's is {} us",
+                    ck.target_us, target.target_us
+                )),
+            });
+        }
+    }
+    let fresh = resumed.is_none();
+    let mut ck = match resumed {
+        Some(ck) => ck,
+        None => session.start(&target)?,
+    };
     let mut rl = RlSearch::<DEFAULT_MC_CAPACITY>::from_state(&session.space, ck.state)
         .map_err(RunError::Checkpoint)?;
-    let (mut log, mut trace) = TraceLog::open(&session.folder.trace(), ck.step)?;
+    let mut log = TraceLog::open(&session.folder.trace(), ck.step)?;
+    if fresh {
+        // Step 0 is a checkpoint too: a kill from here on resumes.
+        session.save(&ck, &quality, &mut log)?;
+    }
     let mut verify_s = 0.0;
     loop {
-        session.run_steps(
-            &mut rl,
-            &mut ck,
-            &table.model,
-            &mut quality,
-            &mut log,
-            &mut trace,
-        )?;
+        session.run_steps(&mut rl, &mut ck, &table.model, &mut quality, &mut log)?;
         let outcome = session.verify_answer(&rl, &ck, &table.model, &target, &mut quality)?;
         verify_s += outcome.seconds;
         match outcome.verdict {
@@ -176,9 +250,9 @@ pub fn run_device_search(
                     quality_s: ck.quality_seconds,
                     rl_s: ck.step_seconds - ck.quality_seconds,
                     verify_s,
+                    checkpoint_s: session.save_seconds,
                 };
-                let result =
-                    session.finish(answer, &table, &target, &ck, &quality, trace, timings)?;
+                let result = session.finish(answer, &table, &target, &ck, &quality, timings)?;
                 ck.done = true;
                 session.save(&ck, &quality, &mut log)?;
                 return Ok(result);
@@ -195,87 +269,142 @@ pub fn run_device_search(
 }
 
 impl<'a> Session<'a, '_> {
-    /// The quality evaluator, with the losses saved in the run folder.
-    fn load_quality(&self) -> Result<BundleQuality<'a>, RunError> {
+    /// The quality evaluator, with the losses saved in the run folder when they were
+    /// computed from this bundle by this runtime with this batch (ignored otherwise).
+    fn load_quality(&mut self) -> Result<BundleQuality<'a>, RunError> {
         let options = self.options;
         let mut quality =
             BundleQuality::new(self.bundle, options.quality_cache, options.quality_batch)?;
-        if let Some(cached) = read_json::<Vec<CachedLoss>>(&self.folder.quality())? {
-            for c in cached {
-                quality.cache.insert(c.index, c.loss);
+        let path = self.folder.quality();
+        let saved = match read_json::<QualityFile>(&path) {
+            Ok(saved) => saved,
+            Err(e) => {
+                (self.progress)(Progress::Note(format!("{e}; the quality cache is ignored")));
+                self.folder
+                    .set_aside(&["quality_cache.json"], "unused-caches")?;
+                None
+            }
+        };
+        if let Some(saved) = saved {
+            let key = QualityKey {
+                bundle_hash: &self.bundle.hash,
+                runtime: &self.environment.runtime,
+                quality_batch: options.quality_batch,
+            };
+            match saved.restore_into(&key, &mut quality) {
+                Ok(_) => self.saved_misses = Some(0),
+                Err(why) => {
+                    let kept = self
+                        .folder
+                        .set_aside(&["quality_cache.json"], "unused-caches")?;
+                    (self.progress)(Progress::Note(format!(
+                        "{} is not reused: {why}; it was moved to {}",
+                        path.display(),
+                        kept.display()
+                    )));
+                }
             }
         }
         Ok(quality)
     }
 
-    /// The checkpoint to continue: the saved one with `resume`, else a fresh one (the
-    /// earlier run's files moved aside first).
-    fn start_or_resume(&mut self, resume: bool, target: &Target) -> Result<Checkpoint, RunError> {
-        let path = self.folder.checkpoint();
-        let previous: Option<Checkpoint> = read_json(&path)?;
-        match (resume, previous) {
-            (true, Some(ck)) => {
-                let mismatch = if ck.bundle_hash != self.bundle.hash {
-                    Some(crate::error::ResumeMismatch::Bundle)
-                } else if ck.options != *self.options {
-                    Some(crate::error::ResumeMismatch::Options)
-                } else {
-                    None
-                };
-                if let Some(what) = mismatch {
-                    return Err(RunError::ResumeMismatch { path, what });
-                }
-                (self.progress)(Progress::Note(format!(
-                    "resuming at step {} of {}",
-                    ck.step, ck.planned_steps
-                )));
-                Ok(ck)
-            }
-            (true, None) => Err(RunError::NothingToResume {
-                dir: self.folder.dir.clone(),
-            }),
-            (false, previous) => {
-                if let Some(p) = previous {
-                    // Keep the earlier run's state: move it aside, never overwrite it.
-                    let keep = self.folder.keep_previous(&p)?;
-                    (self.progress)(Progress::Note(format!(
-                        "the earlier run in this folder was moved to {}",
-                        keep.display()
-                    )));
-                }
-                let rl = RlSearch::<DEFAULT_MC_CAPACITY>::new(&self.space, self.options.settings)
-                    .map_err(RunError::Settings)?;
-                Ok(Checkpoint {
-                    format: 1,
-                    bundle_hash: self.bundle.hash.clone(),
-                    options: self.options.clone(),
-                    target_us: target.target_us,
-                    target_source: target.source.clone(),
-                    internal_target_us: target.target_us,
-                    step: 0,
-                    planned_steps: self.options.steps,
-                    state: *rl.state(),
-                    rng: tabnas_core::rng::search_rng(self.options.seed),
-                    tightenings: Vec::new(),
-                    step_seconds: 0.0,
-                    quality_seconds: 0.0,
-                    done: false,
-                })
-            }
+    /// The checkpoint to continue with `resume`: the saved one, checked against the
+    /// bundle and options. A run killed before its first checkpoint starts over (said
+    /// so); a folder where no run started is an error.
+    fn saved_checkpoint(
+        &mut self,
+        resume: bool,
+        started_before: bool,
+    ) -> Result<Option<Checkpoint>, RunError> {
+        if !resume {
+            return Ok(None);
         }
+        let path = self.folder.checkpoint();
+        let Some(ck) = read_json::<Checkpoint>(&path)? else {
+            if started_before {
+                (self.progress)(Progress::Note(
+                    "the earlier run stopped before its first checkpoint; starting it over \
+                     (saved latency measurements are reused)"
+                        .to_string(),
+                ));
+                return Ok(None);
+            }
+            return Err(RunError::NothingToResume {
+                dir: self.folder.dir.clone(),
+            });
+        };
+        let mismatch = if ck.bundle_hash != self.bundle.hash {
+            Some(crate::error::ResumeMismatch::Bundle)
+        } else if ck.options != *self.options {
+            Some(crate::error::ResumeMismatch::Options(
+                run_folder::first_difference(&ck.options, self.options),
+            ))
+        } else {
+            ck.check().err().map(crate::error::ResumeMismatch::Invalid)
+        };
+        if let Some(what) = mismatch {
+            return Err(RunError::ResumeMismatch { path, what });
+        }
+        (self.progress)(Progress::Note(format!(
+            "resuming at step {} of {}",
+            ck.step, ck.planned_steps
+        )));
+        Ok(Some(ck))
     }
 
-    /// Saves the trace, the quality cache and the checkpoint (in that order, so the
-    /// checkpoint never refers to steps that are not on disk).
+    /// A fresh checkpoint; an earlier run's files are moved aside first, never
+    /// overwritten.
+    fn start(&mut self, target: &Target) -> Result<Checkpoint, RunError> {
+        if let Some(p) = read_json::<Checkpoint>(&self.folder.checkpoint())? {
+            let keep = self.folder.keep_previous(&p)?;
+            (self.progress)(Progress::Note(format!(
+                "the earlier run in this folder was moved to {}",
+                keep.display()
+            )));
+        }
+        let rl = RlSearch::<DEFAULT_MC_CAPACITY>::new(&self.space, self.options.settings)
+            .map_err(RunError::Settings)?;
+        Ok(Checkpoint {
+            format: Checkpoint::FORMAT,
+            bundle_hash: self.bundle.hash.clone(),
+            options: self.options.clone(),
+            target_us: target.target_us,
+            target_source: target.source.clone(),
+            internal_target_us: target.target_us,
+            step: 0,
+            planned_steps: self.options.steps,
+            state: *rl.state(),
+            rng: tabnas_core::rng::search_rng(self.options.seed),
+            tightenings: Vec::new(),
+            step_seconds: 0.0,
+            quality_seconds: 0.0,
+            done: false,
+        })
+    }
+
+    /// Saves the trace, the quality cache (when it gained losses) and the checkpoint
+    /// (in that order, so the checkpoint never refers to steps that are not on disk).
     fn save(
-        &self,
+        &mut self,
         ck: &Checkpoint,
         quality: &BundleQuality<'_>,
         log: &mut TraceLog,
     ) -> Result<(), RunError> {
+        let started = Instant::now();
         log.sync()?;
-        write_json(&self.folder.quality(), &quality.cache.entries(&self.space))?;
+        if self.saved_misses != Some(quality.misses) {
+            let key = QualityKey {
+                bundle_hash: &self.bundle.hash,
+                runtime: &self.environment.runtime,
+                quality_batch: self.options.quality_batch,
+            };
+            let file = QualityFile::of(&key, quality);
+            write_json_compact(&self.folder.quality(), &file)?;
+            self.saved_misses = Some(quality.misses);
+        }
         write_json(&self.folder.checkpoint(), ck)?;
+        self.save_seconds += started.elapsed().as_secs_f64();
+        self.last_save = Instant::now();
         Ok(())
     }
 }

@@ -4,7 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::run_folder::StepPoint;
 use crate::latency_model::ModelChoice;
 use crate::latency_table::{TableFile, TableWork};
 use crate::measure::{Decision, Measurement, NoiseFloor};
@@ -38,6 +37,8 @@ pub struct Timings {
     pub rl_s: f64,
     /// Re-measuring the answer.
     pub verify_s: f64,
+    /// Writing checkpoints (trace flush, quality cache, checkpoint), part of `rl_s`.
+    pub checkpoint_s: f64,
 }
 
 /// The latency-model part of a result.
@@ -138,8 +139,9 @@ pub struct DeviceResult {
     pub fastest: (Vec<u32>, f64),
     /// Tightenings.
     pub tightenings: Vec<Tightening>,
-    /// Controller steps (P(V) trace).
-    pub trace: Vec<StepPoint>,
+    /// The file in the run folder with one line per controller step (`StepPoint`);
+    /// `result.json` stays small however long the run.
+    pub trace_file: String,
     /// Controller settings.
     pub settings: SearchSettings,
     /// Seed.

@@ -1,17 +1,22 @@
 //! The run folder of a device search and what it keeps between runs.
 //!
+//! * `.tabnas.lock`: one run at a time owns the folder ([`RunFolder::lock`]).
 //! * `checkpoint.json` ([`Checkpoint`]): everything needed to continue exactly; replaced
 //!   atomically.
 //! * `trace.jsonl` ([`TraceLog`]): one [`StepPoint`] per controller step, appended; on
-//!   resume it is cut back to the checkpoint's step.
+//!   open it is cut back to the checkpoint's step (one `ftruncate`, so a kill at any
+//!   instant leaves a trace that the checkpoint can resume from).
 //! * `latency_table.json` (with the latency model), `latency_model.svg`,
-//!   `quality_cache.json`, `result.json`, `best.onnx`.
+//!   `quality_cache.json` (both caches, keyed by what they depend on), `result.json`
+//!   (small: the per-step trace stays in `trace.jsonl`), `best.onnx`.
 //!
-//! A new run in a folder that holds an earlier run moves that run's checkpoint, result,
-//! best child and trace to a new `previous-<target>us[-N]/` before it writes anything
-//! (the latency table and the quality cache stay, for reuse).
+//! Every file is written through [`tabnas_bundle::files`]: replaced atomically or
+//! appended, never through a link planted in the folder. A new run in a folder that holds
+//! an earlier run moves that run's checkpoint, result, best child and trace to a new
+//! `previous-<target>us[-N]/` before it writes anything (the caches stay, for reuse); a
+//! cache this run cannot use is moved to a new `unused-caches[-N]/`.
 
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -19,7 +24,8 @@ use serde::{Deserialize, Serialize};
 
 use super::report::Tightening;
 use super::DeviceSearchOptions;
-use crate::error::RunError;
+use crate::error::{FileError, RunError};
+use tabnas_bundle::files::{self, RunLock};
 use tabnas_core::search::{SearchState, StepKind};
 
 /// Files of a run folder.
@@ -39,6 +45,34 @@ impl RunFolder {
         Ok(Self {
             dir: dir.to_path_buf(),
         })
+    }
+
+    /// Takes the folder for this process until the returned lock is dropped; `what`
+    /// describes the run to a process that finds the folder taken.
+    pub fn lock(&self, what: &str) -> Result<RunLock, RunError> {
+        RunLock::acquire(&self.dir, what).map_err(RunError::Lock)
+    }
+
+    /// Removes the temporaries of atomic writes that a killed run left behind (call it
+    /// while holding the lock).
+    pub fn remove_stale_temporaries(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            let is_file = e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink());
+            if is_file && name.starts_with('.') && name.ends_with(".tmp") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+
+    /// True when a run has started in this folder (it holds a lock file or a trace):
+    /// a `--resume` before the first checkpoint starts that run over.
+    pub fn has_started_run(&self) -> bool {
+        files::name_taken(&self.dir.join(files::LOCK_FILE)) || files::name_taken(&self.trace())
     }
 
     /// `latency_table.json`.
@@ -71,15 +105,22 @@ impl RunFolder {
         self.dir.join("trace.jsonl")
     }
 
-    /// Moves the files of the earlier run `previous` to `previous-<target>us/`; returns
-    /// that folder.
+    /// Moves the files of the earlier run `previous` to `previous-<target>us[-N]/`;
+    /// returns that folder.
     pub fn keep_previous(&self, previous: &Checkpoint) -> Result<PathBuf, RunError> {
-        // A folder of its own: an earlier kept run with the same rounded target is never
-        // overwritten.
-        let base = format!("previous-{:.0}us", previous.target_us);
-        let mut keep = self.dir.join(&base);
+        self.set_aside(
+            &["checkpoint.json", "result.json", "best.onnx", "trace.jsonl"],
+            &format!("previous-{:.0}us", previous.target_us),
+        )
+    }
+
+    /// Moves the files `names` (those that exist) into a new folder `<base>[-N]/`, never
+    /// one that exists: what this run will not use is kept, not overwritten. Returns
+    /// the folder.
+    pub fn set_aside(&self, names: &[&str], base: &str) -> Result<PathBuf, RunError> {
+        let mut keep = self.dir.join(base);
         let mut n = 2;
-        while keep.exists() {
+        while files::name_taken(&keep) {
             keep = self.dir.join(format!("{base}-{n}"));
             n += 1;
         }
@@ -87,14 +128,12 @@ impl RunFolder {
             to: keep.clone(),
             source,
         };
-        std::fs::create_dir_all(&keep).map_err(fail)?;
-        for (name, from) in [
-            ("checkpoint.json", self.checkpoint()),
-            ("result.json", self.result()),
-            ("best.onnx", self.best()),
-            ("trace.jsonl", self.trace()),
-        ] {
-            if from.exists() {
+        // `create_dir` (not `_all`): the name was free a moment ago, so anything found
+        // there now (a planted link) is refused rather than written through.
+        std::fs::create_dir(&keep).map_err(fail)?;
+        for name in names {
+            let from = self.dir.join(name);
+            if files::name_taken(&from) {
                 std::fs::rename(&from, keep.join(name)).map_err(fail)?;
             }
         }
@@ -156,6 +195,81 @@ pub struct Checkpoint {
     pub done: bool,
 }
 
+impl Checkpoint {
+    /// The format written.
+    pub const FORMAT: u32 = 1;
+
+    /// Checks what the options cannot: the format, the targets and the step counts.
+    pub fn check(&self) -> Result<(), String> {
+        if self.format != Self::FORMAT {
+            return Err(format!(
+                "format {} (this agent reads {})",
+                self.format,
+                Self::FORMAT
+            ));
+        }
+        if let Some(t) = self.options.target_us {
+            if self.target_us != t {
+                return Err(format!(
+                    "its target is {} us, its options say {t} us",
+                    self.target_us
+                ));
+            }
+        }
+        let internal = self.internal_target_us;
+        if !(internal.is_finite() && internal > 0.0 && internal <= self.target_us) {
+            return Err(format!(
+                "its internal target {internal} us is not in (0, {}]",
+                self.target_us
+            ));
+        }
+        let most = self.options.steps as u64 * (1 + self.options.max_tightenings as u64);
+        if self.planned_steps < self.options.steps
+            || self.planned_steps as u64 > most
+            || self.step > self.planned_steps
+        {
+            return Err(format!(
+                "step {} of {} planned does not fit {} steps",
+                self.step, self.planned_steps, self.options.steps
+            ));
+        }
+        if self.tightenings.len() > self.options.max_tightenings as usize {
+            return Err(format!(
+                "{} tightenings, at most {} allowed",
+                self.tightenings.len(),
+                self.options.max_tightenings
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The first field where two values' JSON forms differ, with both values
+/// (`settings.learning_rate: 0.05 then, 0.1 now`).
+pub fn first_difference<T: Serialize>(then: &T, now: &T) -> String {
+    fn walk(a: &serde_json::Value, b: &serde_json::Value, at: &str) -> Option<String> {
+        use serde_json::Value::Object;
+        match (a, b) {
+            (Object(x), Object(y)) => x.keys().chain(y.keys()).find_map(|k| {
+                let null = serde_json::Value::Null;
+                let path = if at.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{at}.{k}")
+                };
+                walk(x.get(k).unwrap_or(&null), y.get(k).unwrap_or(&null), &path)
+            }),
+            _ if a != b => Some(format!("{at}: {a} then, {b} now")),
+            _ => None,
+        }
+    }
+    let (a, b) = (serde_json::to_value(then), serde_json::to_value(now));
+    match (a, b) {
+        (Ok(a), Ok(b)) => walk(&a, &b, "").unwrap_or_else(|| "no field differs".to_string()),
+        _ => "they cannot be compared".to_string(),
+    }
+}
+
 /// The append-only step trace of a run folder.
 pub struct TraceLog {
     path: PathBuf,
@@ -163,95 +277,127 @@ pub struct TraceLog {
 }
 
 impl TraceLog {
-    /// Opens the trace keeping its first `keep` lines (those of the checkpoint); returns
-    /// them.
-    pub fn open(path: &Path, keep: u32) -> Result<(Self, Vec<StepPoint>), RunError> {
+    /// Opens the trace for appending after its first `keep` lines (those of the
+    /// checkpoint): anything after them (steps past the checkpoint, a torn last line) is
+    /// cut off with one `ftruncate`. The kept lines are counted (the last one checked),
+    /// not held in memory.
+    pub fn open(path: &Path, keep: u32) -> Result<Self, RunError> {
+        let end = Self::end_of(path, keep)?;
+        let file = files::open_append(path).map_err(|s| write_failed(path, s))?;
+        if file.metadata().map_err(|s| write_failed(path, s))?.len() != end {
+            file.set_len(end).map_err(|s| write_failed(path, s))?;
+            file.sync_all().map_err(|s| write_failed(path, s))?;
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            file: std::io::BufWriter::new(file),
+        })
+    }
+
+    /// The byte offset just after line `keep` (0 for none); that line must be the
+    /// checkpoint's last step.
+    fn end_of(path: &Path, keep: u32) -> Result<u64, RunError> {
+        if keep == 0 {
+            return Ok(0);
+        }
         let read_failed = |source| {
-            RunError::File(crate::error::FileError::Read {
+            RunError::File(FileError::Read {
                 path: path.to_path_buf(),
                 source,
             })
         };
-        let write_failed = |source| {
-            RunError::File(crate::error::FileError::Write {
-                path: path.to_path_buf(),
-                action: "write",
-                source,
-            })
-        };
-        let mut kept = Vec::new();
-        if keep > 0 {
-            let text = std::fs::read_to_string(path).map_err(read_failed)?;
-            for (i, line) in text.lines().take(keep as usize).enumerate() {
-                kept.push(
-                    serde_json::from_str(line).map_err(|source| RunError::TraceLine {
-                        path: path.to_path_buf(),
-                        line: i + 1,
-                        source,
-                    })?,
-                );
-            }
-            if kept.len() < keep as usize {
+        let file = std::fs::File::open(path).map_err(read_failed)?;
+        let mut reader = std::io::BufReader::new(file);
+        let mut line = Vec::new();
+        let mut end = 0u64;
+        for i in 0..keep as usize {
+            line.clear();
+            let n = reader.read_until(b'\n', &mut line).map_err(read_failed)?;
+            if n == 0 || line.last() != Some(&b'\n') {
                 return Err(RunError::TraceTooShort {
                     path: path.to_path_buf(),
-                    found: kept.len(),
+                    found: i,
                     needed: keep,
                 });
             }
+            end += n as u64;
         }
-        // The kept lines go to a temporary file that replaces the trace atomically, so a
-        // kill while resuming leaves either the old trace or the cut one, never a torn
-        // one that no checkpoint can resume from.
-        let mut text = String::new();
-        for p in &kept {
-            let line = serde_json::to_string(p).map_err(|source| {
-                RunError::File(crate::error::FileError::Encode {
+        let last: StepPoint =
+            serde_json::from_slice(&line).map_err(|source| RunError::TraceLine {
+                path: path.to_path_buf(),
+                line: keep as usize,
+                source,
+            })?;
+        if last.step != keep {
+            return Err(RunError::TraceTooShort {
+                path: path.to_path_buf(),
+                found: last.step as usize,
+                needed: keep,
+            });
+        }
+        Ok(end)
+    }
+
+    /// Reads the first `limit` steps of a trace (all of them for `None`; a torn last line
+    /// is left out).
+    pub fn read(path: &Path, limit: Option<u32>) -> Result<Vec<StepPoint>, RunError> {
+        let file = std::fs::File::open(path).map_err(|source| {
+            RunError::File(FileError::Read {
+                path: path.to_path_buf(),
+                source,
+            })
+        })?;
+        let mut out = Vec::new();
+        for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+            if limit.is_some_and(|l| out.len() >= l as usize) {
+                break;
+            }
+            let line = line.map_err(|source| {
+                RunError::File(FileError::Read {
                     path: path.to_path_buf(),
                     source,
                 })
             })?;
-            text.push_str(&line);
-            text.push('\n');
+            match serde_json::from_str(&line) {
+                Ok(p) => out.push(p),
+                Err(_) if limit.is_none() => break,
+                Err(source) => {
+                    return Err(RunError::TraceLine {
+                        path: path.to_path_buf(),
+                        line: i + 1,
+                        source,
+                    })
+                }
+            }
         }
-        crate::atomic_file::write_atomic(path, text.as_bytes())?;
-        let file = std::fs::OpenOptions::new()
-            .append(true)
-            .open(path)
-            .map_err(write_failed)?;
-        let log = Self {
-            path: path.to_path_buf(),
-            file: std::io::BufWriter::new(file),
-        };
-        Ok((log, kept))
+        Ok(out)
     }
 
     /// Appends one step.
     pub fn push(&mut self, p: &StepPoint) -> Result<(), RunError> {
-        let line = serde_json::to_string(p).map_err(|source| self.encode_failed(source))?;
-        writeln!(self.file, "{line}").map_err(|source| self.write_failed(source))
+        let line = serde_json::to_string(p).map_err(|source| {
+            RunError::File(FileError::Encode {
+                path: self.path.clone(),
+                source,
+            })
+        })?;
+        writeln!(self.file, "{line}").map_err(|source| write_failed(&self.path, source))
     }
 
     /// Flushes the appended steps to disk.
     pub fn sync(&mut self) -> Result<(), RunError> {
-        self.file.flush().map_err(|s| self.write_failed(s))?;
+        self.file.flush().map_err(|s| write_failed(&self.path, s))?;
         self.file
             .get_ref()
-            .sync_all()
-            .map_err(|s| self.write_failed(s))
+            .sync_data()
+            .map_err(|s| write_failed(&self.path, s))
     }
+}
 
-    fn write_failed(&self, source: std::io::Error) -> RunError {
-        RunError::File(crate::error::FileError::Write {
-            path: self.path.clone(),
-            action: "write",
-            source,
-        })
-    }
-
-    fn encode_failed(&self, source: serde_json::Error) -> RunError {
-        RunError::File(crate::error::FileError::Encode {
-            path: self.path.clone(),
-            source,
-        })
-    }
+fn write_failed(path: &Path, source: std::io::Error) -> RunError {
+    RunError::File(FileError::Write {
+        path: path.to_path_buf(),
+        action: "write",
+        source,
+    })
 }

@@ -1,9 +1,10 @@
 //! Phase 3: controller steps up to the planned count, each traced, with a checkpoint
-//! every `checkpoint_every` steps and at the last one.
+//! every `checkpoint_every` steps (but at most one per [`MIN_CHECKPOINT_INTERVAL`]) and
+//! at the last one.
 
 use std::time::Instant;
 
-use super::{widths, Checkpoint, Progress, Session, StepPoint, TraceLog};
+use super::{widths, Checkpoint, Progress, Session, StepPoint, TraceLog, MIN_CHECKPOINT_INTERVAL};
 use crate::error::RunError;
 use crate::latency_model::LatencyModel;
 use crate::quality::BundleQuality;
@@ -20,11 +21,11 @@ impl Session<'_, '_> {
         model: &LatencyModel,
         quality: &mut BundleQuality<'_>,
         log: &mut TraceLog,
-        trace: &mut Vec<StepPoint>,
     ) -> Result<(), RunError> {
         let every = self.options.checkpoint_every.max(1);
-        let feasibility = Feasibility::new(&self.space, model, ck.internal_target_us)
-            .map_err(RunError::Target)?;
+        let space = self.space.clone();
+        let feasibility =
+            Feasibility::new(&space, model, ck.internal_target_us).map_err(RunError::Target)?;
         while ck.step < ck.planned_steps {
             let t = Instant::now();
             let q0 = quality.seconds;
@@ -36,7 +37,7 @@ impl Session<'_, '_> {
             ck.step += 1;
             let point = StepPoint {
                 step: ck.step,
-                arch: widths(&self.space, &r.arch),
+                arch: widths(&space, &r.arch),
                 predicted_us: r.cost,
                 kind: r.kind,
                 loss: r.loss,
@@ -46,11 +47,12 @@ impl Session<'_, '_> {
             };
             log.push(&point)?;
             ck.state = *rl.state();
-            if ck.step.is_multiple_of(every) || ck.step == ck.planned_steps {
+            let due = ck.step.is_multiple_of(every)
+                && self.last_save.elapsed() >= MIN_CHECKPOINT_INTERVAL;
+            if due || ck.step == ck.planned_steps {
                 self.save(ck, quality, log)?;
             }
             (self.progress)(Progress::Step(&point, ck.planned_steps));
-            trace.push(point);
         }
         Ok(())
     }

@@ -7,21 +7,52 @@ use std::time::Instant;
 use super::{MeasuredTable, Progress, Session, TableSummary};
 use crate::atomic_file::{read_json, write_atomic, write_json};
 use crate::error::RunError;
+use crate::latency_model::show_holdout_error;
 use crate::latency_table::{build_table, ModelLimits, TableFile};
 
 impl Session<'_, '_> {
+    /// Moves a latency table this run cannot use (and its plot) out of the way.
+    fn set_table_aside(&self) -> Result<std::path::PathBuf, RunError> {
+        self.folder.set_aside(
+            &["latency_table.json", "latency_model.svg"],
+            "unused-caches",
+        )
+    }
+
     /// Measures (or completes) the table, chooses the model; reports its held-out error.
     pub(super) fn measure_table(&mut self) -> Result<MeasuredTable, RunError> {
         let started = Instant::now();
         let path = self.folder.table();
-        let saved: Option<TableFile> = read_json(&path)?;
-        if let Some(t) = &saved {
-            t.check(self.bundle, &self.options.protocol)
-                .map_err(|source| RunError::TableReuse {
-                    path: path.clone(),
-                    source,
-                })?;
-        }
+        // The table is a cache keyed by the bundle, the protocol and the machine: one
+        // that was measured for anything else (or cannot be read) is ignored, said so,
+        // and replaced.
+        let saved = match read_json::<TableFile>(&path) {
+            Ok(saved) => saved,
+            Err(e) => {
+                let kept = self.set_table_aside()?;
+                (self.progress)(Progress::Note(format!(
+                    "{e}; it is measured again (the file was moved to {})",
+                    kept.display()
+                )));
+                None
+            }
+        };
+        let saved = match saved {
+            Some(t) => match t.check(self.bundle, &self.options.protocol, &self.environment) {
+                Ok(()) => Some(t),
+                Err(why) => {
+                    let kept = self.set_table_aside()?;
+                    (self.progress)(Progress::Note(format!(
+                        "{} is not reused: {why}; it is measured again (the file was moved \
+                         to {})",
+                        path.display(),
+                        kept.display()
+                    )));
+                    None
+                }
+            },
+            None => None,
+        };
         let had_table = saved.is_some();
         let limits = ModelLimits {
             children: self.options.calibration_children,
@@ -30,15 +61,26 @@ impl Session<'_, '_> {
             seed: self.options.seed,
         };
         let progress = &mut *self.progress;
-        let (file, work) = build_table(
+        // Blocks measured before the model is chosen are saved at once, so that a failed
+        // or interrupted choice does not lose them.
+        let mut keep_failed = None;
+        let built = build_table(
             &mut self.bench,
             self.bundle,
             &limits,
             saved,
             self.environment.clone(),
             &mut |phase, k, n| progress(Progress::Table(phase, k, n)),
-        )
-        .map_err(|source| RunError::Measure {
+            &mut |blocks| {
+                if let Err(e) = write_json(&path, blocks) {
+                    keep_failed = Some(e);
+                }
+            },
+        );
+        if let Some(e) = keep_failed {
+            return Err(e.into());
+        }
+        let (file, work) = built.map_err(|source| RunError::Measure {
             what: "the latency model",
             source,
         })?;
@@ -58,14 +100,14 @@ impl Session<'_, '_> {
             let others: Vec<String> = choice
                 .scores
                 .iter()
-                .map(|s| format!("{} {:.1}%", s.form.name(), 100.0 * s.holdout_mape))
+                .map(|s| format!("{} {}", s.form.name(), show_holdout_error(s.holdout_mape)))
                 .collect();
             (self.progress)(Progress::Note(format!(
-                "latency model: {} ({}), held-out error {:.1}% (limit {:.0}%; {}); {} blocks \
+                "latency model: {} ({}), held-out error {} (limit {:.0}%; {}); {} blocks \
                  measured, {} reused, {} children measured; noise floor {}",
                 choice.form.name(),
                 choice.reason,
-                100.0 * choice.score.holdout_mape,
+                show_holdout_error(choice.score.holdout_mape),
                 100.0 * choice.limit,
                 others.join(", "),
                 work.measured_blocks,

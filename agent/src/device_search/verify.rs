@@ -10,8 +10,7 @@ use std::time::Instant;
 
 use super::report::Candidate;
 use super::{
-    widths, Checkpoint, DeviceResult, MeasuredTable, Progress, Session, StepPoint, Target,
-    Tightening, Timings,
+    widths, Checkpoint, DeviceResult, MeasuredTable, Progress, Session, Target, Tightening, Timings,
 };
 use crate::atomic_file::{write_atomic, write_json};
 use crate::error::{MeasureError, RunError};
@@ -299,7 +298,6 @@ impl Session<'_, '_> {
         target: &Target,
         ck: &Checkpoint,
         quality: &BundleQuality<'_>,
-        trace: Vec<StepPoint>,
         timings: Timings,
     ) -> Result<DeviceResult, RunError> {
         let answer = *answer;
@@ -330,7 +328,7 @@ impl Session<'_, '_> {
             protocol: self.options.protocol,
             fastest: (target.fastest.clone(), target.fastest_us),
             tightenings: ck.tightenings.clone(),
-            trace,
+            trace_file: "trace.jsonl".to_string(),
             settings: self.options.settings,
             seed: self.options.seed,
             steps: ck.step,

@@ -1,16 +1,26 @@
 //! Flags shared by several commands, their checked conversion, and the parsers of named
 //! values and widths.
+//!
+//! Every value from the command line is bounded where it enters: counts by
+//! [`in_range`], rates by [`rate`], widths by [`widths_flag`] and [`SpaceArgs::space`],
+//! and the error names the flag and its bounds (`--batch must be in 1..=65536, got 0`).
 
-use std::path::PathBuf;
+use std::fmt::Display;
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Args;
+use tabnas_bundle::{MAX_BUCKETS, MAX_WIDTH};
+use tabnas_core::capacity::{MAX_CHOICES, MAX_LAYERS};
 use tabnas_core::reward::RewardKind;
 use tabnas_core::search::{PvKind, SearchSettings};
-use tabnas_core::space::{parse_widths, WidthsError};
-use tabnas_trainer::data::{ColumnRef, CsvOptions, DataError, LabelKind, Preset, SplitError};
+use tabnas_core::space::{parse_widths, SearchSpace, WidthsError};
+use tabnas_trainer::data::{
+    ColumnRef, CsvOptions, DataError, LabelKind, Preset, Quoted, SplitError,
+};
 use tabnas_trainer::host_search::HostResource;
 use tabnas_trainer::prepare::{prepare, DataSource, PrepareError, PrepareOptions, Prepared};
 use tabnas_trainer::toy::SweepOver;
@@ -51,10 +61,70 @@ where
     PossibleValuesParser::new(T::NAMES.iter().copied()).try_map(|s| s.parse::<T>())
 }
 
+/// Most matrix-multiplication threads (`--threads`).
+pub const MAX_THREADS: usize = 1024;
+
+/// Largest learning rate of the weights or the controller (`--lr`, `--rl-lr`): Adam moves
+/// each value by about the rate per step, so a larger one only diverges.
+pub const MAX_LEARNING_RATE: f64 = 1.0;
+
+/// Largest penalty strength (`--beta`).
+pub const MAX_BETA: f64 = tabnas_core::search::MAX_BETA;
+
+/// A whole-number flag within its bounds; the error names the flag and the bounds.
+pub fn in_range<T: PartialOrd + Display + Copy>(
+    flag: &str,
+    value: T,
+    bounds: RangeInclusive<T>,
+) -> Result<T> {
+    if bounds.contains(&value) {
+        Ok(value)
+    } else {
+        bail!(
+            "{flag} must be in {}..={}, got {value}",
+            bounds.start(),
+            bounds.end()
+        )
+    }
+}
+
+/// A rate flag: finite, positive and at most `max`.
+pub fn rate(flag: &str, value: f64, max: f64) -> Result<()> {
+    if value.is_finite() && value > 0.0 && value <= max {
+        Ok(())
+    } else {
+        bail!("{flag} must be a finite positive number at most {max}, got {value:?}")
+    }
+}
+
+/// A fraction flag in `[0, 1)`.
+pub fn fraction(flag: &str, value: f64) -> Result<()> {
+    if (0.0..1.0).contains(&value) {
+        Ok(())
+    } else {
+        bail!("{flag} must be a fraction in [0, 1), got {value:?}")
+    }
+}
+
+/// A folder flag: a non-empty path.
+pub fn folder(flag: &str, path: &Path) -> Result<()> {
+    if path.as_os_str().is_empty() {
+        bail!("{flag} must name a folder, got an empty path");
+    }
+    Ok(())
+}
+
 /// Hidden widths of one architecture from a flag (`64-24-24` or `64,24,24`), through
-/// the core's one widths parser; errors name the flag.
+/// the core's one widths parser; errors name the flag. Each width is at most
+/// [`MAX_WIDTH`], the widest layer a bundle may have.
 pub fn widths_flag(flag: &str, text: &str) -> Result<Vec<u32>> {
     let widths = parse_widths(text).with_context(|| format!("{flag} {text:?}"))?;
+    if let Some((layer, w)) = widths.iter().enumerate().find(|(_, &w)| w > MAX_WIDTH) {
+        bail!(
+            "{flag} {text:?}: width {} is {w}; widths must be in 1..={MAX_WIDTH}",
+            layer + 1
+        );
+    }
     Ok(widths.to_vec())
 }
 
@@ -149,6 +219,10 @@ impl DataArgs {
         };
         let separator = match self.separator.as_str() {
             "tab" | "\\t" => b'\t',
+            "\"" | "\n" | "\r" => bail!(
+                "--separator cannot be a quote or a line break, got {:?}",
+                self.separator
+            ),
             s if s.len() == 1 => s.as_bytes()[0],
             s => bail!("--separator must be one character or `tab`, got {s:?}"),
         };
@@ -183,19 +257,69 @@ impl DataArgs {
         }
     }
 
+    /// Checks the data flags' values where they enter (before anything is read).
+    pub fn check(&self) -> Result<()> {
+        for (flag, f) in [
+            ("--valid-fraction", self.valid_fraction),
+            ("--test-fraction", self.test_fraction),
+        ] {
+            fraction(flag, f)?;
+        }
+        in_range("--buckets", self.buckets, 2..=MAX_BUCKETS)?;
+        in_range("--embedding-dim", self.embedding_dim, 1..=MAX_WIDTH)?;
+        if self.max_rows == Some(0) {
+            bail!("--max-rows must be at least 1");
+        }
+        Ok(())
+    }
+
     /// Loads, splits and encodes the data; errors about a flag's value name the flag.
+    /// A class that a validation or test split lacks is a warning on standard error.
     pub fn prepare(&self, seed: u64) -> Result<Prepared> {
-        prepare(&self.source()?, self.prepare_options(seed)).map_err(word_prepare_error)
+        self.check()?;
+        let data = prepare(&self.source()?, self.prepare_options(seed))
+            .map_err(|e| word_prepare_error(e, self.csv.is_some()))?;
+        for (split, class) in data.missing_classes() {
+            eprintln!(
+                "warning: the {split} split has no row labelled {} (with --seed {seed}); {}",
+                Quoted(&class),
+                if split == "training" {
+                    "the model never learns that class"
+                } else {
+                    "its loss says nothing about that class"
+                }
+            );
+        }
+        Ok(data)
     }
 }
 
-/// A data error, worded as the flag at fault where one is.
-fn word_prepare_error(e: PrepareError) -> anyhow::Error {
+/// A data error, worded as the flag at fault where one is (`csv`: the data came from
+/// `--csv`, whose label column and task are flags).
+fn word_prepare_error(e: PrepareError, csv: bool) -> anyhow::Error {
     match e {
+        PrepareError::Load(e @ DataError::OneClass { .. }) if csv => {
+            anyhow!("{e} (check --label and --task)")
+        }
+        PrepareError::Load(e @ DataError::TooManyClasses { .. }) if csv => {
+            anyhow!("{e} (a numeric label column is --task regression)")
+        }
         PrepareError::TooFewBuckets { buckets } => {
             anyhow!("--buckets must be at least 2 (bucket 0 is for missing values), got {buckets}")
         }
+        PrepareError::TooManyBuckets { buckets } => {
+            anyhow!("--buckets must be in 2..={MAX_BUCKETS}, got {buckets}")
+        }
         PrepareError::ZeroEmbeddingDim => anyhow!("--embedding-dim must be at least 1"),
+        PrepareError::EmbeddingTooLarge { embedding_dim } => {
+            anyhow!("--embedding-dim must be in 1..={MAX_WIDTH}, got {embedding_dim}")
+        }
+        e @ PrepareError::NoInputs { .. } => anyhow!("{e} (see --label and --ignore)"),
+        e @ (PrepareError::ClassNotInTraining { .. } | PrepareError::NoTrainingValues { .. }) => {
+            anyhow!(
+                "{e}; use more rows, smaller --valid-fraction/--test-fraction or another --seed"
+            )
+        }
         PrepareError::Load(e @ DataError::NamesNeedHeader { .. }) => anyhow!("{e} (--header)"),
         // A data error names its file, line and field already.
         PrepareError::Load(e) => e.into(),
@@ -226,8 +350,12 @@ pub struct SpaceArgs {
 }
 
 impl SpaceArgs {
-    /// The per-layer width lists.
+    /// The per-layer width lists: 1..=8 layers of 1..=32 distinct widths, each in
+    /// 1..=[`MAX_WIDTH`] (checked before anything is allocated for them).
     pub fn space(&self) -> Result<Vec<Vec<u32>>> {
+        if self.space.is_none() {
+            in_range("--layers", self.layers, 1..=MAX_LAYERS)?;
+        }
         let space = match &self.space {
             Some(s) => s
                 .split(';')
@@ -242,6 +370,41 @@ impl SpaceArgs {
         if space.is_empty() || space.iter().any(|l| l.is_empty()) {
             bail!("the search space needs at least one layer with at least one width");
         }
+        let flag = if self.space.is_some() {
+            "--space"
+        } else {
+            "--widths"
+        };
+        if space.len() > MAX_LAYERS {
+            bail!(
+                "{flag}: {} layers; at most {MAX_LAYERS} are supported",
+                space.len()
+            );
+        }
+        for (layer, widths) in space.iter().enumerate() {
+            if widths.len() > MAX_CHOICES {
+                bail!(
+                    "{flag}: layer {} offers {} widths; at most {MAX_CHOICES} are supported",
+                    layer + 1,
+                    widths.len()
+                );
+            }
+            if let Some(w) = widths
+                .iter()
+                .enumerate()
+                .find_map(|(i, w)| widths[..i].contains(w).then_some(w))
+            {
+                bail!("{flag}: layer {} offers width {w} twice", layer + 1);
+            }
+            if let Some(w) = widths.iter().find(|&&w| w > MAX_WIDTH) {
+                bail!(
+                    "{flag}: layer {} has width {w}; widths must be in 1..={MAX_WIDTH}",
+                    layer + 1
+                );
+            }
+        }
+        let layers: Vec<&[u32]> = space.iter().map(|w| w.as_slice()).collect();
+        SearchSpace::new(&layers).context(flag)?;
         Ok(space)
     }
 }
@@ -267,6 +430,19 @@ pub struct RewardArgs {
 }
 
 impl RewardArgs {
+    /// Checks the rates and the penalty strength where they enter (N and the rest are
+    /// checked by the core against the space).
+    pub fn check(&self) -> Result<()> {
+        rate("--rl-lr", self.rl_lr, MAX_LEARNING_RATE)?;
+        if !(self.beta.is_finite() && (0.0..=MAX_BETA).contains(&self.beta)) {
+            bail!(
+                "--beta must be a finite non-negative number at most {MAX_BETA}, got {:?}",
+                self.beta
+            );
+        }
+        Ok(())
+    }
+
     /// The core's settings (checked by the search against its space).
     pub fn settings(&self) -> SearchSettings {
         SearchSettings {
@@ -279,9 +455,7 @@ impl RewardArgs {
 /// Sets the number of matrix-multiplication threads (before any is used).
 pub fn set_threads(threads: Option<usize>) -> Result<()> {
     if let Some(t) = threads {
-        if t == 0 {
-            bail!("--threads must be at least 1");
-        }
+        in_range("--threads", t, 1..=MAX_THREADS)?;
         std::env::set_var("MATMUL_NUM_THREADS", t.to_string());
     }
     Ok(())
@@ -311,6 +485,72 @@ mod tests {
             Err(WidthsError::Zero { position: 1 })
         );
         assert_eq!(parse_candidates(" "), Err(WidthsError::Empty));
+    }
+
+    #[test]
+    fn numbers_from_flags_are_bounded_and_the_error_names_flag_and_bounds() {
+        assert_eq!(in_range("--batch", 64usize, 1..=65536).unwrap(), 64);
+        let e = in_range("--batch", 0usize, 1..=65536).unwrap_err();
+        assert_eq!(e.to_string(), "--batch must be in 1..=65536, got 0");
+        rate("--lr", 1.0, 1.0).unwrap();
+        for bad in [0.0, -1.0, 1.5, f64::NAN, f64::INFINITY] {
+            let e = rate("--lr", bad, 1.0).unwrap_err().to_string();
+            assert!(
+                e.starts_with("--lr must be a finite positive number at most 1"),
+                "{e}"
+            );
+        }
+        fraction("--warmup", 0.0).unwrap();
+        for bad in [1.0, -0.1, f64::NAN] {
+            assert!(fraction("--warmup", bad).is_err());
+        }
+        assert!(folder("--out", Path::new("")).is_err());
+        let e = format!("{:#}", widths_flag("--arch", "8-70000").unwrap_err());
+        assert!(
+            e.contains("width 2 is 70000; widths must be in 1..=65536"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn spaces_are_bounded_before_anything_is_allocated() {
+        let space = |space: Option<&str>, layers: usize, widths: Vec<u32>| {
+            SpaceArgs {
+                layers,
+                widths,
+                space: space.map(str::to_string),
+            }
+            .space()
+            .map_err(|e| format!("{e:#}"))
+        };
+        assert_eq!(space(Some("8"), 3, vec![]), Ok(vec![vec![8]]));
+        assert_eq!(space(Some("8,16"), 3, vec![]), Ok(vec![vec![8, 16]]));
+        assert_eq!(space(None, 2, vec![4]), Ok(vec![vec![4], vec![4]]));
+        for (text, layers, widths, wanted) in [
+            (None, usize::MAX, vec![8], "--layers must be in 1..=8"),
+            (None, 0, vec![8], "--layers must be in 1..=8"),
+            (None, 1, vec![70000], "--widths: layer 1 has width 70000"),
+            (Some("4294967295"), 1, vec![], "widths must be in 1..=65536"),
+            (Some("4294967296"), 1, vec![], "not a whole number"),
+            (Some("8;0"), 1, vec![], "layer 2: width 1 is 0"),
+            (
+                Some("8;8,16,8"),
+                1,
+                vec![],
+                "--space: layer 2 offers width 8 twice",
+            ),
+            (Some("8;8;8;8;8;8;8;8;8"), 1, vec![], "9 layers; at most 8"),
+            (Some(""), 1, vec![], "no widths given"),
+        ] {
+            let e = space(text, layers, widths).unwrap_err();
+            assert!(e.contains(wanted), "{text:?}: {e}");
+        }
+        let many = (1..=33)
+            .map(|w| w.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let e = space(Some(&many), 1, vec![]).unwrap_err();
+        assert!(e.contains("offers 33 widths; at most 32"), "{e}");
     }
 
     #[test]

@@ -4,10 +4,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use tabnas_bundle::Bundle;
+use tabnas_bundle::{Bundle, MANIFEST_FILE, SUPERNET_FILE, VALID_FILE};
 use tabnas_trainer::export::write_child;
 
-use super::args::widths_flag;
+use super::args::{folder, widths_flag};
+use super::run_folder::{command_line, open_run_folder, set_aside};
 
 /// Flags of `tabnas export`.
 #[derive(Debug, Args)]
@@ -18,13 +19,15 @@ pub struct ExportArgs {
     /// Export only this child (hidden widths, e.g. 64-32-16) as one ONNX file.
     #[arg(long)]
     pub child: Option<String>,
-    /// Output: a folder for the bundle, or a file with --child.
+    /// Output: a folder for the bundle (an earlier bundle there is moved to
+    /// previous-N/), or a file with --child (replaced atomically).
     #[arg(long)]
     pub out: PathBuf,
 }
 
 /// Runs `tabnas export`.
 pub fn run(args: &ExportArgs) -> Result<()> {
+    folder("--out", &args.out)?;
     let bundle = Bundle::load(&args.bundle)
         .with_context(|| format!("cannot load the bundle {}", args.bundle.display()))?;
     match &args.child {
@@ -41,7 +44,9 @@ pub fn run(args: &ExportArgs) -> Result<()> {
             );
         }
         None => {
-            let hash = Bundle::write(&args.out, &bundle.manifest, &bundle.weights, &bundle.valid)
+            let out = open_run_folder(&args.out, &command_line("tabnas"))?;
+            set_aside(&out, &[SUPERNET_FILE, MANIFEST_FILE, VALID_FILE])?;
+            let hash = Bundle::write(out.dir(), &bundle.manifest, &bundle.weights, &bundle.valid)
                 .with_context(|| {
                 format!("cannot write the bundle to {}", args.out.display())
             })?;

@@ -4,5 +4,6 @@
 pub mod args;
 pub mod export;
 pub mod reference;
+pub mod run_folder;
 pub mod search;
 pub mod toy;

@@ -1,10 +1,12 @@
 //! `tabnas reference`: train architectures stand-alone and report their test loss.
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::Args;
+use tabnas_trainer::host_search::MAX_STEPS;
 use tabnas_trainer::reference::{train_reference, ReferenceOptions};
+use tabnas_trainer::supernet::MAX_BATCH;
 
-use super::args::{set_threads, widths_flag, DataArgs};
+use super::args::{in_range, rate, set_threads, widths_flag, DataArgs, MAX_LEARNING_RATE};
 
 /// Flags of `tabnas reference`.
 #[derive(Debug, Args)]
@@ -48,9 +50,10 @@ pub fn run(args: &ReferenceArgs) -> Result<()> {
         .iter()
         .map(|a| widths_flag("--arch", a))
         .collect::<Result<Vec<_>>>()?;
-    if args.steps == 0 || args.batch == 0 {
-        bail!("--steps and --batch must be at least 1");
-    }
+    in_range("--steps", args.steps, 1..=MAX_STEPS)?;
+    in_range("--batch", args.batch, 1..=MAX_BATCH)?;
+    rate("--lr", args.lr as f64, MAX_LEARNING_RATE)?;
+    in_range("--eval-every", args.eval_every, 1..=MAX_STEPS)?;
     let data = args.data.prepare(args.seed)?;
     let options = ReferenceOptions {
         steps: args.steps,

@@ -2,18 +2,23 @@
 
 use std::path::PathBuf;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use tabnas_bundle::{Provenance, ReferenceLoss};
 use tabnas_core::search::SettingsError;
 use tabnas_trainer::export::{manifest_for, valid_set, write_bundle};
 use tabnas_trainer::host_search::{
-    render_trace_svg, run_host_search, HostResource, HostSearchError, HostSearchOptions,
+    render_trace_svg, run_host_search, HostResource, HostSearchError, HostSearchOptions, MAX_STEPS,
 };
 use tabnas_trainer::reference::{train_reference, ReferenceOptions};
+use tabnas_trainer::supernet::MAX_BATCH;
 
-use super::args::{one_of, set_threads, widths_flag, DataArgs, RewardArgs, SpaceArgs};
+use super::args::{
+    folder, fraction, in_range, one_of, rate, set_threads, widths_flag, DataArgs, RewardArgs,
+    SpaceArgs, MAX_LEARNING_RATE,
+};
+use super::run_folder::{command_line, open_run_folder, set_aside};
 
 /// Flags of `tabnas search`.
 #[derive(Debug, Args)]
@@ -28,7 +33,8 @@ pub struct SearchArgs {
     #[arg(long, value_parser = one_of::<HostResource>(), default_value = "params")]
     pub resource: HostResource,
     /// The limit (parameters, or FLOPs of one example through the dense layers: two per
-    /// multiply-accumulate, plus one per bias).
+    /// multiply-accumulate, plus one per bias). If even the smallest architecture misses
+    /// it, the run is still written, then the command fails (exit status 1).
     #[arg(long)]
     pub target: f64,
     /// Total steps (warm-up included).
@@ -73,10 +79,15 @@ pub struct SearchArgs {
     pub quiet: bool,
 }
 
+/// Files of a host run folder, moved to `previous-N/` when a new run writes the folder.
+pub const RUN_FILES: [&str; 3] = ["result.json", "trace.svg", "bundle"];
+
 /// A search error, worded as the flag at fault where one is.
 fn word(e: HostSearchError, args: &SearchArgs) -> anyhow::Error {
     match e {
-        HostSearchError::ZeroSteps => anyhow!("--steps must be at least 1"),
+        HostSearchError::ZeroSteps | HostSearchError::TooManySteps { .. } => {
+            anyhow!("--steps must be in 1..={MAX_STEPS}, got {}", args.steps)
+        }
         HostSearchError::Warmup { warmup_fraction } => {
             anyhow!("--warmup must be in [0, 1), got {warmup_fraction}")
         }
@@ -98,9 +109,38 @@ fn word(e: HostSearchError, args: &SearchArgs) -> anyhow::Error {
     }
 }
 
+impl SearchArgs {
+    /// Checks every flag's value where it enters, before any data is read or any folder
+    /// touched; errors name the flag and its bounds.
+    pub fn check(&self) -> Result<()> {
+        folder("--out", &self.out)?;
+        in_range("--steps", self.steps, 1..=MAX_STEPS)?;
+        fraction("--warmup", self.warmup)?;
+        in_range("--batch", self.batch, 1..=MAX_BATCH)?;
+        in_range("--valid-batch", self.valid_batch, 1..=MAX_BATCH)?;
+        rate("--lr", self.lr as f64, MAX_LEARNING_RATE)?;
+        if !(self.target.is_finite() && self.target > 0.0) {
+            bail!(
+                "--target must be a finite positive number ({}), got {:?}",
+                self.resource,
+                self.target
+            );
+        }
+        in_range("--reference-steps", self.reference_steps, 1..=MAX_STEPS)?;
+        if self.bundle_valid_rows == 0 {
+            bail!("--bundle-valid-rows must be at least 1");
+        }
+        self.reward.check()?;
+        self.data.check()?;
+        Ok(())
+    }
+}
+
 /// Runs `tabnas search`.
 pub fn run(args: &SearchArgs) -> Result<()> {
+    args.check()?;
     set_threads(args.threads)?;
+    let space = args.space.space()?;
     let settings = args.reward.settings();
     let mut reference_archs = Vec::new();
     for r in &args.references {
@@ -112,7 +152,7 @@ pub fn run(args: &SearchArgs) -> Result<()> {
     }
     let data = args.data.prepare(args.seed)?;
     let options = HostSearchOptions {
-        space: args.space.space()?,
+        space,
         resource: args.resource,
         target: args.target,
         settings,
@@ -124,8 +164,17 @@ pub fn run(args: &SearchArgs) -> Result<()> {
         seed: args.seed,
         snapshots: 50,
     };
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create the run folder {}", args.out.display()))?;
+    // Everything the search would refuse is refused before the folder is touched.
+    options.check(&data).map_err(|e| word(e, args))?;
+    for (text, widths) in args.references.iter().zip(&reference_archs) {
+        if let Some(widths) = widths {
+            let spec = data.supernet_spec(widths.iter().map(|&w| vec![w]).collect());
+            spec.check_size()
+                .and_then(|()| spec.check_batch(args.batch))
+                .with_context(|| format!("--reference {text:?}"))?;
+        }
+    }
+    let out = open_run_folder(&args.out, &command_line("tabnas"))?;
     let bar = if args.quiet {
         ProgressBar::hidden()
     } else {
@@ -154,13 +203,6 @@ pub fn run(args: &SearchArgs) -> Result<()> {
     .map_err(|e| word(e, args))?;
     bar.finish_and_clear();
     let result = &run.result;
-    let result_path = args.out.join("result.json");
-    std::fs::write(&result_path, serde_json::to_vec_pretty(result)?)
-        .with_context(|| format!("cannot write {}", result_path.display()))?;
-    let svg = render_trace_svg(result)?;
-    let svg_path = args.out.join("trace.svg");
-    std::fs::write(&svg_path, svg)
-        .with_context(|| format!("cannot write {}", svg_path.display()))?;
     let name = args.name.clone().unwrap_or_else(|| data.name.clone());
     let provenance = Provenance {
         dataset: data.name.clone(),
@@ -169,10 +211,7 @@ pub fn run(args: &SearchArgs) -> Result<()> {
         steps: args.steps,
         batch: args.batch,
         learning_rate: args.lr as f64,
-        command: std::iter::once("tabnas".to_string())
-            .chain(std::env::args().skip(1))
-            .collect::<Vec<_>>()
-            .join(" "),
+        command: command_line("tabnas"),
         producer: format!("tabnas-trainer {}", env!("CARGO_PKG_VERSION")),
     };
     let mut references = vec![ReferenceLoss {
@@ -210,7 +249,13 @@ pub fn run(args: &SearchArgs) -> Result<()> {
         });
     }
     let manifest = manifest_for(&name, &data, &run.supernet, provenance, references);
-    let bundle_dir = args.out.join("bundle");
+    let svg = render_trace_svg(result)?;
+    // All is computed: only now is an earlier run moved aside and the new one written,
+    // so that a failed run leaves the folder as it was.
+    set_aside(&out, &RUN_FILES)?;
+    let result_path = out.write("result.json", &serde_json::to_vec_pretty(result)?)?;
+    let svg_path = out.write("trace.svg", svg.as_bytes())?;
+    let bundle_dir = out.subfolder("bundle")?;
     let hash = write_bundle(
         &bundle_dir,
         &manifest,
@@ -250,5 +295,19 @@ pub fn run(args: &SearchArgs) -> Result<()> {
         bundle_dir.display(),
         &hash[..16]
     );
+    if !result.feasible {
+        // Everything is written for inspection; the run still failed its one purpose.
+        let (smallest, cost) = options.smallest(&data).map_err(|e| word(e, args))?;
+        bail!(
+            "no architecture meets --target {} ({res}): the smallest, {smallest:?}, costs \
+             {cost:.0} {res}; raise --target to at least {cost:.0} or add smaller widths to \
+             --space. Written anyway, for inspection: {} (feasible: false), trace.svg and the \
+             bundle {}, whose supernet is valid for a search under another target",
+            args.target,
+            result_path.display(),
+            bundle_dir.display(),
+            res = args.resource,
+        );
+    }
     Ok(())
 }

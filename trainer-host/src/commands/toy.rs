@@ -9,7 +9,16 @@ use tabnas_trainer::toy::{
     ToyRequest,
 };
 
-use super::args::one_of;
+use super::args::{one_of, MAX_LEARNING_RATE};
+
+/// Most RL steps of one toy run (`--steps`).
+pub const MAX_TOY_STEPS: u32 = 1_000_000;
+/// Most seeded runs (`--seeds`).
+pub const MAX_TOY_SEEDS: u32 = 100_000;
+/// Most draws from each final policy (`--draws`).
+pub const MAX_TOY_DRAWS: u32 = 1_000_000;
+/// Most values of one sweep (`--values`).
+pub const MAX_TOY_VALUES: usize = 1000;
 
 /// Raw toy flags; [`ToyArgs::request`] turns them into a request.
 #[derive(Debug, Args)]
@@ -58,6 +67,36 @@ impl ToyArgs {
     pub fn request(&self) -> Result<ToyRequest> {
         if self.values.is_some() && self.sweep.is_none() {
             bail!("--values needs --sweep");
+        }
+        // Zero and non-finite values are the library's to refuse (`word` names the flag);
+        // the upper bounds keep a run's time and memory sane.
+        for (flag, value, max) in [
+            ("--steps", self.steps, MAX_TOY_STEPS),
+            ("--seeds", self.seeds, MAX_TOY_SEEDS),
+            ("--draws", self.draws, MAX_TOY_DRAWS),
+        ] {
+            if value > max {
+                bail!("{flag} must be in 1..={max}, got {value}");
+            }
+        }
+        if let Some(values) = &self.values {
+            if values.len() > MAX_TOY_VALUES {
+                bail!(
+                    "--values takes at most {MAX_TOY_VALUES} values, got {}",
+                    values.len()
+                );
+            }
+        }
+        if let Some(lr) = self.rl_lr.filter(|&lr| lr > MAX_LEARNING_RATE) {
+            bail!(
+                "--rl-lr must be a finite positive number at most {MAX_LEARNING_RATE}, got {lr:?}"
+            );
+        }
+        if let Some(beta) = self.beta.filter(|&b| b > super::args::MAX_BETA) {
+            bail!(
+                "--beta must be a finite non-negative number at most {}, got {beta:?}",
+                super::args::MAX_BETA
+            );
         }
         Ok(ToyRequest {
             reward: self.reward,
@@ -180,6 +219,14 @@ mod tests {
         let sweep = ["--sweep", "n", "--values", "1", "--draws", "0"];
         assert!(error(&sweep).contains("--draws must be at least 1"));
         assert!(error(&["--values", "1,2"]).contains("--values needs --sweep"));
+        assert!(error(&["--steps", "4000000000"]).contains("--steps must be in 1..=1000000"));
+        assert!(error(&["--seeds", "200000"]).contains("--seeds must be in 1..=100000"));
+        assert!(error(&["--rl-lr", "5"]).contains("at most 1, got 5.0"));
+        assert!(error(&["--rl-lr", "1e300"]).ends_with("got 1e300"));
+        assert!(error(&["--rl-lr", "inf"]).contains("--rl-lr must be a finite positive"));
+        assert!(error(&["--reward", "abs", "--beta", "1e9"]).contains("at most 1000"));
+        let many = vec!["1"; 1001].join(",");
+        assert!(error(&["--sweep", "n", "--values", &many]).contains("at most 1000 values"));
     }
 
     #[test]

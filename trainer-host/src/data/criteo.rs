@@ -3,7 +3,7 @@
 //!
 //! Criteo's terms forbid redistributing its rows, so tests use rows generated in this
 //! format. Integers are kept raw here; [`super::PreprocessOptions::log1p`] applies the
-//! usual clip-at-0-then-log(x + 1).
+//! usual clip-at-0-then-log(x + 1). A line longer than [`MAX_LINE_BYTES`] is refused.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -11,6 +11,7 @@ use std::path::Path;
 
 use super::error::DataError;
 use super::label::Task;
+use super::limit::{LineLimit, LineTooLong, MAX_LINE_BYTES};
 use super::table::RawTable;
 
 /// Integer fields per row (I1..I13).
@@ -28,12 +29,21 @@ pub fn read_criteo(path: &Path) -> Result<RawTable, DataError> {
     let mut numeric = Vec::new();
     let mut categorical = Vec::new();
     let mut labels = Vec::new();
-    for (i, line) in BufReader::new(file).lines().enumerate() {
+    // A line longer than MAX_LINE_BYTES fails as it is read, never held whole.
+    let lines = BufReader::new(LineLimit::new(file, MAX_LINE_BYTES, false)).lines();
+    for (i, line) in lines.enumerate() {
         let n = i as u64 + 1;
-        let line = line.map_err(|source| DataError::Read {
-            path: path.to_path_buf(),
-            line: n,
-            source,
+        let line = line.map_err(|source| match LineTooLong::of(&source) {
+            Some(LineTooLong { line, limit }) => DataError::LineTooLong {
+                path: path.to_path_buf(),
+                line,
+                limit,
+            },
+            None => DataError::Read {
+                path: path.to_path_buf(),
+                line: n,
+                source,
+            },
         })?;
         let line = line.strip_suffix('\r').unwrap_or(&line);
         if line.is_empty() {
@@ -77,6 +87,14 @@ pub fn read_criteo(path: &Path) -> Result<RawTable, DataError> {
     if labels.is_empty() {
         return Err(DataError::NoRows {
             path: path.to_path_buf(),
+        });
+    }
+    if labels.iter().all(|&l| l == labels[0]) {
+        return Err(DataError::OneClass {
+            path: path.to_path_buf(),
+            column: "label".into(),
+            kind: super::LabelKind::Binary,
+            class: (labels[0] as u8).to_string(),
         });
     }
     Ok(RawTable {
@@ -146,6 +164,19 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_line_longer_than_the_limit_is_refused_as_it_streams() {
+        let mut text = generated_rows(2, 3);
+        text.push_str(&"\r".repeat(MAX_LINE_BYTES + 1));
+        let e = read_criteo(file(&text).path()).unwrap_err();
+        assert!(matches!(e, DataError::LineTooLong { line: 3, .. }), "{e:?}");
+        assert!(e.to_string().contains(":3: line longer than 1 MiB"), "{e}");
+        if Path::new("/dev/zero").exists() {
+            let e = read_criteo(Path::new("/dev/zero")).unwrap_err();
+            assert!(matches!(e, DataError::LineTooLong { line: 1, .. }), "{e:?}");
+        }
+    }
+
+    #[test]
     fn bad_rows_are_named() {
         let good = generated_rows(2, 2);
         let mut lines: Vec<String> = good.lines().map(str::to_string).collect();
@@ -171,5 +202,14 @@ pub(crate) mod tests {
             .unwrap_err()
             .to_string()
             .contains("no rows"));
+        bad[0] = "1".into();
+        let one = vec![bad.join("\t"); 3].join("\n");
+        let e = read_criteo(file(&one).path()).unwrap_err();
+        assert!(matches!(e, DataError::OneClass { .. }), "{e:?}");
+        assert!(
+            e.to_string()
+                .contains("field `label`: a binary task needs at least 2 distinct labels, but every row has `1`"),
+            "{e}"
+        );
     }
 }

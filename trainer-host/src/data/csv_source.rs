@@ -2,7 +2,9 @@
 //!
 //! Columns are numeric unless named categorical or ignored; exactly one is the label.
 //! Fields are trimmed; a field equal to one of the missing markers (default: empty and
-//! `?`) is missing. Every row must have as many fields as the first.
+//! `?`) is missing. Every row must have as many fields as the first. A line or record
+//! longer than [`MAX_LINE_BYTES`] is refused, and so is an input column with no value in
+//! any row.
 
 use std::fs::File;
 use std::path::Path;
@@ -11,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{ColumnRole, DataError};
 use super::label::{encode_labels, LabelKind};
+use super::limit::{LineLimit, LineTooLong, MAX_LINE_BYTES};
 use super::table::RawTable;
 
 /// A column by 0-based index or by header name.
@@ -116,15 +119,27 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<RawTable, DataError
         .has_headers(false)
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(file);
-    let mut records = reader.records();
+        .from_reader(LineLimit::new(file, MAX_LINE_BYTES, true));
+    // Every line is at most MAX_LINE_BYTES as it is read; a record spanning lines (a
+    // quoted field with line breaks) is checked once read.
+    let mut records = reader.records().map(|r| {
+        let record = r.map_err(|e| csv_error(path, e))?;
+        if record.as_byte_record().as_slice().len() > MAX_LINE_BYTES {
+            return Err(DataError::RecordTooLong {
+                path: path.to_path_buf(),
+                line: record.position().map_or(0, |p| p.line()),
+                limit: MAX_LINE_BYTES,
+            });
+        }
+        Ok(record)
+    });
     let first = match records.next() {
         None => {
             return Err(DataError::Empty {
                 path: path.to_path_buf(),
             })
         }
-        Some(r) => r.map_err(|e| csv_error(path, e))?,
+        Some(r) => r?,
     };
     let width = first.len();
     let names: Vec<String> = if options.header {
@@ -142,13 +157,39 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<RawTable, DataError
     }
     let mut roles = vec![Role::Numeric; width];
     let label_at = resolve(path, &options.label, &names, ColumnRole::Label)?;
-    for r in &options.categorical {
-        roles[resolve(path, r, &names, ColumnRole::Categorical)?] = Role::Categorical;
-    }
-    for r in &options.ignore {
-        roles[resolve(path, r, &names, ColumnRole::Ignored)?] = Role::Ignored;
-    }
     roles[label_at] = Role::Label;
+    let given = options
+        .categorical
+        .iter()
+        .map(|r| (r, ColumnRole::Categorical, Role::Categorical))
+        .chain(
+            options
+                .ignore
+                .iter()
+                .map(|r| (r, ColumnRole::Ignored, Role::Ignored)),
+        );
+    for (r, role, as_role) in given {
+        let at = resolve(path, r, &names, role)?;
+        let before = match roles[at] {
+            Role::Numeric => None,
+            Role::Label => Some(ColumnRole::Label),
+            Role::Categorical => Some(ColumnRole::Categorical),
+            Role::Ignored => Some(ColumnRole::Ignored),
+        };
+        match before {
+            // Naming a column twice in the same list is harmless.
+            Some(b) if b == role => {}
+            Some(first) => {
+                return Err(DataError::TwoRoles {
+                    path: path.to_path_buf(),
+                    column: names[at].clone(),
+                    first,
+                    second: role,
+                })
+            }
+            None => roles[at] = as_role,
+        }
+    }
     let numeric_names: Vec<String> = (0..width)
         .filter(|&i| roles[i] == Role::Numeric)
         .map(|i| names[i].clone())
@@ -161,12 +202,14 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<RawTable, DataError
     let mut numeric = Vec::new();
     let mut categorical = Vec::new();
     let mut labels = Vec::new();
+    // Whether an input column has had a value (not missing) yet.
+    let mut has_value = vec![false; width];
     let data_rows = (!options.header)
         .then_some(Ok(first))
         .into_iter()
         .chain(records);
     for record in data_rows {
-        let record = record.map_err(|e| csv_error(path, e))?;
+        let record = record?;
         let line = record.position().map_or(0, |p| p.line());
         if record.len() == 1 && record.get(0) == Some("") {
             continue; // blank line
@@ -181,6 +224,7 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<RawTable, DataError
         }
         for (i, field) in record.iter().enumerate() {
             let missing = options.missing.iter().any(|m| m == field);
+            has_value[i] |= !missing;
             match roles[i] {
                 Role::Ignored => {}
                 Role::Label if missing => {
@@ -212,6 +256,19 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<RawTable, DataError
             path: path.to_path_buf(),
         });
     }
+    // A column without any value would be a constant input (0) that the model cannot
+    // use: the user most likely meant to ignore it or gave the wrong missing markers.
+    let empty: Vec<String> = (0..width)
+        .filter(|&i| matches!(roles[i], Role::Numeric | Role::Categorical) && !has_value[i])
+        .map(|i| names[i].clone())
+        .collect();
+    if !empty.is_empty() {
+        return Err(DataError::NoValues {
+            path: path.to_path_buf(),
+            columns: empty,
+            rows: labels.len(),
+        });
+    }
     let (labels, task) = encode_labels(
         path,
         &names[label_at],
@@ -230,6 +287,15 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<RawTable, DataError
 }
 
 fn csv_error(path: &Path, source: csv::Error) -> DataError {
+    if let csv::ErrorKind::Io(e) = source.kind() {
+        if let Some(LineTooLong { line, limit }) = LineTooLong::of(e) {
+            return DataError::LineTooLong {
+                path: path.to_path_buf(),
+                line,
+                limit,
+            };
+        }
+    }
     DataError::Csv {
         path: path.to_path_buf(),
         line: source.position().map(|p| p.line()),
@@ -305,5 +371,163 @@ mod tests {
         header_only.header = true;
         let e = read_csv(file("a,b\n").path(), &header_only).unwrap_err();
         assert!(e.to_string().contains("no data rows"), "{e}");
+        let e = read_csv(file("a,b\n\n\n").path(), &header_only).unwrap_err();
+        assert!(e.to_string().contains("no data rows"), "{e}");
+    }
+
+    #[test]
+    fn non_finite_and_out_of_range_numbers_name_line_and_column() {
+        let mut o = CsvOptions::new(ColumnRef::Name("y".into()), LabelKind::Binary);
+        o.header = true;
+        for bad in [
+            "nan", "NaN", "inf", "-inf", "infinity", "1e400", "1e39", "0x10",
+        ] {
+            let text = format!("x,y\n1,0\n2,1\n{bad},1\n");
+            let e = read_csv(file(&text).path(), &o).unwrap_err();
+            assert_eq!((e.line(), e.field()), (Some(4), Some("x")), "{bad}: {e}");
+            assert!(e.to_string().contains(&format!("`{bad}`")), "{e}");
+        }
+        for big in ["1e39", "-1e400"] {
+            let e = read_csv(file(&format!("x,y\n{big},0\n")).path(), &o).unwrap_err();
+            assert!(
+                e.to_string().contains("beyond the range of 32-bit floats"),
+                "{e}"
+            );
+        }
+        let e = read_csv(file("x,y\ninf,0\n").path(), &o).unwrap_err();
+        assert!(e.to_string().contains("not a finite number"), "{e}");
+        let t = read_csv(file("x,y\n3.4e38,0\n-3.4e38,1\n").path(), &o).unwrap();
+        assert_eq!(t.rows(), 2);
+    }
+
+    #[test]
+    fn lines_and_records_longer_than_the_limit_are_refused_as_they_stream() {
+        let o = CsvOptions::new(ColumnRef::Index(1), LabelKind::Binary);
+        let long = format!("1,0\n2,1\n{},1\n", "9".repeat(MAX_LINE_BYTES + 1));
+        let e = read_csv(file(&long).path(), &o).unwrap_err();
+        assert!(matches!(e, DataError::LineTooLong { line: 3, .. }), "{e:?}");
+        assert!(
+            e.to_string()
+                .ends_with(":3: line longer than 1 MiB (1048576 bytes), the most a data line may have; is this a text data file?"),
+            "{e}"
+        );
+        // A line of exactly the limit is read (and then judged on its content).
+        let at_limit = format!("1,0\n{},1\n", "9".repeat(MAX_LINE_BYTES - 2));
+        let e = read_csv(file(&at_limit).path(), &o).unwrap_err();
+        assert!(matches!(e, DataError::NotANumber { line: 2, .. }), "{e:?}");
+        // A character device without line breaks ends in the same error, not in memory
+        // growth.
+        for device in ["/dev/zero", "/dev/urandom"] {
+            if Path::new(device).exists() {
+                let e = read_csv(Path::new(device), &o).unwrap_err();
+                assert!(
+                    matches!(e, DataError::LineTooLong { .. } | DataError::Csv { .. }),
+                    "{device}: {e:?}"
+                );
+                assert!(e.to_string().len() < 300, "{e}");
+            }
+        }
+        // A quoted field spanning lines may not make a record longer than the limit.
+        let lines = "a".repeat(1000) + "\n";
+        let open = format!("1,0\n\"{}\",1\n", lines.repeat(MAX_LINE_BYTES / 1000 + 1));
+        let e = read_csv(file(&open).path(), &o).unwrap_err();
+        assert!(
+            matches!(e, DataError::RecordTooLong { line: 2, .. }),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("is a closing quote missing?"), "{e}");
+    }
+
+    #[test]
+    fn errors_quote_at_most_80_characters_of_a_field() {
+        // Under the line limit (a longer field is a line too long).
+        let huge = "x".repeat(1_000_000);
+        let mut o = CsvOptions::new(ColumnRef::Index(1), LabelKind::Binary);
+        let e = read_csv(file(&format!("1,0\n{huge},1\n")).path(), &o).unwrap_err();
+        let text = e.to_string();
+        assert!(text.len() < 400, "{} bytes", text.len());
+        assert!(
+            text.contains(&format!(
+                "`{}…` (1000000 characters) is not a finite",
+                &huge[..80]
+            )),
+            "{text}"
+        );
+        // Labels, header names and the column named in `field` are cut alike.
+        let e = read_csv(file(&format!("1,a\n2,b\n3,{huge}\n")).path(), &o).unwrap_err();
+        assert!(matches!(e, DataError::ThirdLabel { .. }), "{e:?}");
+        assert!(e.to_string().len() < 400, "{e}");
+        o.header = true;
+        o.label = ColumnRef::Name("y".into());
+        let e = read_csv(file(&format!("{huge},y\nabc,1\n1,0\n")).path(), &o).unwrap_err();
+        assert_eq!(e.field().map(str::len), Some(huge.len()));
+        let text = e.to_string();
+        assert!(
+            text.len() < 400 && text.contains(": field `xxx") && text.contains("…` ("),
+            "{text}"
+        );
+        o.label = ColumnRef::Name(huge.clone());
+        let header: Vec<String> = (0..100).map(|i| format!("{i}{}", &huge[..5000])).collect();
+        let e = read_csv(file(&(header.join(",") + "\n")).path(), &o).unwrap_err();
+        let text = e.to_string();
+        assert!(text.len() < 2000, "{} bytes", text.len());
+        assert!(text.contains("(100 column(s): `0xxx"), "{text}");
+        assert!(text.ends_with(" and 92 more)"), "{text}");
+    }
+
+    #[test]
+    fn input_columns_without_any_value_are_refused_by_name() {
+        let mut o = CsvOptions::new(ColumnRef::Name("y".into()), LabelKind::Binary);
+        o.header = true;
+        let e = read_csv(file("x,y\n,0\n?,1\n\n").path(), &o).unwrap_err();
+        assert!(matches!(&e, DataError::NoValues { columns, rows: 2, .. } if columns == &["x"]));
+        assert!(
+            e.to_string().ends_with(
+                ": column `x` has no value in any of the 2 rows (every field is empty or a \
+                 missing marker); drop it with --ignore, or check --missing and --separator"
+            ),
+            "{e}"
+        );
+        // Every feature column empty, categorical ones included: all are named.
+        o.categorical = vec![ColumnRef::Name("c".into())];
+        let e = read_csv(file("a,c,b,y\n,?,,0\n?,,,1\n").path(), &o).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("columns `a`, `c`, `b` have no value in any of the 2 rows"),
+            "{e}"
+        );
+        // One value is enough; an ignored empty column is fine; a constant one is kept.
+        o.ignore = vec![ColumnRef::Name("b".into())];
+        let t = read_csv(file("a,c,b,y\n,k,,0\n3,,,1\n").path(), &o).unwrap();
+        assert_eq!(t.numeric_names, ["a"]);
+        let t = read_csv(file("a,c,b,y\n5,k,,0\n5,k,,1\n").path(), &o).unwrap();
+        assert_eq!(t.numeric, [5.0, 5.0]);
+    }
+
+    #[test]
+    fn a_column_has_one_role() {
+        let text = "x,y,c\n1,0,a\n2,1,b\n";
+        let mut o = CsvOptions::new(ColumnRef::Name("y".into()), LabelKind::Binary);
+        o.header = true;
+        o.ignore = vec![ColumnRef::Name("y".into())];
+        let e = read_csv(file(text).path(), &o).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("column `y` is the label column and cannot also be ignored"),
+            "{e}"
+        );
+        o.ignore = vec![ColumnRef::Index(2)];
+        o.categorical = vec![ColumnRef::Name("c".into()), ColumnRef::Name("c".into())];
+        let e = read_csv(file(text).path(), &o).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("column `c` is a categorical column and cannot also be ignored"),
+            "{e}"
+        );
+        o.ignore = vec![];
+        assert_eq!(
+            read_csv(file(text).path(), &o).unwrap().categorical_names,
+            ["c"]
+        );
     }
 }

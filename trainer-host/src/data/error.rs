@@ -1,10 +1,78 @@
 //! The error of every data loader: what went wrong, and where.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::label::LabelKind;
 use super::presets::Preset;
+
+/// Text that is a number written with digits, but too large for the `f32` the model
+/// computes in (`1e39`, `1e400`; not `inf` or `nan`).
+fn beyond_f32(text: &str) -> bool {
+    text.parse::<f64>().is_ok_and(|x| {
+        x.is_finite() || (x.is_infinite() && !text.to_ascii_lowercase().contains("inf"))
+    })
+}
+
+/// Most characters of input text (a field, a label, a column name) that an error quotes.
+pub const QUOTE_CHARS: usize = 80;
+
+/// Most texts of a list (a header's names, the labels) that an error quotes.
+pub const QUOTE_ITEMS: usize = 8;
+
+/// Input text as an error quotes it: in backticks, with control characters escaped (the
+/// message stays on one line) and cut after [`QUOTE_CHARS`] characters, followed by `…`
+/// and the text's whole length. One huge field never makes a huge message.
+#[derive(Debug, Clone, Copy)]
+pub struct Quoted<'a>(pub &'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_char('`')?;
+        let mut chars = self.0.chars();
+        for c in chars.by_ref().take(QUOTE_CHARS) {
+            if c.is_control() {
+                write!(f, "{}", c.escape_debug())?;
+            } else {
+                f.write_char(c)?;
+            }
+        }
+        if chars.next().is_some() {
+            write!(f, "…` ({} characters)", self.0.chars().count())
+        } else {
+            f.write_char('`')
+        }
+    }
+}
+
+/// At most [`QUOTE_ITEMS`] texts of a list, each [`Quoted`], then how many more there are.
+#[derive(Debug, Clone, Copy)]
+pub struct QuotedList<'a>(pub &'a [String]);
+
+impl fmt::Display for QuotedList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, text) in self.0.iter().take(QUOTE_ITEMS).enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{}", Quoted(text))?;
+        }
+        match self.0.len().saturating_sub(QUOTE_ITEMS) {
+            0 => Ok(()),
+            more => write!(f, " and {more} more"),
+        }
+    }
+}
+
+/// `1 MiB (1048576 bytes)`: a byte limit as a reader of an error wants it.
+fn bytes(limit: usize) -> String {
+    if limit >= 1 << 20 && limit.is_multiple_of(1 << 20) {
+        format!("{} MiB ({limit} bytes)", limit >> 20)
+    } else {
+        format!("{limit} bytes")
+    }
+}
 
 /// The role a column was given when it was named in the options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +116,36 @@ pub enum DataError {
         line: u64,
         /// The system's reason.
         source: io::Error,
+    },
+    /// A line is longer than the loaders accept ([`super::MAX_LINE_BYTES`]): the file is
+    /// refused before the line is held in memory (a file without line breaks, such as
+    /// `/dev/zero`, ends here).
+    LineTooLong {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// The most bytes a line may have.
+        limit: usize,
+    },
+    /// A delimited record (a quoted field spanning lines) is longer than
+    /// [`super::MAX_LINE_BYTES`].
+    RecordTooLong {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line where the record starts.
+        line: u64,
+        /// The most bytes a record may have.
+        limit: usize,
+    },
+    /// Input columns with no value in any row: every field is missing.
+    NoValues {
+        /// The file.
+        path: PathBuf,
+        /// The columns, in file order.
+        columns: Vec<String>,
+        /// Data rows of the file.
+        rows: usize,
     },
     /// The CSV reader rejected the file (for example, text that is not UTF-8).
     Csv {
@@ -214,6 +312,39 @@ pub enum DataError {
         /// Distinct labels found.
         found: usize,
     },
+    /// One column was given two roles (for example the label and `--ignore`).
+    TwoRoles {
+        /// The file.
+        path: PathBuf,
+        /// The column's name.
+        column: String,
+        /// The role it had.
+        first: ColumnRole,
+        /// The role it was also given.
+        second: ColumnRole,
+    },
+    /// A binary or multiclass task whose label column holds a single class.
+    OneClass {
+        /// The file.
+        path: PathBuf,
+        /// The label column.
+        column: String,
+        /// The task asked for.
+        kind: LabelKind,
+        /// The one label every row has.
+        class: String,
+    },
+    /// A multiclass task with more classes than a head may have.
+    TooManyClasses {
+        /// The file.
+        path: PathBuf,
+        /// The label column.
+        column: String,
+        /// Distinct labels found.
+        found: usize,
+        /// The most allowed.
+        max: usize,
+    },
 }
 
 impl DataError {
@@ -222,6 +353,9 @@ impl DataError {
         match self {
             Self::Open { path, .. }
             | Self::Read { path, .. }
+            | Self::LineTooLong { path, .. }
+            | Self::RecordTooLong { path, .. }
+            | Self::NoValues { path, .. }
             | Self::Csv { path, .. }
             | Self::NotFetched { path, .. }
             | Self::Empty { path }
@@ -240,7 +374,10 @@ impl DataError {
             | Self::ThirdLabel { path, .. }
             | Self::PositiveNotFound { path, .. }
             | Self::NoLabels { path }
-            | Self::TooFewClasses { path, .. } => path,
+            | Self::TooFewClasses { path, .. }
+            | Self::TwoRoles { path, .. }
+            | Self::OneClass { path, .. }
+            | Self::TooManyClasses { path, .. } => path,
         }
     }
 
@@ -249,6 +386,8 @@ impl DataError {
         match self {
             Self::Csv { line, .. } => *line,
             Self::Read { line, .. }
+            | Self::LineTooLong { line, .. }
+            | Self::RecordTooLong { line, .. }
             | Self::FieldCount { line, .. }
             | Self::CriteoFieldCount { line, .. }
             | Self::MissingLabel { line, .. }
@@ -268,7 +407,9 @@ impl DataError {
             | Self::NotANumber { column, .. }
             | Self::NotAnInteger { column, .. }
             | Self::LabelNotANumber { column, .. }
-            | Self::ThirdLabel { column, .. } => Some(column),
+            | Self::ThirdLabel { column, .. }
+            | Self::OneClass { column, .. }
+            | Self::TooManyClasses { column, .. } => Some(column),
             Self::NotZeroOrOne { .. } => Some("label"),
             _ => None,
         }
@@ -279,6 +420,29 @@ impl DataError {
         match self {
             Self::Open { .. } => f.write_str("cannot open"),
             Self::Read { .. } => f.write_str("cannot read"),
+            Self::LineTooLong { limit, .. } => write!(
+                f,
+                "line longer than {}, the most a data line may have; is this a text data file?",
+                bytes(*limit)
+            ),
+            Self::RecordTooLong { limit, .. } => write!(
+                f,
+                "record longer than {} (a quoted field runs over several lines); is a closing \
+                 quote missing?",
+                bytes(*limit)
+            ),
+            Self::NoValues { columns, rows, .. } => {
+                let one = columns.len() == 1;
+                write!(
+                    f,
+                    "{} {} {} no value in any of the {rows} rows (every field is empty or a \
+                     missing marker); drop {} with --ignore, or check --missing and --separator",
+                    if one { "column" } else { "columns" },
+                    QuotedList(columns),
+                    if one { "has" } else { "have" },
+                    if one { "it" } else { "them" }
+                )
+            }
             Self::Csv { .. } => f.write_str("malformed delimited text"),
             Self::NotFetched { preset, cache, .. } => write!(
                 f,
@@ -301,7 +465,13 @@ impl DataError {
             ),
             Self::NotInHeader {
                 role, name, header, ..
-            } => write!(f, "{role} column `{name}` is not in the header {header:?}"),
+            } => write!(
+                f,
+                "{role} column {} is not in the header ({} column(s): {})",
+                Quoted(name),
+                header.len(),
+                QuotedList(header)
+            ),
             Self::FieldCount {
                 expected, found, ..
             } => write!(f, "expected {expected} fields, found {found}"),
@@ -311,31 +481,78 @@ impl DataError {
                 1 + super::CRITEO_INT_FIELDS + super::CRITEO_CAT_FIELDS
             ),
             Self::MissingLabel { .. } => f.write_str("label is missing"),
+            Self::NotANumber { text, .. } if beyond_f32(text) => write!(
+                f,
+                "{} is beyond the range of 32-bit floats (magnitude at most {:e}); rescale the \
+                 column",
+                Quoted(text),
+                f32::MAX
+            ),
             Self::NotANumber { text, .. } => write!(
                 f,
-                "`{text}` is not a finite number (declare the column categorical, or add the \
-                 text to the missing markers)"
+                "{} is not a finite number (declare the column categorical, or add the text to \
+                 the missing markers)",
+                Quoted(text)
             ),
-            Self::NotAnInteger { text, .. } => write!(f, "`{text}` is not an integer"),
-            Self::NotZeroOrOne { text, .. } => write!(f, "`{text}` is not 0 or 1"),
+            Self::NotAnInteger { text, .. } => write!(f, "{} is not an integer", Quoted(text)),
+            Self::NotZeroOrOne { text, .. } => write!(f, "{} is not 0 or 1", Quoted(text)),
+            Self::LabelNotANumber { text, .. } if beyond_f32(text) => write!(
+                f,
+                "label {} is beyond the range of 32-bit floats (magnitude at most {:e})",
+                Quoted(text),
+                f32::MAX
+            ),
             Self::LabelNotANumber { text, .. } => {
-                write!(f, "label `{text}` is not a finite number")
+                write!(f, "label {} is not a finite number", Quoted(text))
             }
             Self::ThirdLabel { label, seen, .. } => write!(
                 f,
-                "third distinct label `{label}` in a binary task (already saw `{}` and `{}`)",
-                seen[0], seen[1]
+                "third distinct label {} in a binary task (already saw {} and {})",
+                Quoted(label),
+                Quoted(&seen[0]),
+                Quoted(&seen[1])
             ),
             Self::PositiveNotFound {
                 positive, labels, ..
             } => write!(
                 f,
-                "positive label `{positive}` never occurs; labels are {labels:?}"
+                "positive label {} never occurs; labels are {}",
+                Quoted(positive),
+                QuotedList(labels)
             ),
             Self::NoLabels { .. } => f.write_str("no labels"),
             Self::TooFewClasses { found, .. } => {
                 write!(f, "multiclass task needs at least 2 classes, found {found}")
             }
+            Self::TwoRoles {
+                column,
+                first,
+                second,
+                ..
+            } => write!(
+                f,
+                "column {} is {} column and cannot also be {}",
+                Quoted(column),
+                match first {
+                    ColumnRole::Label => "the label",
+                    ColumnRole::Categorical => "a categorical",
+                    ColumnRole::Ignored => "an ignored",
+                },
+                match second {
+                    ColumnRole::Label => "the label",
+                    ColumnRole::Categorical => "categorical",
+                    ColumnRole::Ignored => "ignored",
+                }
+            ),
+            Self::OneClass { kind, class, .. } => write!(
+                f,
+                "a {kind} task needs at least 2 distinct labels, but every row has {}",
+                Quoted(class)
+            ),
+            Self::TooManyClasses { found, max, .. } => write!(
+                f,
+                "{found} distinct labels; a multiclass task may have at most {max}"
+            ),
         }
     }
 }
@@ -347,7 +564,7 @@ impl fmt::Display for DataError {
             write!(f, ":{line}")?;
         }
         if let Some(field) = self.field() {
-            write!(f, ": field `{field}`")?;
+            write!(f, ": field {}", Quoted(field))?;
         }
         f.write_str(": ")?;
         self.problem(f)
@@ -360,6 +577,121 @@ impl std::error::Error for DataError {
             Self::Open { source, .. } | Self::Read { source, .. } => Some(source),
             Self::Csv { source, .. } => Some(source),
             _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_text_is_cut_after_80_characters_and_kept_on_one_line() {
+        assert_eq!(Quoted("a b").to_string(), "`a b`");
+        let exact = "é".repeat(QUOTE_CHARS);
+        assert_eq!(Quoted(&exact).to_string(), format!("`{exact}`"));
+        let long = "é".repeat(QUOTE_CHARS + 1);
+        assert_eq!(
+            Quoted(&long).to_string(),
+            format!("`{}…` (81 characters)", "é".repeat(QUOTE_CHARS))
+        );
+        assert_eq!(Quoted("a\nb\t\u{0}").to_string(), "`a\\nb\\t\\0`");
+        let names: Vec<String> = (0..10).map(|i| i.to_string()).collect();
+        assert_eq!(QuotedList(&names[..2]).to_string(), "`0`, `1`");
+        assert_eq!(
+            QuotedList(&names).to_string(),
+            "`0`, `1`, `2`, `3`, `4`, `5`, `6`, `7` and 2 more"
+        );
+        assert_eq!(QuotedList(&[]).to_string(), "");
+    }
+
+    /// Every variant that quotes input text, with 10 MB of it: the message stays short.
+    #[test]
+    fn a_huge_text_never_makes_a_huge_message() {
+        let huge = "7".repeat(10_000_000);
+        let path = || PathBuf::from("f.csv");
+        let many: Vec<String> = (0..1000).map(|i| format!("{i}{}", &huge[..1000])).collect();
+        let errors = [
+            DataError::NotInHeader {
+                path: path(),
+                role: ColumnRole::Label,
+                name: huge.clone(),
+                header: many.clone(),
+            },
+            DataError::MissingLabel {
+                path: path(),
+                line: 2,
+                column: huge.clone(),
+            },
+            DataError::NotANumber {
+                path: path(),
+                line: 2,
+                column: huge.clone(),
+                text: huge.clone() + "x",
+            },
+            DataError::NotANumber {
+                path: path(),
+                line: 2,
+                column: "c".into(),
+                text: huge.clone(),
+            },
+            DataError::NotAnInteger {
+                path: path(),
+                line: 2,
+                column: "I1".into(),
+                text: huge.clone(),
+            },
+            DataError::NotZeroOrOne {
+                path: path(),
+                line: 2,
+                text: huge.clone(),
+            },
+            DataError::LabelNotANumber {
+                path: path(),
+                line: 2,
+                column: huge.clone(),
+                text: huge.clone(),
+            },
+            DataError::ThirdLabel {
+                path: path(),
+                line: 2,
+                column: huge.clone(),
+                label: huge.clone(),
+                seen: Box::new([huge.clone(), huge.clone()]),
+            },
+            DataError::PositiveNotFound {
+                path: path(),
+                positive: huge.clone(),
+                labels: many.clone(),
+            },
+            DataError::TwoRoles {
+                path: path(),
+                column: huge.clone(),
+                first: ColumnRole::Label,
+                second: ColumnRole::Ignored,
+            },
+            DataError::OneClass {
+                path: path(),
+                column: huge.clone(),
+                kind: LabelKind::Binary,
+                class: huge.clone(),
+            },
+            DataError::TooManyClasses {
+                path: path(),
+                column: huge.clone(),
+                found: 70_000,
+                max: 65_536,
+            },
+            DataError::NoValues {
+                path: path(),
+                columns: many,
+                rows: 3,
+            },
+        ];
+        for e in errors {
+            let text = e.to_string();
+            assert!(text.len() < 2000, "{} bytes: {}", text.len(), &text[..200]);
+            assert!(!text.contains(&"7".repeat(QUOTE_CHARS + 1)), "{text}");
         }
     }
 }

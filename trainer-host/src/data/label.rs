@@ -55,6 +55,14 @@ fn as_number(s: &str) -> Option<f64> {
     s.parse::<f64>().ok().filter(|x| x.is_finite())
 }
 
+/// A regression label as the model computes with it: finite in `f32`.
+fn as_f32(s: &str) -> Option<f32> {
+    s.parse::<f32>().ok().filter(|x| x.is_finite())
+}
+
+/// Most classes of a multiclass head (the manifest's limit on a head's width).
+pub const MAX_CLASSES: usize = tabnas_bundle::MAX_WIDTH as usize;
+
 /// Encodes `labels` (with their 1-based file lines) for `kind`.
 pub(crate) fn encode_labels(
     path: &Path,
@@ -68,14 +76,12 @@ pub(crate) fn encode_labels(
             let values = labels
                 .iter()
                 .map(|(line, s)| {
-                    as_number(s)
-                        .map(|x| x as f32)
-                        .ok_or_else(|| DataError::LabelNotANumber {
-                            path: path.to_path_buf(),
-                            line: *line,
-                            column: field.to_string(),
-                            text: s.clone(),
-                        })
+                    as_f32(s).ok_or_else(|| DataError::LabelNotANumber {
+                        path: path.to_path_buf(),
+                        line: *line,
+                        column: field.to_string(),
+                        text: s.clone(),
+                    })
                 })
                 .collect::<Result<_, _>>()?;
             Ok((values, Task::Regression))
@@ -95,6 +101,14 @@ pub(crate) fn encode_labels(
                     }
                     seen.push(s);
                 }
+            }
+            if let [class] = seen[..] {
+                return Err(DataError::OneClass {
+                    path: path.to_path_buf(),
+                    column: field.to_string(),
+                    kind,
+                    class: class.to_string(),
+                });
             }
             seen.sort_by(|a, b| match (as_number(a), as_number(b)) {
                 (Some(x), Some(y)) => x.total_cmp(&y),
@@ -137,15 +151,38 @@ pub(crate) fn encode_labels(
                         .total_cmp(&as_number(b).unwrap_or(0.0))
                 });
             }
-            if classes.len() < 2 {
-                return Err(DataError::TooFewClasses {
-                    path: path.to_path_buf(),
-                    found: classes.len(),
-                });
+            match classes.len() {
+                0 => {
+                    return Err(DataError::NoLabels {
+                        path: path.to_path_buf(),
+                    })
+                }
+                1 => {
+                    return Err(DataError::OneClass {
+                        path: path.to_path_buf(),
+                        column: field.to_string(),
+                        kind,
+                        class: classes.swap_remove(0),
+                    })
+                }
+                found if found > MAX_CLASSES => {
+                    return Err(DataError::TooManyClasses {
+                        path: path.to_path_buf(),
+                        column: field.to_string(),
+                        found,
+                        max: MAX_CLASSES,
+                    })
+                }
+                _ => {}
             }
+            let index: std::collections::HashMap<&str, usize> = classes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.as_str(), i))
+                .collect();
             let values = labels
                 .iter()
-                .map(|(_, s)| classes.iter().position(|c| c == s).unwrap_or(0) as f32)
+                .map(|(_, s)| index.get(s.as_str()).copied().unwrap_or(0) as f32)
                 .collect();
             Ok((values, Task::Multiclass { classes }))
         }
@@ -201,6 +238,62 @@ mod tests {
         let e =
             encode_labels(p, "y", &lines(&["a", "b"]), LabelKind::Binary, Some("z")).unwrap_err();
         assert!(e.to_string().contains("positive label `z`"), "{e}");
+    }
+
+    #[test]
+    fn a_single_class_is_named_with_its_file_and_column() {
+        let p = Path::new("f.csv");
+        for (kind, positive) in [
+            (LabelKind::Binary, None),
+            (LabelKind::Binary, Some("1")),
+            (LabelKind::Binary, Some("0")),
+            (LabelKind::Multiclass, None),
+        ] {
+            let e = encode_labels(p, "y", &lines(&["1", "1", "1"]), kind, positive).unwrap_err();
+            assert!(matches!(e, DataError::OneClass { .. }), "{kind:?}: {e:?}");
+            assert_eq!(e.field(), Some("y"));
+            let text = e.to_string();
+            assert!(
+                text.starts_with("f.csv: field `y`: ")
+                    && text.contains(&format!("a {kind} task needs at least 2 distinct labels"))
+                    && text.contains("every row has `1`"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn regression_labels_must_fit_f32_and_classes_a_head() {
+        let p = Path::new("f.csv");
+        for bad in ["nan", "inf", "-inf", "1e400", "1e39", "NaN"] {
+            let e = encode_labels(p, "y", &lines(&["1", bad]), LabelKind::Regression, None)
+                .unwrap_err();
+            assert_eq!((e.line(), e.field()), (Some(2), Some("y")), "{bad}");
+            assert!(e.to_string().contains(&format!("label `{bad}`")), "{e}");
+        }
+        let e =
+            encode_labels(p, "y", &lines(&["1", "1e39"]), LabelKind::Regression, None).unwrap_err();
+        assert!(
+            e.to_string().contains("beyond the range of 32-bit floats"),
+            "{e}"
+        );
+        let (v, _) = encode_labels(
+            p,
+            "y",
+            &lines(&["3e38", "-1e-40"]),
+            LabelKind::Regression,
+            None,
+        )
+        .unwrap();
+        assert!(v.iter().all(|x| x.is_finite()));
+        let many: Vec<String> = (0..=MAX_CLASSES).map(|i| i.to_string()).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let e = encode_labels(p, "y", &lines(&many), LabelKind::Multiclass, None).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains(&format!("{} distinct labels", MAX_CLASSES + 1)),
+            "{e}"
+        );
     }
 
     #[test]

@@ -3,12 +3,15 @@
 //! parameters are recorded so that the agent reproduces model inputs exactly.
 //!
 //! Every loader goes through one checked path per format: a malformed file gives a
-//! [`DataError`] that names the file, the line and the field, never a panic.
+//! [`DataError`] that names the file, the line and the field, never a panic. Reading is
+//! bounded (a line of at most [`MAX_LINE_BYTES`]), and an error quotes at most
+//! [`QUOTE_CHARS`] characters of any input text.
 
 mod criteo;
 mod csv_source;
 mod error;
 mod label;
+mod limit;
 mod preprocess;
 mod presets;
 mod split;
@@ -16,8 +19,9 @@ mod table;
 
 pub use criteo::{read_criteo, CRITEO_CAT_FIELDS, CRITEO_INT_FIELDS};
 pub use csv_source::{read_csv, ColumnRef, CsvOptions};
-pub use error::{ColumnRole, DataError};
-pub use label::{LabelKind, Task};
+pub use error::{ColumnRole, DataError, Quoted, QuotedList, QUOTE_CHARS, QUOTE_ITEMS};
+pub use label::{LabelKind, Task, MAX_CLASSES};
+pub use limit::MAX_LINE_BYTES;
 pub use preprocess::{
     fnv1a64, CategoricalColumn, Encoded, NumericColumn, PreprocessOptions, Preprocessing,
 };

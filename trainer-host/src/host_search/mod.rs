@@ -26,7 +26,7 @@ use tabnas_core::space::{Architecture, SearchSpace, SpaceError};
 
 use crate::names::impl_names;
 use crate::prepare::Prepared;
-use crate::supernet::Supernet;
+use crate::supernet::{SizeError, Supernet};
 
 pub use plot::{render_trace_svg, PlotError};
 pub use result::{Distribution, SearchResult, TracePoint};
@@ -47,6 +47,13 @@ impl_names!(HostResource {
     Flops => "flops",
 });
 
+/// Most steps of a host search: each keeps a training loss and a trace point, in memory
+/// and in `result.json`.
+pub const MAX_STEPS: u32 = 1_000_000;
+
+/// Rows per chunk when a found architecture's loss is computed on a whole split.
+const EVAL_CHUNK: usize = 1024;
+
 /// Why a host search could not run or finish.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -55,6 +62,13 @@ pub enum HostSearchError {
     Space(SpaceError),
     /// Zero steps.
     ZeroSteps,
+    /// More steps than [`MAX_STEPS`].
+    TooManySteps {
+        /// The steps given.
+        steps: u32,
+    },
+    /// The supernet or a batch would be too large to allocate.
+    Size(SizeError),
     /// A warm-up fraction outside `[0, 1)`.
     Warmup {
         /// The fraction given.
@@ -116,6 +130,11 @@ impl fmt::Display for HostSearchError {
         match self {
             Self::Space(_) => f.write_str("invalid search space"),
             Self::ZeroSteps => f.write_str("a search needs at least 1 step"),
+            Self::TooManySteps { steps } => write!(
+                f,
+                "a search may have at most {MAX_STEPS} steps, got {steps}"
+            ),
+            Self::Size(_) => f.write_str("the search does not fit in memory"),
             Self::Warmup { warmup_fraction } => write!(
                 f,
                 "the warm-up fraction must be in [0, 1), got {warmup_fraction}"
@@ -149,6 +168,7 @@ impl std::error::Error for HostSearchError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Space(e) => Some(e),
+            Self::Size(e) => Some(e),
             Self::Target { source, .. } => Some(source),
             Self::Settings(e) => Some(e),
             Self::Training { source, .. }
@@ -210,6 +230,82 @@ fn widths_of(space: &SearchSpace, arch: &Architecture) -> Vec<usize> {
         .collect()
 }
 
+impl HostSearchOptions {
+    /// Checks these options against `data` without training or allocating the
+    /// supernet: everything [`run_host_search`] refuses before its first step.
+    pub fn check(&self, data: &Prepared) -> Result<(), HostSearchError> {
+        let layers: Vec<&[u32]> = self.space.iter().map(|w| w.as_slice()).collect();
+        let space = SearchSpace::new(&layers).map_err(HostSearchError::Space)?;
+        if self.steps == 0 {
+            return Err(HostSearchError::ZeroSteps);
+        }
+        if self.steps > MAX_STEPS {
+            return Err(HostSearchError::TooManySteps { steps: self.steps });
+        }
+        if !(0.0..1.0).contains(&self.warmup_fraction) {
+            return Err(HostSearchError::Warmup {
+                warmup_fraction: self.warmup_fraction,
+            });
+        }
+        if self.batch == 0 || self.valid_batch == 0 {
+            return Err(HostSearchError::ZeroBatch {
+                batch: self.batch,
+                valid_batch: self.valid_batch,
+            });
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return Err(HostSearchError::LearningRate {
+                learning_rate: self.learning_rate,
+            });
+        }
+        let spec = data.supernet_spec(self.space.clone());
+        spec.check_size().map_err(HostSearchError::Size)?;
+        for rows in [self.batch, self.valid_batch] {
+            spec.check_batch(rows).map_err(HostSearchError::Size)?;
+        }
+        let model = cost_model(self.resource, ffn_shape(&spec));
+        Feasibility::new(&space, model.as_ref(), self.target).map_err(|source| {
+            HostSearchError::Target {
+                target: self.target,
+                source,
+            }
+        })?;
+        self.settings
+            .validate(&space, DEFAULT_MC_CAPACITY)
+            .map_err(HostSearchError::Settings)?;
+        Ok(())
+    }
+}
+
+impl HostSearchOptions {
+    /// The smallest architecture of the space (the narrowest width of every layer) and
+    /// its cost. Costs grow with every width, so no architecture costs less: when it
+    /// misses the target, every architecture does.
+    pub fn smallest(&self, data: &Prepared) -> Result<(Vec<u32>, f64), HostSearchError> {
+        let layers: Vec<&[u32]> = self.space.iter().map(|w| w.as_slice()).collect();
+        let space = SearchSpace::new(&layers).map_err(HostSearchError::Space)?;
+        let widths: Vec<u32> = (0..space.num_layers())
+            .map(|l| space.choices(l).iter().copied().min().unwrap_or(0))
+            .collect();
+        let arch = space
+            .arch_from_widths(&widths)
+            .expect("each width is one of its layer's choices");
+        let spec = data.supernet_spec(self.space.clone());
+        spec.check_size().map_err(HostSearchError::Size)?;
+        let cost = cost_model(self.resource, ffn_shape(&spec)).cost(&space, &arch);
+        Ok((widths, cost))
+    }
+}
+
+/// The cost models' shape of a supernet (its size is checked: the widths fit `u32`).
+fn ffn_shape(spec: &crate::supernet::SupernetSpec) -> FfnShape {
+    FfnShape {
+        input: spec.dense_width() as u32,
+        output: spec.outputs as u32,
+        biases: true,
+    }
+}
+
 /// Runs a host search. `progress` is called after every step with
 /// `(step, steps, last trace point)`.
 pub fn run_host_search(
@@ -217,35 +313,11 @@ pub fn run_host_search(
     options: &HostSearchOptions,
     mut progress: impl FnMut(u32, u32, Option<&TracePoint>),
 ) -> Result<HostSearchRun, HostSearchError> {
+    options.check(data)?;
     let layers: Vec<&[u32]> = options.space.iter().map(|w| w.as_slice()).collect();
     let space = SearchSpace::new(&layers).map_err(HostSearchError::Space)?;
-    if options.steps == 0 {
-        return Err(HostSearchError::ZeroSteps);
-    }
-    if !(0.0..1.0).contains(&options.warmup_fraction) {
-        return Err(HostSearchError::Warmup {
-            warmup_fraction: options.warmup_fraction,
-        });
-    }
-    if options.batch == 0 || options.valid_batch == 0 {
-        return Err(HostSearchError::ZeroBatch {
-            batch: options.batch,
-            valid_batch: options.valid_batch,
-        });
-    }
-    if !(options.learning_rate.is_finite() && options.learning_rate > 0.0) {
-        return Err(HostSearchError::LearningRate {
-            learning_rate: options.learning_rate,
-        });
-    }
     let spec = data.supernet_spec(options.space.clone());
-    let outputs = spec.outputs;
-    let shape = FfnShape {
-        input: spec.dense_width() as u32,
-        output: outputs as u32,
-        biases: true,
-    };
-    let model = cost_model(options.resource, shape);
+    let model = cost_model(options.resource, ffn_shape(&spec));
     let feasibility =
         Feasibility::new(&space, model.as_ref(), options.target).map_err(|source| {
             HostSearchError::Target {
@@ -331,7 +403,7 @@ pub fn run_host_search(
     let choice = rl.final_choice(&feasibility);
     let chosen = choice.feasible.unwrap_or(choice.unconstrained);
     let chosen_widths = widths_of(&space, &chosen.arch);
-    let eval_chunk = 1024;
+    let eval_chunk = supernet.spec().rows_per_chunk(EVAL_CHUNK);
     let evaluation = |split| move |source| HostSearchError::Evaluation { split, source };
     let validation_loss = supernet
         .loss(&data.valid, &chosen_widths, eval_chunk)
@@ -378,4 +450,53 @@ pub fn run_host_search(
 fn uniform_arch<R: Rng + ?Sized>(space: &SearchSpace, rng: &mut R) -> Architecture {
     let index = rng.next_u64() % space.cardinality();
     space.arch_at(index).expect("index below the cardinality")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{ColumnRef, CsvOptions, LabelKind};
+    use crate::prepare::{prepare, DataSource, PrepareOptions};
+
+    #[test]
+    fn the_smallest_architecture_takes_each_layers_narrowest_width() {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        let text: String = (0..40)
+            .map(|i| format!("{i},{},{}\n", i % 7, i % 2))
+            .collect();
+        std::fs::write(f.path(), text).unwrap();
+        let source = DataSource::Csv {
+            path: f.path().to_path_buf(),
+            options: CsvOptions::new(ColumnRef::Index(2), LabelKind::Binary),
+        };
+        let data = prepare(&source, PrepareOptions::default()).unwrap();
+        let mut options = HostSearchOptions {
+            space: vec![vec![8, 4, 16], vec![4, 2]],
+            resource: HostResource::Params,
+            target: 1.0,
+            settings: SearchSettings::rejection(tabnas_core::search::PvMode::Exact, 0.1),
+            steps: 1,
+            warmup_fraction: 0.0,
+            batch: 1,
+            valid_batch: 1,
+            learning_rate: 1e-3,
+            seed: 0,
+            snapshots: 1,
+        };
+        // 2 inputs -> 4 -> 2 -> 1 logit, with biases.
+        let params = (2 + 1) * 4 + (4 + 1) * 2 + (2 + 1);
+        assert_eq!(
+            options.smallest(&data).unwrap(),
+            (vec![4, 2], params as f64)
+        );
+        options.resource = HostResource::Flops;
+        let (widths, flops) = options.smallest(&data).unwrap();
+        assert_eq!(widths, [4, 2]);
+        assert!(flops > params as f64, "{flops}");
+        options.space = vec![vec![]];
+        assert!(matches!(
+            options.smallest(&data),
+            Err(HostSearchError::Space(_))
+        ));
+    }
 }

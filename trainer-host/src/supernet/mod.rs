@@ -5,6 +5,7 @@
 //!   backward.
 //! * [`adam`] is the optimizer of the shared weights.
 //! * [`batch`] assembles seeded mini-batches from encoded rows.
+//! * [`size`] bounds the parameters and batch activations before anything is allocated.
 //!
 //! Its forward pass is the graph of the bundle's ONNX file: `tests` in the workspace
 //! check that tract's output equals [`model::Supernet::forward`] within 1e-5.
@@ -12,7 +13,9 @@
 pub mod adam;
 pub mod batch;
 pub mod model;
+pub mod size;
 
 pub use adam::AdamW;
 pub use batch::{Batch, Rows};
 pub use model::{Supernet, SupernetSpec, WeightsError};
+pub use size::{SizeError, MAX_BATCH, MAX_BATCH_VALUES, MAX_PARAMS};

@@ -183,7 +183,8 @@ struct Forward {
 impl Supernet {
     /// A freshly initialised supernet: dense layers as PyTorch's `nn.Linear`
     /// (`U(-1/sqrt(fan_in), 1/sqrt(fan_in))` at the supernet's fan-in), embeddings
-    /// `U(-0.05, 0.05)`.
+    /// `U(-0.05, 0.05)`. Check a shape from outside input with
+    /// [`SupernetSpec::check_size`] first: this allocates it.
     pub fn new<R: Rng + ?Sized>(spec: SupernetSpec, learning_rate: f32, rng: &mut R) -> Self {
         let mut uniform = |bound: f32| ((2.0 * uniform01(rng) - 1.0) as f32) * bound;
         let rows: usize = spec.buckets.iter().map(|&b| b as usize).sum();
@@ -307,7 +308,7 @@ impl Supernet {
         self.spec
             .dims_for(widths)
             .iter()
-            .map(|&(i, o)| (i * o + o) as u64)
+            .map(|&(i, o)| (i as u64 + 1) * o as u64)
             .sum()
     }
 

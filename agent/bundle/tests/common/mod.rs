@@ -51,6 +51,18 @@ impl Limits {
         small: 4,
         large: 4,
     };
+    /// Up to the manifest's own bounds, but a supernet within `MAX_SUPERNET_PARAMS`
+    /// (4096 x 4096 layers: 8 of them and the largest inputs stay below 2^28).
+    pub const FITS: Self = Self {
+        layers: tabnas_core::capacity::MAX_LAYERS,
+        choices: tabnas_core::capacity::MAX_CHOICES,
+        width: 4_096,
+        numeric: 6,
+        categorical: 4,
+        buckets: 4_096,
+        small: 64,
+        large: 1_024,
+    };
     /// Up to the manifest's own bounds.
     pub const FULL: Self = Self {
         layers: tabnas_core::capacity::MAX_LAYERS,
@@ -113,8 +125,10 @@ fn task(limits: Limits) -> impl Strategy<Value = TaskSpec> {
 }
 
 fn inputs(limits: Limits) -> impl Strategy<Value = InputSchema> {
+    // A scale is a finite positive std (`Manifest::check`).
+    let std = prop_oneof![Just(f32::MIN_POSITIVE), Just(f32::MAX), 1e-30f32..1e30];
     let numeric =
-        (text(), any::<bool>(), finite_f32(), finite_f32()).prop_map(|(name, log1p, mean, std)| {
+        (text(), any::<bool>(), finite_f32(), std).prop_map(|(name, log1p, mean, std)| {
             NumericInput {
                 name,
                 log1p,

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::CostModel;
+use super::{CostError, CostModel};
 use crate::space::{Architecture, SearchSpace};
 
 /// The fixed ends of an FFN: input size, output size, and whether layers have biases.
@@ -32,6 +32,30 @@ impl FfnShape {
         }
         f(d_in, self.output as u64);
     }
+
+    /// Checks that `layer_cost(d_in, d_out)` summed over the layers cannot overflow for
+    /// any architecture of `space`: both ends are non-zero and the widest architecture
+    /// (the most expensive, as every layer's cost grows with both sizes) fits in `u64`.
+    fn check_space(
+        &self,
+        space: &SearchSpace,
+        layer_cost: impl Fn(u64, u64) -> Option<u64>,
+    ) -> Result<(), CostError> {
+        if self.input == 0 || self.output == 0 {
+            return Err(CostError::EmptyFfnEnd);
+        }
+        let widest = (0..space.num_layers())
+            .map(|l| space.choices(l).iter().copied().max().unwrap_or(0) as u64);
+        let mut d_in = self.input as u64;
+        let mut total = 0u64;
+        for d_out in widest.chain([self.output as u64]) {
+            total = layer_cost(d_in, d_out)
+                .and_then(|c| total.checked_add(c))
+                .ok_or(CostError::Overflow)?;
+            d_in = d_out;
+        }
+        Ok(())
+    }
 }
 
 /// Parameter count: `sum_i d_i d_(i+1) (+ d_(i+1) with biases)` over
@@ -53,6 +77,11 @@ impl FfnParams {
 impl CostModel for FfnParams {
     fn cost(&self, space: &SearchSpace, arch: &Architecture) -> f64 {
         self.count(space, arch) as f64
+    }
+    fn check_space(&self, space: &SearchSpace) -> Result<(), CostError> {
+        let bias = self.0.biases as u64;
+        self.0
+            .check_space(space, |i, o| i.checked_mul(o)?.checked_add(bias * o))
     }
     fn unit(&self) -> &'static str {
         "params"
@@ -79,6 +108,11 @@ impl FfnFlops {
 impl CostModel for FfnFlops {
     fn cost(&self, space: &SearchSpace, arch: &Architecture) -> f64 {
         self.count(space, arch) as f64
+    }
+    fn check_space(&self, space: &SearchSpace) -> Result<(), CostError> {
+        let bias = self.0.biases as u64;
+        self.0
+            .check_space(space, |i, o| o.checked_mul(2 * i - 1 + bias))
     }
     fn unit(&self) -> &'static str {
         "flops"
@@ -140,5 +174,33 @@ mod tests {
         };
         assert_eq!(FfnFlops(no_bias).count(&space, &arch), 9 + 5);
         assert_eq!(FfnParams(no_bias).count(&space, &arch), 6 + 3);
+    }
+
+    #[test]
+    fn check_space_refuses_empty_ends_and_overflow() {
+        // Found by fuzzing (fuzz/regressions/search_config/): a zero input made the FLOPs
+        // count subtract below zero.
+        let space = SearchSpace::uniform(2, &[2, 3]).unwrap();
+        let shape = |input, output| FfnShape {
+            input,
+            output,
+            biases: true,
+        };
+        assert_eq!(FfnParams(shape(2, 1)).check_space(&space), Ok(()));
+        assert_eq!(FfnFlops(shape(2, 1)).check_space(&space), Ok(()));
+        for (i, o) in [(0, 1), (2, 0)] {
+            assert_eq!(
+                FfnFlops(shape(i, o)).check_space(&space),
+                Err(CostError::EmptyFfnEnd)
+            );
+            assert_eq!(
+                FfnParams(shape(i, o)).check_space(&space),
+                Err(CostError::EmptyFfnEnd)
+            );
+        }
+        let wide = SearchSpace::uniform(8, &[1, u32::MAX]).unwrap();
+        let huge = shape(u32::MAX, u32::MAX);
+        assert_eq!(FfnParams(huge).check_space(&wide), Err(CostError::Overflow));
+        assert_eq!(FfnFlops(huge).check_space(&wide), Err(CostError::Overflow));
     }
 }

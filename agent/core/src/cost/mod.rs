@@ -62,6 +62,10 @@ pub enum CostError {
         /// First layer whose choice count differs (or the layer count, if that differs).
         layer: usize,
     },
+    /// An FFN shape has a zero input or output size.
+    EmptyFfnEnd,
+    /// The cost of the space's most expensive architecture does not fit in 64 bits.
+    Overflow,
 }
 
 impl fmt::Display for CostError {
@@ -74,6 +78,13 @@ impl fmt::Display for CostError {
             Self::TableShapeMismatch { layer } => write!(
                 f,
                 "latency table does not match the search space (first difference at layer {layer})"
+            ),
+            Self::EmptyFfnEnd => {
+                write!(f, "the network's input and output sizes must be at least 1")
+            }
+            Self::Overflow => write!(
+                f,
+                "the cost of the space's largest architecture does not fit in 64 bits"
             ),
         }
     }

@@ -49,6 +49,66 @@ pub struct BoardSearch {
     pub candidates: u8,
 }
 
+/// Upper bounds of the search settings: they keep a run's memory (trace, quality cache,
+/// direct measurements) and time sane, and are checked wherever settings enter (a packed
+/// profile, a TOML profile, command-line flags).
+pub mod limits {
+    /// Most RL steps of one run.
+    pub const MAX_STEPS: u32 = 1_000_000;
+    /// Most children measured to calibrate the latency model.
+    pub const MAX_CALIBRATION_CHILDREN: u16 = 10_000;
+    /// Most rows per quality inference.
+    pub const MAX_QUALITY_BATCH: u32 = 65_536;
+    /// Most losses in the quality cache.
+    pub const MAX_QUALITY_CACHE: u32 = 1_000_000;
+    /// Largest space measured child by child.
+    pub const MAX_DIRECT_CHILDREN: u32 = 100_000;
+    /// Most candidates evaluated for the answer.
+    pub const MAX_CANDIDATES: u8 = 64;
+    /// Largest latency target, in microseconds (1000 s).
+    pub const MAX_TARGET_US: f64 = 1e9;
+}
+use limits::*;
+
+impl BoardSearch {
+    /// Checks every field against its bounds ([`limits`]) and the controller settings.
+    pub fn validate(&self) -> Result<(), BoardError> {
+        if let Some(t) = self.target_us {
+            if !(t.is_finite() && t > 0.0 && t <= MAX_TARGET_US) {
+                return Err(BoardError::Target);
+            }
+        }
+        if !(1..=MAX_STEPS).contains(&self.steps) {
+            return Err(BoardError::Steps);
+        }
+        if !(3..=MAX_CALIBRATION_CHILDREN).contains(&self.calibration_children) {
+            return Err(BoardError::CalibrationChildren);
+        }
+        if !(1..=MAX_QUALITY_BATCH).contains(&self.quality_batch)
+            || !(1..=MAX_QUALITY_CACHE).contains(&self.quality_cache)
+        {
+            return Err(BoardError::Quality);
+        }
+        if !(self.max_model_error > 0.0 && self.max_model_error < 1.0) {
+            return Err(BoardError::ModelError);
+        }
+        if !(1..=MAX_CANDIDATES).contains(&self.candidates) {
+            return Err(BoardError::Candidates);
+        }
+        if self.checkpoint_every == 0 {
+            return Err(BoardError::CheckpointEvery);
+        }
+        if self.max_direct_children > MAX_DIRECT_CHILDREN {
+            return Err(BoardError::DirectChildren);
+        }
+        // The space is the bundle's; a one-architecture space checks everything else.
+        let probe = SearchSpace::uniform(1, &[1]).map_err(|_| BoardError::Malformed)?;
+        self.settings
+            .validate(&probe, DEFAULT_MC_CAPACITY)
+            .map_err(BoardError::Settings)
+    }
+}
+
 /// How the board serves results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BoardService {
@@ -93,26 +153,34 @@ pub enum BoardError {
     },
     /// The output buffer is too small.
     BufferTooSmall,
-    /// `board.name` is empty.
+    /// `board.name` is empty or holds a control character.
     Name,
     /// A `measurement` field.
     Measurement(MeasurementProtocolError),
-    /// `search.target_us` is not a positive number.
+    /// `search.target_us` is not a positive number up to [`limits::MAX_TARGET_US`].
     Target,
-    /// `search.steps` is 0.
+    /// `search.steps` is not in `1..=MAX_STEPS`.
     Steps,
-    /// `search.calibration_children` is below 3.
+    /// `search.calibration_children` is not in `3..=MAX_CALIBRATION_CHILDREN`.
     CalibrationChildren,
-    /// `search.quality_batch` or `search.quality_cache` is 0.
+    /// `search.quality_batch` or `search.quality_cache` is outside its bounds.
     Quality,
     /// `search.max_model_error` is not in (0, 1).
     ModelError,
-    /// `search.candidates` is 0.
+    /// `search.candidates` is not in `1..=MAX_CANDIDATES`.
     Candidates,
+    /// `search.checkpoint_every` is 0.
+    CheckpointEvery,
+    /// `search.max_direct_children` is above `MAX_DIRECT_CHILDREN`.
+    DirectChildren,
     /// A controller setting of `search`.
     Settings(SettingsError),
     /// `service.baud` is 0 while a serial port is given.
     Baud,
+    /// `service.serial_port` is empty or holds a control character.
+    SerialPort,
+    /// `service.http_listen` is not an `address:port` (`127.0.0.1:8080`, `[::1]:8080`).
+    HttpListen,
 }
 
 impl fmt::Display for BoardError {
@@ -129,21 +197,42 @@ impl fmt::Display for BoardError {
                 write!(f, "board config: {count} unexpected bytes at the end")
             }
             Self::BufferTooSmall => write!(f, "board config: output buffer too small"),
-            Self::Name => write!(f, "board.name must not be empty"),
+            Self::Name => write!(
+                f,
+                "board.name must be non-empty text without control characters"
+            ),
             Self::Measurement(e) => write!(f, "{e}"),
-            Self::Target => write!(f, "search.target_us must be a positive number"),
-            Self::Steps => write!(f, "search.steps must be at least 1"),
-            Self::CalibrationChildren => {
-                write!(f, "search.calibration_children must be at least 3")
-            }
+            Self::Target => write!(
+                f,
+                "search.target_us must be a positive number of microseconds up to {MAX_TARGET_US}"
+            ),
+            Self::Steps => write!(f, "search.steps must be in 1..={MAX_STEPS}"),
+            Self::CalibrationChildren => write!(
+                f,
+                "search.calibration_children must be in 3..={MAX_CALIBRATION_CHILDREN}"
+            ),
             Self::Quality => write!(
                 f,
-                "search.quality_batch and search.quality_cache must be at least 1"
+                "search.quality_batch must be in 1..={MAX_QUALITY_BATCH} and \
+                 search.quality_cache in 1..={MAX_QUALITY_CACHE}"
             ),
             Self::ModelError => write!(f, "search.max_model_error must be in (0, 1)"),
-            Self::Candidates => write!(f, "search.candidates must be at least 1"),
+            Self::Candidates => write!(f, "search.candidates must be in 1..={MAX_CANDIDATES}"),
+            Self::CheckpointEvery => write!(f, "search.checkpoint_every must be at least 1"),
+            Self::DirectChildren => write!(
+                f,
+                "search.max_direct_children must be at most {MAX_DIRECT_CHILDREN}"
+            ),
             Self::Settings(e) => write!(f, "search: {e}"),
             Self::Baud => write!(f, "service.baud must be positive with a serial port"),
+            Self::SerialPort => write!(
+                f,
+                "service.serial_port must be a non-empty device path without control characters"
+            ),
+            Self::HttpListen => write!(
+                f,
+                "service.http_listen must be an address:port such as 127.0.0.1:8080"
+            ),
         }
     }
 }
@@ -160,40 +249,25 @@ impl BoardConfig {
 
     /// Checks every field.
     pub fn validate(&self) -> Result<(), BoardError> {
-        if self.name.is_empty() {
+        if self.name.is_empty() || self.name.chars().any(char::is_control) {
             return Err(BoardError::Name);
         }
         self.measurement
             .validate()
             .map_err(BoardError::Measurement)?;
-        let s = &self.search;
-        if let Some(t) = s.target_us {
-            if !(t.is_finite() && t > 0.0) {
-                return Err(BoardError::Target);
-            }
-        }
-        if s.steps == 0 {
-            return Err(BoardError::Steps);
-        }
-        if s.calibration_children < 3 {
-            return Err(BoardError::CalibrationChildren);
-        }
-        if s.quality_batch == 0 || s.quality_cache == 0 {
-            return Err(BoardError::Quality);
-        }
-        if !(s.max_model_error > 0.0 && s.max_model_error < 1.0) {
-            return Err(BoardError::ModelError);
-        }
-        if s.candidates == 0 {
-            return Err(BoardError::Candidates);
-        }
-        // The space is the bundle's; a one-architecture space checks everything else.
-        let probe = SearchSpace::uniform(1, &[1]).map_err(|_| BoardError::Malformed)?;
-        s.settings
-            .validate(&probe, DEFAULT_MC_CAPACITY)
-            .map_err(BoardError::Settings)?;
+        self.search.validate()?;
         if self.service.serial_port.is_some() && self.service.baud == 0 {
             return Err(BoardError::Baud);
+        }
+        if let Some(port) = &self.service.serial_port {
+            if port.is_empty() || port.chars().any(char::is_control) {
+                return Err(BoardError::SerialPort);
+            }
+        }
+        if let Some(addr) = &self.service.http_listen {
+            if addr.parse::<core::net::SocketAddr>().is_err() {
+                return Err(BoardError::HttpListen);
+            }
         }
         Ok(())
     }
@@ -281,8 +355,37 @@ mod tests {
         c.measurement.repeats = 0;
         assert_eq!(
             c.validate().unwrap_err().to_string(),
-            "measurement.repeats must be at least 1"
+            "measurement.repeats must be in 1..=10000"
         );
+        // Upper bounds are named too: they keep memory and time sane on a board.
+        for (edit, field) in [
+            (
+                &(|c: &mut BoardConfig| c.measurement.repeats = u32::MAX) as &dyn Fn(&mut _),
+                "repeats",
+            ),
+            (
+                &|c: &mut BoardConfig| c.measurement.batch = u32::MAX,
+                "batch",
+            ),
+            (
+                &|c: &mut BoardConfig| c.measurement.warmup = u32::MAX,
+                "warmup",
+            ),
+            (
+                &|c: &mut BoardConfig| c.measurement.warmup_ms = u32::MAX,
+                "warmup_ms",
+            ),
+            (&|c: &mut BoardConfig| c.search.steps = u32::MAX, "steps"),
+            (
+                &|c: &mut BoardConfig| c.search.settings.learning_rate = 1e308,
+                "learning rate",
+            ),
+        ] {
+            let mut c = host();
+            edit(&mut c);
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.contains(field), "{e}");
+        }
         let mut c = host();
         c.search.calibration_children = 2;
         assert!(c

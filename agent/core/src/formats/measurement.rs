@@ -11,15 +11,15 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MeasurementProtocolError {
-    /// `repeats` is 0.
+    /// `repeats` is not in `1..=MAX_REPEATS`.
     Repeats,
-    /// `batch` is 0.
+    /// `batch` is not in `1..=MAX_BATCH`.
     Batch,
-    /// `threads` is 0.
+    /// `threads` is not in `1..=MAX_THREADS`.
     Threads,
     /// `max_cv` is not a positive number.
     MaxCv,
-    /// `max_attempts` is 0.
+    /// `max_attempts` is not in `1..=MAX_ATTEMPTS`.
     MaxAttempts,
     /// `confidence` is not in (0.5, 1).
     Confidence,
@@ -27,23 +27,57 @@ pub enum MeasurementProtocolError {
     MinRepeats,
     /// `stable_tolerance` is not in (0, 1).
     StableTolerance,
-    /// `min_sample_us` is 0.
+    /// `min_sample_us` is not in `1..=MAX_SAMPLE_US`.
     MinSample,
+    /// `warmup_ms` is above `MAX_WARMUP_MS`.
+    WarmupMs,
+    /// `warmup` is above `MAX_WARMUP`.
+    Warmup,
 }
+
+/// Upper bounds of the protocol's fields: they keep one measurement's memory and time
+/// sane on a board (a sample buffer of `repeats` per interleaved network, `batch` rows of
+/// activations) and are checked wherever a protocol enters.
+pub mod limits {
+    /// Most timed samples per network.
+    pub const MAX_REPEATS: u32 = 10_000;
+    /// Most rows per inference.
+    pub const MAX_BATCH: u32 = 4_096;
+    /// Most inference threads.
+    pub const MAX_THREADS: u16 = 1_024;
+    /// Most attempts at a noisy measurement.
+    pub const MAX_ATTEMPTS: u32 = 100;
+    /// Longest sample, in microseconds (10 s).
+    pub const MAX_SAMPLE_US: u32 = 10_000_000;
+    /// Longest process warm-up, in milliseconds (10 minutes).
+    pub const MAX_WARMUP_MS: u32 = 600_000;
+    /// Most warm-up samples per network.
+    pub const MAX_WARMUP: u32 = 10_000;
+}
+use limits::*;
 
 impl fmt::Display for MeasurementProtocolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Repeats => "measurement.repeats must be at least 1",
-            Self::Batch => "measurement.batch must be at least 1",
-            Self::Threads => "measurement.threads must be at least 1",
-            Self::MaxCv => "measurement.max_cv must be a positive number",
-            Self::MaxAttempts => "measurement.max_attempts must be at least 1",
-            Self::Confidence => "measurement.confidence must be in (0.5, 1)",
-            Self::MinRepeats => "measurement.min_repeats must be in 1..=repeats",
-            Self::StableTolerance => "measurement.stable_tolerance must be in (0, 1)",
-            Self::MinSample => "measurement.min_sample_us must be at least 1",
-        })
+        match self {
+            Self::Repeats => write!(f, "measurement.repeats must be in 1..={MAX_REPEATS}"),
+            Self::Batch => write!(f, "measurement.batch must be in 1..={MAX_BATCH}"),
+            Self::Threads => write!(f, "measurement.threads must be in 1..={MAX_THREADS}"),
+            Self::MaxCv => write!(f, "measurement.max_cv must be a positive number"),
+            Self::MaxAttempts => {
+                write!(f, "measurement.max_attempts must be in 1..={MAX_ATTEMPTS}")
+            }
+            Self::Confidence => write!(f, "measurement.confidence must be in (0.5, 1)"),
+            Self::MinRepeats => write!(f, "measurement.min_repeats must be in 1..=repeats"),
+            Self::StableTolerance => write!(f, "measurement.stable_tolerance must be in (0, 1)"),
+            Self::MinSample => {
+                write!(
+                    f,
+                    "measurement.min_sample_us must be in 1..={MAX_SAMPLE_US}"
+                )
+            }
+            Self::WarmupMs => write!(f, "measurement.warmup_ms must be at most {MAX_WARMUP_MS}"),
+            Self::Warmup => write!(f, "measurement.warmup must be at most {MAX_WARMUP}"),
+        }
     }
 }
 
@@ -133,19 +167,19 @@ impl Default for MeasurementProtocol {
 impl MeasurementProtocol {
     /// Checks every field.
     pub fn validate(&self) -> Result<(), MeasurementProtocolError> {
-        if self.repeats == 0 {
+        if !(1..=MAX_REPEATS).contains(&self.repeats) {
             return Err(MeasurementProtocolError::Repeats);
         }
-        if self.batch == 0 {
+        if !(1..=MAX_BATCH).contains(&self.batch) {
             return Err(MeasurementProtocolError::Batch);
         }
-        if self.threads == 0 {
+        if !(1..=MAX_THREADS).contains(&self.threads) {
             return Err(MeasurementProtocolError::Threads);
         }
         if !(self.max_cv.is_finite() && self.max_cv > 0.0) {
             return Err(MeasurementProtocolError::MaxCv);
         }
-        if self.max_attempts == 0 {
+        if !(1..=MAX_ATTEMPTS).contains(&self.max_attempts) {
             return Err(MeasurementProtocolError::MaxAttempts);
         }
         if !(self.confidence > 0.5 && self.confidence < 1.0) {
@@ -157,8 +191,14 @@ impl MeasurementProtocol {
         if !(self.stable_tolerance > 0.0 && self.stable_tolerance < 1.0) {
             return Err(MeasurementProtocolError::StableTolerance);
         }
-        if self.min_sample_us == 0 {
+        if !(1..=MAX_SAMPLE_US).contains(&self.min_sample_us) {
             return Err(MeasurementProtocolError::MinSample);
+        }
+        if self.warmup_ms > MAX_WARMUP_MS {
+            return Err(MeasurementProtocolError::WarmupMs);
+        }
+        if self.warmup > MAX_WARMUP {
+            return Err(MeasurementProtocolError::Warmup);
         }
         Ok(())
     }

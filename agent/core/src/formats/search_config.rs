@@ -164,10 +164,14 @@ impl SearchConfig {
         self.settings
             .validate(&self.space, mc_capacity)
             .map_err(ConfigError::Settings)?;
-        if let Resource::NatsMacs(m) = self.resource {
-            use crate::cost::CostModel;
-            m.check_space(&self.space).map_err(ConfigError::Resource)?;
-        }
+        use crate::cost::CostModel;
+        let priced = match self.resource {
+            Resource::Params(shape) => FfnParams(shape).check_space(&self.space),
+            Resource::Flops(shape) => FfnFlops(shape).check_space(&self.space),
+            Resource::NatsMacs(m) => m.check_space(&self.space),
+            Resource::LatencyUs => Ok(()),
+        };
+        priced.map_err(ConfigError::Resource)?;
         Ok(())
     }
 

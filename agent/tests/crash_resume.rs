@@ -1,0 +1,200 @@
+//! Crash safety of a run folder: a search killed with SIGKILL at seeded random instants
+//! (while it loads, measures, cuts its trace back on resume, steps and checkpoints),
+//! again and again, then resumed to the end, gives exactly the result of an
+//! uninterrupted search with the same seed: the same answer and the same trace, byte for
+//! byte. No attempt may fail by itself: every one either is killed or finishes.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A small measurement protocol so that the latency table is quick in a debug build;
+/// the search itself is long enough to be killed mid-way many times.
+const PROFILE: &str = r#"
+[board]
+name = "crash-test"
+[measurement]
+repeats = 7
+min_repeats = 5
+warmup = 3
+warmup_ms = 10
+[search]
+max_direct_children = 0
+calibration_children = 12
+"#;
+
+/// Kills that must land on a live process.
+const KILLS: usize = 20;
+
+fn args(profile: &Path, out: &Path) -> Vec<String> {
+    [
+        "search",
+        "--profile",
+        &profile.display().to_string(),
+        "--fake-latency",
+        "--target-us",
+        "10",
+        "--steps",
+        "60000",
+        "--seed",
+        "7",
+        "--out",
+        &out.display().to_string(),
+        "--quiet",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+fn agent() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tabnas-agent"))
+}
+
+/// The parts of `result.json` that a seed fixes (timings and cache counts do not).
+fn answer(dir: &Path) -> serde_json::Value {
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("result.json")).unwrap()).unwrap();
+    let keys = [
+        "architecture",
+        "latency_us",
+        "target_us",
+        "validation_loss",
+        "probability",
+        "paper_answer",
+        "candidates",
+        "steps",
+        "tightenings",
+        "predicted_latency_us",
+    ];
+    serde_json::Value::Object(keys.iter().map(|k| (k.to_string(), r[k].clone())).collect())
+}
+
+/// The step of the run folder's checkpoint (0 without one).
+fn checkpoint_step(dir: &Path) -> u64 {
+    std::fs::read(dir.join("checkpoint.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| v["step"].as_u64())
+        .unwrap_or(0)
+}
+
+/// xorshift64*: the kill instants, fixed by the seed.
+fn next(state: &mut u64) -> u64 {
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+}
+
+#[test]
+fn searches_killed_at_random_instants_resume_to_the_uninterrupted_result() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = tmp.path().join("crash.toml");
+    std::fs::write(&profile, PROFILE).unwrap();
+    let whole = tmp.path().join("whole");
+    let t0 = Instant::now();
+    let out = agent().args(args(&profile, &whole)).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    eprintln!("uninterrupted run: {:.1} s", t0.elapsed().as_secs_f64());
+    // Rounds of kills, each resumed to the end and compared, until enough kills landed
+    // (a fast machine may finish a round by itself before its share of kills).
+    let mut rng = 0x5EED_C0FF_EE00_0001u64;
+    let mut kills = 0;
+    let started = Instant::now();
+    let mut round = 0;
+    while kills < KILLS {
+        round += 1;
+        let crashed = tmp.path().join(format!("crashed{round}"));
+        let (k, attempts) = kill_repeatedly(&profile, &crashed, KILLS - kills, &mut rng);
+        kills += k;
+        eprintln!(
+            "round {round}: {k} kills in {attempts} attempts ({:.1} s so far); checkpoint at \
+             step {}",
+            started.elapsed().as_secs_f64(),
+            checkpoint_step(&crashed)
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(900),
+            "{kills} kills in 15 minutes"
+        );
+        let mut a = args(&profile, &crashed);
+        a.push("--resume".into());
+        let out = agent().args(&a).output().unwrap();
+        assert!(
+            out.status.success(),
+            "the resume after {k} kills: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(answer(&crashed), answer(&whole), "round {round}");
+        assert!(
+            trace(&crashed) == trace(&whole),
+            "round {round}: the traces differ after {k} kills"
+        );
+        // A resume never moves the run aside, and no temporary is left behind.
+        let names: Vec<String> = std::fs::read_dir(&crashed)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            !names
+                .iter()
+                .any(|n| n.starts_with("previous-") || n.ends_with(".tmp")),
+            "{names:?}"
+        );
+    }
+}
+
+fn trace(dir: &Path) -> Vec<u8> {
+    std::fs::read(dir.join("trace.jsonl")).unwrap()
+}
+
+/// Starts (then resumes) the search in `crashed` and kills it at seeded instants, up to
+/// `wanted` kills or until an attempt finishes the search; returns (kills, attempts).
+fn kill_repeatedly(profile: &Path, crashed: &Path, wanted: usize, rng: &mut u64) -> (usize, usize) {
+    let mut kills = 0;
+    let mut attempts = 0;
+    while kills < wanted {
+        attempts += 1;
+        let stderr = crashed.with_extension(format!("attempt{attempts}.err"));
+        let mut a = args(profile, crashed);
+        // The first attempt starts the run; every later one resumes it (one killed before
+        // its first checkpoint starts over).
+        if attempts > 1 {
+            a.push("--resume".into());
+        }
+        let mut child = agent()
+            .args(&a)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap();
+        // One kill in four within the first 80 ms (start-up), the others anywhere in
+        // the first 2.5 s (loading, the lock, cutting the trace back, steps, checkpoints).
+        let r = next(rng);
+        let delay_ms = if r.is_multiple_of(4) {
+            (r >> 8) % 80
+        } else {
+            (r >> 8) % 2_500
+        };
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        match child.try_wait().unwrap() {
+            None => {
+                child.kill().unwrap(); // SIGKILL
+                child.wait().unwrap();
+                kills += 1;
+            }
+            Some(status) if status.success() => break,
+            Some(status) => panic!(
+                "attempt {attempts} failed by itself ({status}) after {kills} kills: {}",
+                std::fs::read_to_string(&stderr).unwrap()
+            ),
+        }
+    }
+    (kills, attempts)
+}

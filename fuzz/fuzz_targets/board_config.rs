@@ -1,0 +1,13 @@
+//! Fuzz target `board_config`: see `board_config` in `fuzz/src/formats.rs`.
+#![no_main]
+
+// Compiled in on its own rather than through the `tabnas_fuzz` library, so this target
+// links only the crates that module uses (the core targets leave out tabnas-bundle and
+// tract, and fuzz far faster for it).
+#[path = "../src/formats.rs"]
+#[allow(dead_code)]
+mod formats;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    formats::board_config(data);
+});

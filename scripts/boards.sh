@@ -1,0 +1,291 @@
+#!/usr/bin/env bash
+# tabnas on boards, under emulation (issue 11; firmware-config/README.md documents the
+# same commands for real boards):
+#
+#   1. installs what it needs from Debian (idempotent): Debian's Rust toolchain
+#      (rustc-web/cargo-web, the arm64/armhf standard libraries, rust-web-src for
+#      -Z build-std), the cross gcc/binutils, qemu-user-static and qemu-system-arm;
+#   2. ARM Linux: builds `tabnas-agent` (edge profile) for aarch64 and armv7 with
+#      Debian's cargo and runs it under qemu-user: toy, `config show` of every profile,
+#      a whole search with --fake-latency and one measured, the answer re-checked in
+#      tract, --resume after kill -9. This needs a Debian rustc at least the workspace's
+#      rust-version; an older one is reported as SKIPPED (BOARDS_REQUIRE_AGENT=1 makes
+#      that fatal);
+#   3. Cortex-M4: generates the flash image's model blob and packed search configuration
+#      from the demo bundle and firmware-config/cortex-m4.toml, builds
+#      firmware/cortex-m4 for thumbv7em-none-eabihf, runs the whole device search in
+#      qemu-system-arm (mps2-an386), and replays it on this machine and under qemu-user
+#      on aarch64 (and armv7): same table, same losses bit for bit, same steps, same
+#      answer;
+#   4. prints a summary (sizes, times). Any failure exits non-zero.
+#
+# Build outputs: $HOME/.cache/tabnas/boards-target (cross builds) and
+# $HOME/.cache/tabnas/boards (generated blobs, logs, run folders); the host helpers
+# reuse the main cache ($CARGO_TARGET_DIR, else $HOME/.cache/tabnas/target).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+CACHE="${TABNAS_BOARDS_CACHE:-$HOME/.cache/tabnas/boards}"
+XTARGET="${TABNAS_BOARDS_TARGET:-$HOME/.cache/tabnas/boards-target}"
+HOST_TARGET="${CARGO_TARGET_DIR:-$HOME/.cache/tabnas/target}"
+mkdir -p "$CACHE" "$XTARGET"
+export CARGO_TERM_COLOR=never
+
+step() { printf '\n==> %s\n' "$*"; }
+SUMMARY=()
+note() { SUMMARY+=("$*"); printf '    %s\n' "$*"; }
+T_START=$SECONDS
+timed() { # timed NAME CMD...: runs CMD, records its wall time
+    local name=$1 t0=$SECONDS
+    shift
+    "$@"
+    note "time $name: $((SECONDS - t0)) s"
+}
+
+# ---- 1. install ------------------------------------------------------------------
+REQUIRED=(rustc-web cargo-web rust-web-src libstd-rust-web-dev:arm64
+    gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-none-eabi binutils-arm-none-eabi
+    qemu-user-static qemu-system-arm)
+OPTIONAL=(libstd-rust-web-dev:armhf gcc-arm-linux-gnueabihf libc6-dev-armhf-cross)
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+missing() { local p; for p in "$@"; do installed "$p" || echo "$p"; done; }
+
+install() {
+    local need opt sudo=()
+    mapfile -t need < <(missing "${REQUIRED[@]}")
+    mapfile -t opt < <(missing "${OPTIONAL[@]}")
+    if ((${#need[@]} + ${#opt[@]} == 0)); then
+        note "packages: all installed"
+        return
+    fi
+    [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+    "${sudo[@]}" dpkg --add-architecture arm64
+    "${sudo[@]}" dpkg --add-architecture armhf
+    # The armhf index of the security suite has been seen out of sync on the mirror:
+    # retry once, then go on with what was fetched (armv7 is optional).
+    "${sudo[@]}" apt-get update -qq || { sleep 20; "${sudo[@]}" apt-get update -qq; } ||
+        echo "    apt-get update failed twice; going on with the indexes fetched" >&2
+    if ((${#need[@]})); then
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq \
+            --no-install-recommends "${need[@]}" >/dev/null
+    fi
+    if ((${#opt[@]})); then
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq \
+            --no-install-recommends "${opt[@]}" >/dev/null ||
+            echo "    armv7 packages did not install (${opt[*]}): armv7 is skipped" >&2
+    fi
+    note "packages: installed ${need[*]} ${opt[*]}"
+}
+step "install the cross toolchains and emulators (Debian packages)"
+timed install install
+
+# Debian's toolchain, by full path: rustup's cargo and rustc come first on PATH.
+DEB_CARGO=/usr/bin/cargo
+DEB_RUSTC=/usr/bin/rustc
+deb() { RUSTC=$DEB_RUSTC RUSTDOC=/usr/bin/rustdoc "$DEB_CARGO" "$@"; }
+DEB_VERSION=$("$DEB_RUSTC" --version | awk '{print $2}')
+NEED_VERSION=$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+version_ge() { [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -1)" == "$2" ]]; }
+note "Debian rustc $DEB_VERSION; workspace rust-version $NEED_VERSION"
+HAVE_ARMHF=0
+installed libstd-rust-web-dev:armhf && installed gcc-arm-linux-gnueabihf &&
+    installed libc6-dev-armhf-cross && HAVE_ARMHF=1
+
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
+export CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_LINKER=arm-linux-gnueabihf-gcc
+QEMU_AARCH64=(qemu-aarch64-static -L /usr/aarch64-linux-gnu)
+QEMU_ARMV7=(qemu-arm-static -L /usr/arm-linux-gnueabihf)
+
+# Host helpers (rustup's toolchain, the main build cache): the Cortex-M4 blob generator
+# and the tract loader of a board's answer.
+step "host helpers (tabnas-e2e examples cm4_blob, onnx_loss)"
+timed host-helpers env CARGO_TARGET_DIR="$HOST_TARGET" \
+    cargo build --release --locked -p tabnas-e2e --example cm4_blob --example onnx_loss
+CM4_BLOB="$HOST_TARGET/release/examples/cm4_blob"
+ONNX_LOSS="$HOST_TARGET/release/examples/onnx_loss"
+
+# ---- 2. ARM Linux agent ------------------------------------------------------------
+# agent_checks NAME RUNNER... -- BINARY: the emulated checks of one agent binary.
+agent_checks() {
+    local name=$1
+    shift
+    local run=()
+    while [[ $1 != -- ]]; do run+=("$1"); shift; done
+    local bin=$2 w="$CACHE/agent-$name"
+    rm -rf "$w"
+    mkdir -p "$w"
+    "${run[@]}" "$bin" toy >"$w/toy.txt"
+    note "$name: toy ok ($(tail -1 "$w/toy.txt"))"
+    local f
+    for f in firmware-config/*.toml; do
+        "${run[@]}" "$bin" config show "$f" >/dev/null
+        "${run[@]}" "$bin" config pack "$f" --out "$w/$(basename "$f" .toml).bin" >/dev/null
+        "${run[@]}" "$bin" config show "$w/$(basename "$f" .toml).bin" >/dev/null
+    done
+    note "$name: config show/pack of $(ls firmware-config/*.toml | wc -l) profiles ok"
+    # A quick profile: emulated timings mean nothing, only that the search completes.
+    cat >"$w/quick.toml" <<'TOML'
+[board]
+name = "emulated"
+[measurement]
+warmup_ms = 20
+warmup = 3
+min_sample_us = 50
+repeats = 5
+min_repeats = 3
+max_cv = 10.0
+max_attempts = 3
+[search]
+steps = 100
+calibration_children = 8
+max_direct_children = 0
+max_model_error = 0.99
+TOML
+    local t0=$SECONDS
+    "${run[@]}" "$bin" search --fake-latency --steps 100 --quiet --out "$w/fake" >"$w/fake.txt"
+    note "$name: search --fake-latency --steps 100: $((SECONDS - t0)) s, $(answer "$w/fake")"
+    t0=$SECONDS
+    "${run[@]}" "$bin" search --profile "$w/quick.toml" --quiet --out "$w/real" >"$w/real.txt"
+    note "$name: measured search (quick profile, 100 steps): $((SECONDS - t0)) s, $(answer "$w/real")"
+    local widths loss
+    for run_dir in "$w/fake" "$w/real"; do
+        widths=$(python3 -c 'import json,sys; print("-".join(map(str, json.load(open(sys.argv[1]))["architecture"])))' "$run_dir/result.json")
+        loss=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["validation_loss"])' "$run_dir/result.json")
+        "$ONNX_LOSS" --onnx "$run_dir/best.onnx" --expect "$loss" >/dev/null
+        "${run[@]}" "$bin" measure --profile "$w/quick.toml" --widths "$widths" >"$run_dir/measure.txt"
+    done
+    note "$name: best.onnx of both runs loads in tract with the reported loss; measure --widths ok"
+    # --resume after kill -9, against an uninterrupted run of the same search.
+    "${run[@]}" "$bin" search --fake-latency --steps 100000 --quiet --out "$w/straight" >/dev/null
+    "${run[@]}" "$bin" search --fake-latency --steps 100000 --quiet --out "$w/killed" >/dev/null &
+    local pid=$! waited=0
+    until [[ -f "$w/killed/checkpoint.json" ]] && grep -q '"step": *[1-9]' "$w/killed/checkpoint.json"; do
+        sleep 0.2
+        waited=$((waited + 1))
+        ((waited < 600)) || { echo "no checkpoint after 120 s" >&2; return 1; }
+        kill -0 "$pid" 2>/dev/null || break
+    done
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    "${run[@]}" "$bin" search --fake-latency --steps 100000 --quiet --out "$w/killed" --resume >"$w/resume.txt"
+    local at
+    at=$(sed -n 's/^resuming at step \([0-9]*\) of.*/\1/p' "$w/resume.txt")
+    [[ -n $at && $at -lt 100000 ]] ||
+        { echo "the kill did not interrupt the search: $(head -3 "$w/resume.txt")" >&2; return 1; }
+    [[ "$(answer "$w/killed")" == "$(answer "$w/straight")" ]] ||
+        { echo "resumed answer $(answer "$w/killed") != $(answer "$w/straight")" >&2; return 1; }
+    note "$name: kill -9 at step $at of 100000 + --resume gives the uninterrupted answer ($(answer "$w/killed"))"
+}
+answer() {
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]+"/result.json")); print("-".join(map(str,r["architecture"])), "%.2f us" % r["latency_us"], "loss %.4f" % r["validation_loss"])' "$1"
+}
+
+linux_agent() { # linux_agent TRIPLE NAME RUNNER...
+    local triple=$1 name=$2
+    shift 2
+    local t0=$SECONDS
+    # Without the embedded demo bundle (feature demo-bundle): the checks run in the
+    # repository, where a search without --bundle reads models/higgs-demo.
+    deb build --locked --profile edge -p tabnas-agent --bin tabnas-agent --target "$triple" \
+        --no-default-features --features cli --target-dir "$XTARGET"
+    local bin="$XTARGET/$triple/edge/tabnas-agent"
+    note "$name: tabnas-agent (edge) $(stat -c %s "$bin") bytes, built in $((SECONDS - t0)) s"
+    agent_checks "$name" "$@" -- "$bin"
+}
+
+step "ARM Linux: tabnas-agent for aarch64 and armv7 under qemu-user"
+if version_ge "$DEB_VERSION" "$NEED_VERSION"; then
+    linux_agent aarch64-unknown-linux-gnu aarch64 "${QEMU_AARCH64[@]}"
+    if ((HAVE_ARMHF)); then
+        linux_agent armv7-unknown-linux-gnueabihf armv7 "${QEMU_ARMV7[@]}"
+    else
+        note "armv7: SKIPPED (the armhf standard library did not install)"
+    fi
+else
+    note "ARM Linux agent: SKIPPED: Debian's rustc is $DEB_VERSION, the workspace needs $NEED_VERSION (tract-data 0.23 uses let chains, Rust 1.88; tabnas-bundle File::try_lock, 1.89)"
+    [[ "${BOARDS_REQUIRE_AGENT:-0}" == 0 ]] || exit 1
+    # The same checks on the host's agent (built by scripts/test.sh), so that the
+    # commands the boards run stay exercised until the cross toolchain is new enough.
+    HOST_AGENT="$HOST_TARGET/release/tabnas-agent"
+    if [[ ! -x $HOST_AGENT ]]; then
+        CARGO_TARGET_DIR="$HOST_TARGET" cargo build --release --locked -p tabnas-agent --bin tabnas-agent
+    fi
+    agent_checks x86_64-native -- "$HOST_AGENT"
+fi
+
+# ---- 3. Cortex-M4 firmware ---------------------------------------------------------
+FW=firmware/cortex-m4
+step "Cortex-M4: model blob and packed search configuration"
+# heapless 0.9.4 needs Rust 1.87 for its c_string module (not used by the core): the
+# firmware builds against a copy without it (firmware/cortex-m4/Cargo.toml [patch]).
+heapless_crate() { ls "${CARGO_HOME:-$HOME/.cargo}"/registry/cache/*/heapless-0.9.4.crate 2>/dev/null | head -1; }
+[[ -n "$(heapless_crate)" ]] || cargo fetch --locked >/dev/null
+HEAPLESS_CRATE=$(heapless_crate)
+if [[ ! -f $FW/vendor/heapless-0.9.4/.patched ]]; then
+    rm -rf "$FW/vendor/heapless-0.9.4"
+    mkdir -p "$FW/vendor"
+    tar -xzf "$HEAPLESS_CRATE" -C "$FW/vendor"
+    sed -i '/^pub use c_string::CString;$/d; /^pub mod c_string;$/d' "$FW/vendor/heapless-0.9.4/src/lib.rs"
+    sed -i 's/^rust-version = "1.88"/rust-version = "1.85"/' "$FW/vendor/heapless-0.9.4/Cargo.toml"
+    touch "$FW/vendor/heapless-0.9.4/.patched"
+fi
+BLOB="$CACHE/cm4"
+"$CM4_BLOB" --out "$BLOB" --profile firmware-config/cortex-m4.toml
+export TABNAS_CM4_CONFIG="$BLOB/config.bin" TABNAS_CM4_MODEL="$BLOB/model.bin"
+
+step "Cortex-M4: build (thumbv7em-none-eabihf, Debian cargo, -Z build-std=core)"
+fw_build() {
+    (cd "$FW" && RUSTC_BOOTSTRAP=1 deb build --locked --release --ignore-rust-version \
+        -Z build-std=core -Z build-std-features=compiler-builtins-mem \
+        --target thumbv7em-none-eabihf --target-dir "$XTARGET/cm4")
+}
+timed firmware-build fw_build
+ELF="$XTARGET/cm4/thumbv7em-none-eabihf/release/tabnas-cm4"
+read -r FLASH RAM < <(arm-none-eabi-size -A "$ELF" | awk '
+    $1 == ".vector_table" || $1 == ".text" || $1 == ".rodata" { f += $2 }
+    $1 == ".data" { f += $2; r += $2 } $1 == ".bss" { r += $2 }
+    END { print f, r }')
+note "firmware: flash $FLASH bytes of 1048576 (model blob $(stat -c %s "$BLOB/model.bin")), static RAM $RAM bytes of 196608"
+
+step "Cortex-M4: the device search in qemu-system-arm (mps2-an386)"
+# -icount: the emulated clock (SysTick) advances per instruction, so the table the
+# firmware measures is the same on every run.
+fw_run() {
+    timeout 600 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none \
+        -semihosting-config enable=on,target=native -icount shift=5 \
+        -kernel "$ELF" >"$BLOB/firmware.log" 2>&1
+}
+timed firmware-qemu fw_run || { cat "$BLOB/firmware.log"; exit 1; }
+grep -q '^DONE' "$BLOB/firmware.log" || { cat "$BLOB/firmware.log"; exit 1; }
+grep -vE '^(TABLE|LOSS|CHILD) ' "$BLOB/firmware.log" | sed 's/^/    | /'
+STACK=$(sed -n 's/^STACK used=\([0-9]*\).*/\1/p' "$BLOB/firmware.log")
+note "firmware: stack high-water $STACK bytes; RAM in use $((RAM + STACK)) of 196608"
+note "firmware: $(grep '^ANSWER' "$BLOB/firmware.log")"
+note "firmware: $(grep '^SEARCH-TIME' "$BLOB/firmware.log")"
+
+step "Cortex-M4: replay on this machine (same table, same losses, same answer)"
+export TABNAS_CM4_LOG="$BLOB/firmware.log" TABNAS_CM4_REFERENCE="$BLOB/reference.txt"
+(cd "$FW" && CARGO_TARGET_DIR="$XTARGET/cm4-host" cargo test --locked --features std)
+note "firmware: host replay (x86-64) agrees; forward pass within 1e-5 of tract"
+
+step "Cortex-M4: replay on aarch64 (and armv7) Linux under qemu-user"
+replay_on() { # replay_on TRIPLE NAME RUNNER...
+    local triple=$1 name=$2
+    shift 2
+    (cd "$FW" && deb build --locked --release --ignore-rust-version --features std \
+        --example replay --target "$triple" --target-dir "$XTARGET/cm4")
+    "$@" "$XTARGET/cm4/$triple/release/examples/replay" \
+        "$TABNAS_CM4_CONFIG" "$TABNAS_CM4_MODEL" "$TABNAS_CM4_LOG" | tail -1
+    note "firmware: $name replay agrees"
+}
+replay_on aarch64-unknown-linux-gnu aarch64 "${QEMU_AARCH64[@]}"
+if ((HAVE_ARMHF)); then
+    replay_on armv7-unknown-linux-gnueabihf armv7 "${QEMU_ARMV7[@]}"
+else
+    note "armv7 replay: SKIPPED (the armhf standard library did not install)"
+fi
+
+step "summary"
+printf '    %s\n' "${SUMMARY[@]}"
+printf '    boards.sh took %d s\n' "$((SECONDS - T_START))"
