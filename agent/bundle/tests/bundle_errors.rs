@@ -213,7 +213,10 @@ fn inconsistent_manifests_name_the_field() {
     m.graph.head.bias = "hidden1.add".into();
     write(&m);
     let err = load_err(tmp.path());
-    assert!(err.contains("\"hidden1.add\", a name the ONNX writer"), "{err}");
+    assert!(
+        err.contains("\"hidden1.add\", a name the ONNX writer"),
+        "{err}"
+    );
     // Every width is allowed, but the supernet they make is too large for a board.
     let mut m = manifest();
     m.space = vec![vec![65_536], vec![65_536], vec![65_536]];
