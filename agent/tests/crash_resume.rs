@@ -23,6 +23,14 @@ max_direct_children = 0
 calibration_children = 12
 "#;
 
+/// Steps of the search: a few seconds in either build, so that kills land before, at
+/// and between checkpoints (at most one a second).
+const STEPS: &str = if cfg!(debug_assertions) {
+    "60000"
+} else {
+    "400000"
+};
+
 /// Kills that must land on a live process.
 const KILLS: usize = 20;
 
@@ -35,7 +43,7 @@ fn args(profile: &Path, out: &Path) -> Vec<String> {
         "--target-us",
         "10",
         "--steps",
-        "60000",
+        STEPS,
         "--seed",
         "7",
         "--out",
@@ -101,7 +109,8 @@ fn searches_killed_at_random_instants_resume_to_the_uninterrupted_result() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    eprintln!("uninterrupted run: {:.1} s", t0.elapsed().as_secs_f64());
+    let whole_ms = t0.elapsed().as_millis() as u64;
+    eprintln!("uninterrupted run: {:.1} s", whole_ms as f64 / 1e3);
     // Rounds of kills, each resumed to the end and compared, until enough kills landed
     // (a fast machine may finish a round by itself before its share of kills).
     let mut rng = 0x5EED_C0FF_EE00_0001u64;
@@ -111,7 +120,7 @@ fn searches_killed_at_random_instants_resume_to_the_uninterrupted_result() {
     while kills < KILLS {
         round += 1;
         let crashed = tmp.path().join(format!("crashed{round}"));
-        let (k, attempts) = kill_repeatedly(&profile, &crashed, KILLS - kills, &mut rng);
+        let (k, attempts) = kill_repeatedly(&profile, &crashed, KILLS - kills, whole_ms, &mut rng);
         kills += k;
         eprintln!(
             "round {round}: {k} kills in {attempts} attempts ({:.1} s so far); checkpoint at \
@@ -156,16 +165,24 @@ fn trace(dir: &Path) -> Vec<u8> {
 
 /// Starts (then resumes) the search in `crashed` and kills it at seeded instants, up to
 /// `wanted` kills or until an attempt finishes the search; returns (kills, attempts).
-fn kill_repeatedly(profile: &Path, crashed: &Path, wanted: usize, rng: &mut u64) -> (usize, usize) {
+/// `whole_ms` is how long an uninterrupted search took here.
+fn kill_repeatedly(
+    profile: &Path,
+    crashed: &Path,
+    wanted: usize,
+    whole_ms: u64,
+    rng: &mut u64,
+) -> (usize, usize) {
     let mut kills = 0;
     let mut attempts = 0;
     while kills < wanted {
         attempts += 1;
         let stderr = crashed.with_extension(format!("attempt{attempts}.err"));
         let mut a = args(profile, crashed);
-        // The first attempt starts the run; every later one resumes it (one killed before
-        // its first checkpoint starts over).
-        if attempts > 1 {
+        // Once the run has taken its folder (the lock file exists), every attempt
+        // resumes it; one killed before its first checkpoint starts over. An attempt
+        // killed before it took the folder had not started: the next one starts afresh.
+        if crashed.join(".tabnas.lock").exists() {
             a.push("--resume".into());
         }
         let mut child = agent()
@@ -175,12 +192,13 @@ fn kill_repeatedly(profile: &Path, crashed: &Path, wanted: usize, rng: &mut u64)
             .spawn()
             .unwrap();
         // One kill in four within the first 80 ms (start-up), the others anywhere in
-        // the first 2.5 s (loading, the lock, cutting the trace back, steps, checkpoints).
+        // the first third of an uninterrupted run's time (loading, the lock, cutting the
+        // trace back, steps, checkpoints).
         let r = next(rng);
         let delay_ms = if r.is_multiple_of(4) {
             (r >> 8) % 80
         } else {
-            (r >> 8) % 2_500
+            (r >> 8) % (whole_ms / 3).max(500)
         };
         std::thread::sleep(Duration::from_millis(delay_ms));
         match child.try_wait().unwrap() {
