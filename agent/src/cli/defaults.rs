@@ -10,6 +10,14 @@ pub const PROFILE_NAME: &str = "firmware-config/host.toml (embedded)";
 /// Its TOML text.
 pub const PROFILE_TOML: &str = include_str!("../../defaults/host.toml");
 
+/// Where the default bundle comes from, for messages.
+#[cfg(feature = "demo-bundle")]
+pub const DEMO_BUNDLE_SOURCE: &str = "the embedded demo bundle";
+/// Where the default bundle comes from, for messages.
+#[cfg(not(feature = "demo-bundle"))]
+pub const DEMO_BUNDLE_SOURCE: &str =
+    "the default bundle ./models/higgs-demo (this build does not embed it; pass --bundle DIR)";
+
 /// The demo bundle, `models/higgs-demo`.
 #[cfg(feature = "demo-bundle")]
 pub fn demo_bundle() -> Result<Bundle, BundleError> {

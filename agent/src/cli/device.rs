@@ -47,7 +47,7 @@ impl Sources {
         match &self.bundle {
             Some(dir) => Bundle::load(dir)
                 .with_context(|| format!("cannot load the bundle {}", dir.display())),
-            None => defaults::demo_bundle().context("the embedded demo bundle"),
+            None => defaults::demo_bundle().context(defaults::DEMO_BUNDLE_SOURCE),
         }
     }
 
