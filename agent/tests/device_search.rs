@@ -63,6 +63,24 @@ fn run(
     run_device_search(bundle, probe, o, dir, false, &mut |_| {}).unwrap()
 }
 
+/// Runs a search and keeps the notes it reports.
+fn run_noting(
+    bundle: &Bundle,
+    probe: &mut dyn tabnas_agent::LatencyProbe,
+    o: &DeviceSearchOptions,
+    dir: &std::path::Path,
+    resume: bool,
+) -> (DeviceResult, Vec<String>) {
+    let mut notes = Vec::new();
+    let r = run_device_search(bundle, probe, o, dir, resume, &mut |p| {
+        if let tabnas_agent::Progress::Note(n) = p {
+            notes.push(n)
+        }
+    })
+    .unwrap();
+    (r, notes)
+}
+
 /// Fake latency = 5 us per call + 0.001 us per multiply-accumulate. The per-call cost
 /// (identity network) is 5, so a block of `i x o` enters the table as `i*o/1000`, the
 /// stem as 5, and a whole child costs `5 + MACs/1000`: the block-sum calibration must
@@ -526,20 +544,13 @@ fn caches_of_another_bundle_or_runtime_are_ignored() {
     }
     flipped.hash = "flipped-labels".to_string();
     std::fs::remove_file(tmp.path().join("latency_table.json")).unwrap();
-    let mut notes = Vec::new();
-    let second = run_device_search(
+    let (second, notes) = run_noting(
         &flipped,
         &mut FakeProbe::new(5.0, 0.001),
         &o,
         tmp.path(),
         false,
-        &mut |p| {
-            if let tabnas_agent::Progress::Note(n) = p {
-                notes.push(n)
-            }
-        },
-    )
-    .unwrap();
+    );
     assert!(
         notes.iter().any(|n| n.contains(
             "quality_cache.json is not reused: it was computed for another bundle, runtime or \
@@ -552,20 +563,13 @@ fn caches_of_another_bundle_or_runtime_are_ignored() {
     assert!(second.quality_cache.1 > 0, "losses computed again");
     assert_ne!(second.validation_loss, first.validation_loss);
     // Another runtime (a probe with other constants) does not reuse the table.
-    let mut notes = Vec::new();
-    let third = run_device_search(
+    let (third, notes) = run_noting(
         &flipped,
         &mut FakeProbe::new(6.0, 0.001),
         &o,
         tmp.path(),
         false,
-        &mut |p| {
-            if let tabnas_agent::Progress::Note(n) = p {
-                notes.push(n)
-            }
-        },
-    )
-    .unwrap();
+    );
     assert_eq!(third.table.measured_blocks, DEMO_BLOCKS);
     assert!(tmp
         .path()
@@ -697,20 +701,13 @@ fn tampered_quality_caches_are_not_reused() {
             entry["loss"] = serde_json::json!(edit);
         }
         std::fs::write(&path, file.to_string()).unwrap();
-        let mut notes = Vec::new();
-        let again = run_device_search(
+        let (again, notes) = run_noting(
             &bundle,
             &mut FakeProbe::new(5.0, 0.001),
             &quick(80),
             tmp.path(),
             false,
-            &mut |p| {
-                if let tabnas_agent::Progress::Note(n) = p {
-                    notes.push(n)
-                }
-            },
-        )
-        .unwrap();
+        );
         assert!(
             notes
                 .iter()

@@ -558,19 +558,23 @@ mod tests {
         drop(f);
     }
 
-    #[test]
-    fn a_binary_training_split_needs_both_classes_other_gaps_are_reported() {
-        // One positive in 12 rows: most seeds put it outside the 4 training rows.
-        let (_f, source) = csv(&rows(12, |i| format!("{i},{}", (i == 5) as u8)));
-        let options = |seed| PrepareOptions {
+    /// About a third of the rows in each split, split by `seed`.
+    fn thirds(seed: u64) -> PrepareOptions {
+        PrepareOptions {
             valid_fraction: 0.34,
             test_fraction: 0.33,
             seed,
             ..PrepareOptions::default()
-        };
+        }
+    }
+
+    #[test]
+    fn a_binary_training_split_needs_both_classes_other_gaps_are_reported() {
+        // One positive in 12 rows: most seeds put it outside the 4 training rows.
+        let (_f, source) = csv(&rows(12, |i| format!("{i},{}", (i == 5) as u8)));
         let (mut refused, mut kept) = (0, 0);
         for seed in 0..40 {
-            match prepare(&source, options(seed)) {
+            match prepare(&source, thirds(seed)) {
                 Err(e @ PrepareError::ClassNotInTraining { .. }) => {
                     let text = e.to_string();
                     assert!(
@@ -602,15 +606,9 @@ mod tests {
         let (_f, source) = csv(&rows(12, |i| {
             format!("{},{}", if i == 5 { "3" } else { "" }, i % 2)
         }));
-        let options = |seed| PrepareOptions {
-            valid_fraction: 0.34,
-            test_fraction: 0.33,
-            seed,
-            ..PrepareOptions::default()
-        };
         let (mut refused, mut kept) = (0, 0);
         for seed in 0..40 {
-            match prepare(&source, options(seed)) {
+            match prepare(&source, thirds(seed)) {
                 Err(e @ PrepareError::NoTrainingValues { .. }) => {
                     let text = e.to_string();
                     assert!(
