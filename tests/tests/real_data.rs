@@ -24,14 +24,7 @@ fn higgs_loads_splits_and_standardises() {
     assert!((4_000..6_500).contains(&positives), "{positives}");
 
     let split = split_rows(table.rows(), 0.1, 0.1, 0).unwrap();
-    let pre = Preprocessing::fit(
-        &table,
-        &split.train,
-        PreprocessOptions {
-            log1p: false,
-            buckets: 2,
-        },
-    );
+    let pre = Preprocessing::fit(&table, &split.train, PreprocessOptions { buckets: 2 });
     let train = pre.encode(&table, &split.train);
     assert_eq!(train.numeric.len(), split.train.len() * 28);
     for c in 0..28 {
@@ -59,14 +52,7 @@ fn adult_loads_with_categoricals_and_missing_values() {
         "'?' is missing"
     );
     let split = split_rows(table.rows(), 0.15, 0.15, 1).unwrap();
-    let pre = Preprocessing::fit(
-        &table,
-        &split.train,
-        PreprocessOptions {
-            log1p: false,
-            buckets: 64,
-        },
-    );
+    let pre = Preprocessing::fit(&table, &split.train, PreprocessOptions { buckets: 64 });
     let valid = pre.encode(&table, &split.valid);
     assert_eq!(valid.categorical.len(), split.valid.len() * 8);
     assert!(valid.categorical.iter().all(|&b| (0..64).contains(&b)));

@@ -47,11 +47,16 @@ impl DataSource {
         }
     }
 
-    fn load(&self) -> Result<RawTable, DataError> {
+    /// The rows (reading stops after `max_rows` where the loader can stop early), and a
+    /// note of what the loader saw when there is a choice (Criteo's form).
+    fn load(&self, max_rows: Option<usize>) -> Result<(RawTable, Option<String>), DataError> {
         match self {
-            Self::Preset { preset, cache } => preset.load(cache),
-            Self::Csv { path, options } => read_csv(path, options),
-            Self::Criteo { path } => read_criteo(path),
+            Self::Preset { preset, cache } => Ok((preset.load(cache)?, None)),
+            Self::Csv { path, options } => Ok((read_csv(path, options)?, None)),
+            Self::Criteo { path } => {
+                let (table, form) = read_criteo(path, max_rows)?;
+                Ok((table, Some(format!("read {} in {form}", path.display()))))
+            }
         }
     }
 }
@@ -276,6 +281,8 @@ pub struct Prepared {
     pub valid: Rows,
     /// Test rows.
     pub test: Rows,
+    /// What the loader saw that a person should know (the Criteo form read).
+    pub notes: Vec<String>,
 }
 
 impl Prepared {
@@ -397,7 +404,7 @@ pub fn prepare(source: &DataSource, options: PrepareOptions) -> Result<Prepared,
             embedding_dim: options.embedding_dim,
         });
     }
-    let table = source.load().map_err(PrepareError::Load)?;
+    let (table, note) = source.load(options.max_rows).map_err(PrepareError::Load)?;
     let columns = table.numeric_names.len() + table.categorical_names.len();
     if columns == 0 {
         return Err(PrepareError::NoInputs {
@@ -458,12 +465,10 @@ pub fn prepare(source: &DataSource, options: PrepareOptions) -> Result<Prepared,
             });
         }
     }
-    let log1p = matches!(source, DataSource::Criteo { .. });
     let preprocessing = Preprocessing::fit(
         &table,
         &split.train,
         PreprocessOptions {
-            log1p,
             buckets: options.buckets,
         },
     );
@@ -501,6 +506,7 @@ pub fn prepare(source: &DataSource, options: PrepareOptions) -> Result<Prepared,
         valid: encode(&split.valid)?,
         test: encode(&split.test)?,
         preprocessing,
+        notes: note.into_iter().collect(),
     })
 }
 

@@ -191,6 +191,44 @@ fn search_writes_result_plot_and_a_loadable_bundle_deterministically() {
     assert!(refs[1]["test_loss"].as_f64().unwrap().is_finite());
 }
 
+/// Not on a terminal (the test pipes standard error), a search prints progress lines;
+/// two runs that differ only in `--out` (and `--quiet`) write bundles of one hash.
+#[test]
+fn progress_lines_off_a_terminal_and_a_hash_of_the_content_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("rows.csv");
+    write_csv(&csv);
+    let csv = csv.to_str().unwrap();
+    let mut hashes = Vec::new();
+    for (folder, quiet) in [("a", false), ("b", true)] {
+        let out = tmp.path().join(folder);
+        let mut args = search_args(csv, out.to_str().unwrap());
+        if !quiet {
+            args.retain(|a| *a != "--quiet");
+        }
+        let Run { ok, stdout, stderr } = run(TABNAS, &args);
+        assert!(ok, "{stderr}");
+        let lines = stdout
+            .lines()
+            .filter(|l| l.starts_with("search step "))
+            .count();
+        if quiet {
+            assert_eq!(lines, 0, "{stdout}");
+        } else {
+            assert!(stdout.contains("search step 1/120 (1%"), "{stdout}");
+            assert!(stdout.contains("search step 120/120 (100%"), "{stdout}");
+        }
+        let manifest = std::fs::read_to_string(out.join("bundle/manifest.json")).unwrap();
+        assert!(
+            !manifest.contains(out.to_str().unwrap()) && !manifest.contains("--out"),
+            "{manifest}"
+        );
+        let hash = stdout.split("(sha256 ").nth(1).unwrap()[..16].to_string();
+        hashes.push(hash);
+    }
+    assert_eq!(hashes[0], hashes[1]);
+}
+
 #[test]
 fn bad_input_gets_a_named_error() {
     let tmp = tempfile::tempdir().unwrap();

@@ -156,7 +156,8 @@ pub struct DataArgs {
     /// A CSV file with numeric and categorical columns.
     #[arg(long, conflicts_with = "criteo")]
     pub csv: Option<PathBuf>,
-    /// A file in Criteo's tab-separated format.
+    /// A Criteo file: the raw tab-separated form or the Kaggle CSV form (header with
+    /// `Id`, commas); which one is told from the first line and printed.
     #[arg(long)]
     pub criteo: Option<PathBuf>,
     /// CSV: the label column (index or header name).
@@ -171,6 +172,10 @@ pub struct DataArgs {
     /// CSV: categorical columns (indices or names, comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub categorical: Vec<String>,
+    /// CSV: numeric columns to clip at 0 and take ln(1 + x) of before standardising, as
+    /// Criteo's integer columns are (indices or names, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub log1p: Vec<String>,
     /// CSV: columns to ignore.
     #[arg(long, value_delimiter = ',')]
     pub ignore: Vec<String>,
@@ -192,9 +197,9 @@ pub struct DataArgs {
     /// Hash buckets per categorical column (bucket 0 = missing).
     #[arg(long, default_value_t = 1000)]
     pub buckets: u32,
-    /// Embedding size per categorical column.
-    #[arg(long, default_value_t = 8)]
-    pub embedding_dim: u32,
+    /// Embedding size per categorical column [default: 8, or the one --space fixes].
+    #[arg(long)]
+    pub embedding_dim: Option<u32>,
     /// Use only the first N rows.
     #[arg(long)]
     pub max_rows: Option<usize>,
@@ -236,6 +241,7 @@ impl DataArgs {
         options.positive = self.positive.clone();
         options.categorical = self.categorical.iter().map(col).collect();
         options.ignore = self.ignore.iter().map(col).collect();
+        options.log1p = self.log1p.iter().map(col).collect();
         if let Some(m) = &self.missing {
             options.missing = m.clone();
         }
@@ -245,14 +251,18 @@ impl DataArgs {
         })
     }
 
-    /// The split and encoding options.
-    pub fn prepare_options(&self, seed: u64) -> PrepareOptions {
+    /// The split and encoding options; `space_embedding` is the embedding size the search
+    /// space fixes, used when `--embedding-dim` is not given.
+    pub fn prepare_options(&self, seed: u64, space_embedding: Option<u32>) -> PrepareOptions {
         PrepareOptions {
             valid_fraction: self.valid_fraction,
             test_fraction: self.test_fraction,
             seed,
             buckets: self.buckets,
-            embedding_dim: self.embedding_dim,
+            embedding_dim: self
+                .embedding_dim
+                .or(space_embedding)
+                .unwrap_or(DEFAULT_EMBEDDING_DIM),
             max_rows: self.max_rows,
         }
     }
@@ -266,19 +276,27 @@ impl DataArgs {
             fraction(flag, f)?;
         }
         in_range("--buckets", self.buckets, 2..=MAX_BUCKETS)?;
-        in_range("--embedding-dim", self.embedding_dim, 1..=MAX_WIDTH)?;
+        if let Some(dim) = self.embedding_dim {
+            in_range("--embedding-dim", dim, 1..=MAX_WIDTH)?;
+        }
         if self.max_rows == Some(0) {
             bail!("--max-rows must be at least 1");
+        }
+        if !self.log1p.is_empty() && self.csv.is_none() {
+            bail!("--log1p names columns of a --csv file (--criteo applies it to I1..I13 already)");
         }
         Ok(())
     }
 
     /// Loads, splits and encodes the data; errors about a flag's value name the flag.
     /// A class that a validation or test split lacks is a warning on standard error.
-    pub fn prepare(&self, seed: u64) -> Result<Prepared> {
+    pub fn prepare(&self, seed: u64, space_embedding: Option<u32>) -> Result<Prepared> {
         self.check()?;
-        let data = prepare(&self.source()?, self.prepare_options(seed))
+        let data = prepare(&self.source()?, self.prepare_options(seed, space_embedding))
             .map_err(|e| word_prepare_error(e, self.csv.is_some()))?;
+        for note in &data.notes {
+            println!("{note}");
+        }
         for (split, class) in data.missing_classes() {
             eprintln!(
                 "warning: the {split} split has no row labelled {} (with --seed {seed}); {}",
@@ -344,17 +362,94 @@ pub struct SpaceArgs {
         default_value = "8,16,24,32,48,64,96,128,192,256"
     )]
     pub widths: Vec<u32>,
-    /// Per-layer candidate widths instead, e.g. "8,16,32;8,16;4,8".
+    /// Per-layer candidate widths instead, e.g. "8,16,32;8,16;4,8", or a space the core
+    /// defines: `paper-criteo` (the paper's Criteo space: 3 layers of 20 widths 8..512;
+    /// embedding size 39 unless --embedding-dim is given), `toy` (the paper's toy: 2
+    /// layers of 2, 3, 4), `default` (the --layers/--widths default).
     #[arg(long)]
     pub space: Option<String>,
 }
 
+/// A search space the core defines, by name (`--space NAME`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpacePreset {
+    /// The paper's Criteo space ([`tabnas_core::paper`]).
+    PaperCriteo,
+    /// The paper's toy space ([`tabnas_core::toy`]).
+    Toy,
+    /// The default of `--layers` and `--widths`.
+    Default,
+}
+
+impl SpacePreset {
+    /// The names `--space` accepts.
+    pub const NAMES: [&'static str; 3] = ["paper-criteo", "toy", "default"];
+
+    /// The preset of this name, if it is one.
+    pub fn named(name: &str) -> Option<Self> {
+        match name.trim() {
+            "paper-criteo" => Some(Self::PaperCriteo),
+            "toy" => Some(Self::Toy),
+            "default" => Some(Self::Default),
+            _ => None,
+        }
+    }
+
+    /// Its per-layer widths.
+    pub fn widths(self) -> Vec<Vec<u32>> {
+        match self {
+            Self::PaperCriteo => vec![tabnas_core::paper::CRITEO_WIDTHS.to_vec(); 3],
+            Self::Toy => vec![tabnas_core::toy::TOY_WIDTHS.to_vec(); 2],
+            Self::Default => vec![DEFAULT_WIDTHS.to_vec(); 3],
+        }
+    }
+
+    /// The embedding size the space was defined with, if it fixes one (the paper's
+    /// Criteo input of 1,027 values is 13 integers and 26 x 39 embedding values).
+    pub fn embedding_dim(self) -> Option<u32> {
+        match self {
+            Self::PaperCriteo => {
+                Some(tabnas_core::paper::CRITEO_SHAPE.input.saturating_sub(13) / 26)
+            }
+            Self::Toy | Self::Default => None,
+        }
+    }
+}
+
+/// The default candidate widths of every layer (`--widths`).
+pub const DEFAULT_WIDTHS: [u32; 10] = [8, 16, 24, 32, 48, 64, 96, 128, 192, 256];
+
+/// Embedding size per categorical column when neither `--embedding-dim` nor the space
+/// fixes one.
+pub const DEFAULT_EMBEDDING_DIM: u32 = 8;
+
 impl SpaceArgs {
+    /// The named space `--space` gives, if it names one.
+    pub fn preset(&self) -> Option<SpacePreset> {
+        self.space.as_deref().and_then(SpacePreset::named)
+    }
+
+    /// The embedding size the space fixes, if any.
+    pub fn embedding_dim(&self) -> Option<u32> {
+        self.preset().and_then(SpacePreset::embedding_dim)
+    }
+
     /// The per-layer width lists: 1..=8 layers of 1..=32 distinct widths, each in
     /// 1..=[`MAX_WIDTH`] (checked before anything is allocated for them).
     pub fn space(&self) -> Result<Vec<Vec<u32>>> {
+        if let Some(preset) = self.preset() {
+            return Ok(preset.widths());
+        }
         if self.space.is_none() {
             in_range("--layers", self.layers, 1..=MAX_LAYERS)?;
+        }
+        if let Some(s) = &self.space {
+            if s.trim().starts_with(|c: char| c.is_ascii_alphabetic()) {
+                bail!(
+                    "--space {s:?} is neither widths (like \"8,16,32;8,16\") nor a named space: {}",
+                    SpacePreset::NAMES.join(", ")
+                );
+            }
         }
         let space = match &self.space {
             Some(s) => s

@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod export;
+pub mod progress;
 pub mod reference;
 pub mod run_folder;
 pub mod search;

@@ -54,7 +54,7 @@ pub fn run(args: &ReferenceArgs) -> Result<()> {
     in_range("--batch", args.batch, 1..=MAX_BATCH)?;
     rate("--lr", args.lr as f64, MAX_LEARNING_RATE)?;
     in_range("--eval-every", args.eval_every, 1..=MAX_STEPS)?;
-    let data = args.data.prepare(args.seed)?;
+    let data = args.data.prepare(args.seed, None)?;
     let options = ReferenceOptions {
         steps: args.steps,
         batch: args.batch,

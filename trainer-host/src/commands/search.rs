@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use tabnas_bundle::{Provenance, ReferenceLoss};
 use tabnas_core::search::SettingsError;
 use tabnas_trainer::export::{manifest_for, valid_set, write_bundle};
@@ -18,7 +17,8 @@ use super::args::{
     folder, fraction, in_range, one_of, rate, set_threads, widths_flag, DataArgs, RewardArgs,
     SpaceArgs, MAX_LEARNING_RATE,
 };
-use super::run_folder::{command_line, open_run_folder, set_aside};
+use super::progress::Progress;
+use super::run_folder::{command_line, open_run_folder, recorded_command_line, set_aside};
 
 /// Flags of `tabnas search`.
 #[derive(Debug, Args)]
@@ -74,7 +74,7 @@ pub struct SearchArgs {
     /// Steps of each stand-alone reference (early-stopped on validation loss).
     #[arg(long, default_value_t = 3000)]
     pub reference_steps: u32,
-    /// No progress bar.
+    /// No progress bar or progress lines.
     #[arg(long)]
     pub quiet: bool,
 }
@@ -150,7 +150,7 @@ pub fn run(args: &SearchArgs) -> Result<()> {
             Some(widths_flag("--reference", r)?)
         });
     }
-    let data = args.data.prepare(args.seed)?;
+    let data = args.data.prepare(args.seed, args.space.embedding_dim())?;
     let options = HostSearchOptions {
         space,
         resource: args.resource,
@@ -175,33 +175,21 @@ pub fn run(args: &SearchArgs) -> Result<()> {
         }
     }
     let out = open_run_folder(&args.out, &command_line("tabnas"))?;
-    let bar = if args.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(args.steps as u64)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:32}] {pos}/{len} {msg} (eta {eta})")
-            .expect("static template")
-            .progress_chars("=> "),
-    );
-    bar.set_message("warm-up");
+    let mut progress = Progress::new("search", args.steps as u64, args.quiet);
     let run = run_host_search(&data, &options, |step, _, point| {
-        bar.set_position(step as u64);
-        if let Some(p) = point {
-            if step % 10 == 0 {
-                bar.set_message(format!(
-                    "sample {:?} {} loss {} P(V) {}",
-                    p.arch,
-                    if p.feasible { "ok" } else { "rejected" },
-                    p.loss.map_or("-".into(), |l| format!("{l:.4}")),
-                    p.pv.map_or("-".into(), |v| format!("{v:.3}"))
-                ));
-            }
-        }
+        progress.at(step as u64, || match point {
+            Some(p) => format!(
+                "sample {:?} {} loss {} P(V) {}",
+                p.arch,
+                if p.feasible { "ok" } else { "rejected" },
+                p.loss.map_or("-".into(), |l| format!("{l:.4}")),
+                p.pv.map_or("-".into(), |v| format!("{v:.3}"))
+            ),
+            None => "warm-up".into(),
+        });
     })
     .map_err(|e| word(e, args))?;
-    bar.finish_and_clear();
+    progress.finish();
     let result = &run.result;
     let name = args.name.clone().unwrap_or_else(|| data.name.clone());
     let provenance = Provenance {
@@ -211,7 +199,7 @@ pub fn run(args: &SearchArgs) -> Result<()> {
         steps: args.steps,
         batch: args.batch,
         learning_rate: args.lr as f64,
-        command: command_line("tabnas"),
+        command: recorded_command_line("tabnas"),
         producer: format!("tabnas-trainer {}", env!("CARGO_PKG_VERSION")),
     };
     let mut references = vec![ReferenceLoss {

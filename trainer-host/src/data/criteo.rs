@@ -1,10 +1,18 @@
-//! Criteo display-advertising rows: tab-separated label, 13 integer fields (may be empty
-//! or negative) and 26 categorical fields (8-hex-digit hashes, may be empty).
+//! Criteo display-advertising rows in either form people have them:
 //!
-//! Criteo's terms forbid redistributing its rows, so tests use rows generated in this
-//! format. Integers are kept raw here; [`super::PreprocessOptions::log1p`] applies the
-//! usual clip-at-0-then-log(x + 1). A line longer than [`MAX_LINE_BYTES`] is refused.
+//! - **raw**: tab-separated label, 13 integer fields (may be empty or negative) and 26
+//!   categorical fields (8-hex-digit hashes, may be empty), no header (Criteo's release);
+//! - **Kaggle CSV**: a header line `Id,Label,I1,...,I13,C1,...,C26`, commas (the Kaggle
+//!   display-advertising challenge's `train.csv`); columns are found by their header
+//!   names, and the `Id` column is ignored.
+//!
+//! The form is told from the first non-empty line and returned, so that a command can say
+//! which it saw. Criteo's terms forbid redistributing its rows, so tests use rows
+//! generated in this format. Integers are kept raw here and marked for the usual
+//! clip-at-0-then-log(x + 1) ([`RawTable::numeric_log1p`]), which preprocessing applies. A line longer than [`MAX_LINE_BYTES`] is
+//! refused. Reading stops after `max_rows` rows when it is given.
 
+use std::fmt;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -19,19 +27,107 @@ pub const CRITEO_INT_FIELDS: usize = 13;
 /// Categorical fields per row (C1..C26).
 pub const CRITEO_CAT_FIELDS: usize = 26;
 
-/// Reads a Criteo-format file.
-pub fn read_criteo(path: &Path) -> Result<RawTable, DataError> {
+/// Which of Criteo's two file forms a file is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CriteoForm {
+    /// Tab-separated, no header, 40 fields.
+    Raw,
+    /// Comma-separated with a header naming `Id`, `Label`, `I1`..`I13`, `C1`..`C26`.
+    Kaggle,
+}
+
+impl fmt::Display for CriteoForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Raw => "Criteo's raw form (tab-separated, no header)",
+            Self::Kaggle => "Criteo's Kaggle CSV form (header, Id column, commas)",
+        })
+    }
+}
+
+/// Where each field of a row is, for one form.
+struct Layout {
+    form: CriteoForm,
+    separator: char,
+    fields: usize,
+    label: usize,
+    ints: [usize; CRITEO_INT_FIELDS],
+    cats: [usize; CRITEO_CAT_FIELDS],
+}
+
+impl Layout {
+    fn raw() -> Self {
+        Self {
+            form: CriteoForm::Raw,
+            separator: '\t',
+            fields: 1 + CRITEO_INT_FIELDS + CRITEO_CAT_FIELDS,
+            label: 0,
+            ints: std::array::from_fn(|k| 1 + k),
+            cats: std::array::from_fn(|k| 1 + CRITEO_INT_FIELDS + k),
+        }
+    }
+
+    /// The Kaggle layout from its header line (line 1 of `path`).
+    fn kaggle(path: &Path, header: &str) -> Result<Self, DataError> {
+        let names: Vec<&str> = header.split(',').map(str::trim).collect();
+        let find = |name: &str| {
+            names
+                .iter()
+                .position(|n| n.eq_ignore_ascii_case(name))
+                .ok_or_else(|| DataError::CriteoHeader {
+                    path: path.to_path_buf(),
+                    missing: name.to_string(),
+                })
+        };
+        let mut ints = [0; CRITEO_INT_FIELDS];
+        for (k, at) in ints.iter_mut().enumerate() {
+            *at = find(&format!("I{}", k + 1))?;
+        }
+        let mut cats = [0; CRITEO_CAT_FIELDS];
+        for (k, at) in cats.iter_mut().enumerate() {
+            *at = find(&format!("C{}", k + 1))?;
+        }
+        Ok(Self {
+            form: CriteoForm::Kaggle,
+            separator: ',',
+            fields: names.len(),
+            label: find("Label")?,
+            ints,
+            cats,
+        })
+    }
+}
+
+/// Whether a first line is a Kaggle header: comma-separated, no tab, and a field named
+/// `Id` or `Label`.
+fn is_kaggle_header(line: &str) -> bool {
+    !line.contains('\t')
+        && line
+            .split(',')
+            .any(|f| f.trim().eq_ignore_ascii_case("id") || f.trim().eq_ignore_ascii_case("label"))
+}
+
+/// Reads a Criteo file in either form, at most `max_rows` rows when given; returns the
+/// rows and the form it saw.
+pub fn read_criteo(
+    path: &Path,
+    max_rows: Option<usize>,
+) -> Result<(RawTable, CriteoForm), DataError> {
     let file = File::open(path).map_err(|source| DataError::Open {
         path: path.to_path_buf(),
         source,
     })?;
-    let width = 1 + CRITEO_INT_FIELDS + CRITEO_CAT_FIELDS;
     let mut numeric = Vec::new();
     let mut categorical = Vec::new();
     let mut labels = Vec::new();
+    let mut layout: Option<Layout> = None;
+    let max_rows = max_rows.unwrap_or(usize::MAX);
     // A line longer than MAX_LINE_BYTES fails as it is read, never held whole.
     let lines = BufReader::new(LineLimit::new(file, MAX_LINE_BYTES, false)).lines();
     for (i, line) in lines.enumerate() {
+        if labels.len() >= max_rows {
+            break;
+        }
         let n = i as u64 + 1;
         let line = line.map_err(|source| match LineTooLong::of(&source) {
             Some(LineTooLong { line, limit }) => DataError::LineTooLong {
@@ -49,15 +145,25 @@ pub fn read_criteo(path: &Path) -> Result<RawTable, DataError> {
         if line.is_empty() {
             continue;
         }
-        let fields: Vec<&str> = line.split('\t').collect();
-        if fields.len() != width {
+        let layout = match &layout {
+            Some(l) => l,
+            None if is_kaggle_header(line) => {
+                layout = Some(Layout::kaggle(path, line)?);
+                continue;
+            }
+            None => layout.insert(Layout::raw()),
+        };
+        let fields: Vec<&str> = line.split(layout.separator).collect();
+        if fields.len() != layout.fields {
             return Err(DataError::CriteoFieldCount {
                 path: path.to_path_buf(),
                 line: n,
+                form: layout.form,
+                expected: layout.fields,
                 found: fields.len(),
             });
         }
-        labels.push(match fields[0] {
+        labels.push(match fields[layout.label] {
             "0" => 0.0,
             "1" => 1.0,
             other => {
@@ -68,7 +174,8 @@ pub fn read_criteo(path: &Path) -> Result<RawTable, DataError> {
                 })
             }
         });
-        for (k, f) in fields[1..=CRITEO_INT_FIELDS].iter().enumerate() {
+        for (k, &at) in layout.ints.iter().enumerate() {
+            let f = fields[at];
             numeric.push(if f.is_empty() {
                 f32::NAN
             } else {
@@ -80,10 +187,12 @@ pub fn read_criteo(path: &Path) -> Result<RawTable, DataError> {
                 })? as f32
             });
         }
-        for f in &fields[1 + CRITEO_INT_FIELDS..] {
+        for &at in &layout.cats {
+            let f = fields[at];
             categorical.push((!f.is_empty()).then(|| f.to_string()));
         }
     }
+    let form = layout.map_or(CriteoForm::Raw, |l| l.form);
     if labels.is_empty() {
         return Err(DataError::NoRows {
             path: path.to_path_buf(),
@@ -97,8 +206,9 @@ pub fn read_criteo(path: &Path) -> Result<RawTable, DataError> {
             class: (labels[0] as u8).to_string(),
         });
     }
-    Ok(RawTable {
+    let table = RawTable {
         numeric_names: (1..=CRITEO_INT_FIELDS).map(|k| format!("I{k}")).collect(),
+        numeric_log1p: vec![true; CRITEO_INT_FIELDS],
         categorical_names: (1..=CRITEO_CAT_FIELDS).map(|k| format!("C{k}")).collect(),
         numeric,
         categorical,
@@ -107,7 +217,8 @@ pub fn read_criteo(path: &Path) -> Result<RawTable, DataError> {
             positive: "1".into(),
             negative: "0".into(),
         },
-    })
+    };
+    Ok((table, form))
 }
 
 #[cfg(test)]
@@ -151,7 +262,7 @@ pub(crate) mod tests {
     #[test]
     fn reads_generated_rows() {
         let text = generated_rows(200, 1);
-        let t = read_criteo(file(&text).path()).unwrap();
+        let t = read_criteo(file(&text).path(), None).unwrap().0;
         assert_eq!(t.rows(), 200);
         assert_eq!(t.numeric.len(), 200 * 13);
         assert_eq!(t.categorical.len(), 200 * 26);
@@ -167,11 +278,11 @@ pub(crate) mod tests {
     fn a_line_longer_than_the_limit_is_refused_as_it_streams() {
         let mut text = generated_rows(2, 3);
         text.push_str(&"\r".repeat(MAX_LINE_BYTES + 1));
-        let e = read_criteo(file(&text).path()).unwrap_err();
+        let e = read_criteo(file(&text).path(), None).unwrap_err();
         assert!(matches!(e, DataError::LineTooLong { line: 3, .. }), "{e:?}");
         assert!(e.to_string().contains(":3: line longer than 1 MiB"), "{e}");
         if Path::new("/dev/zero").exists() {
-            let e = read_criteo(Path::new("/dev/zero")).unwrap_err();
+            let e = read_criteo(Path::new("/dev/zero"), None).unwrap_err();
             assert!(matches!(e, DataError::LineTooLong { line: 1, .. }), "{e:?}");
         }
     }
@@ -181,7 +292,7 @@ pub(crate) mod tests {
         let good = generated_rows(2, 2);
         let mut lines: Vec<String> = good.lines().map(str::to_string).collect();
         lines[1] = lines[1].replacen('\t', "\t\t", 1);
-        let e = read_criteo(file(&lines.join("\n")).path()).unwrap_err();
+        let e = read_criteo(file(&lines.join("\n")).path(), None).unwrap_err();
         assert_eq!(e.line(), Some(2));
         assert!(e.to_string().contains("expected 40"), "{e}");
         let mut bad = good
@@ -192,23 +303,84 @@ pub(crate) mod tests {
             .map(str::to_string)
             .collect::<Vec<_>>();
         bad[3] = "x7".into();
-        let e = read_criteo(file(&bad.join("\t")).path()).unwrap_err();
+        let e = read_criteo(file(&bad.join("\t")).path(), None).unwrap_err();
         assert_eq!(e.field(), Some("I3"));
         bad[3] = "7".into();
         bad[0] = "2".into();
-        let e = read_criteo(file(&bad.join("\t")).path()).unwrap_err();
+        let e = read_criteo(file(&bad.join("\t")).path(), None).unwrap_err();
         assert_eq!(e.field(), Some("label"));
-        assert!(read_criteo(file("").path())
+        assert!(read_criteo(file("").path(), None)
             .unwrap_err()
             .to_string()
             .contains("no rows"));
         bad[0] = "1".into();
         let one = vec![bad.join("\t"); 3].join("\n");
-        let e = read_criteo(file(&one).path()).unwrap_err();
+        let e = read_criteo(file(&one).path(), None).unwrap_err();
         assert!(matches!(e, DataError::OneClass { .. }), "{e:?}");
         assert!(
             e.to_string()
                 .contains("field `label`: a binary task needs at least 2 distinct labels, but every row has `1`"),
+            "{e}"
+        );
+    }
+
+    /// The same rows in the Kaggle CSV form: a header with `Id`, commas.
+    pub(crate) fn kaggle_rows(raw: &str) -> String {
+        let mut out = String::from("Id,Label");
+        for k in 1..=CRITEO_INT_FIELDS {
+            out.push_str(&format!(",I{k}"));
+        }
+        for k in 1..=CRITEO_CAT_FIELDS {
+            out.push_str(&format!(",C{k}"));
+        }
+        out.push_str("\r\n");
+        for (i, line) in raw.lines().enumerate() {
+            out.push_str(&format!(
+                "{},{}\r\n",
+                10_000_000 + i,
+                line.replace('\t', ",")
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn both_forms_read_to_the_same_rows_and_say_which_they_are() {
+        let raw = generated_rows(50, 4);
+        let (a, form_a) = read_criteo(file(&raw).path(), None).unwrap();
+        let (b, form_b) = read_criteo(file(&kaggle_rows(&raw)).path(), None).unwrap();
+        assert_eq!((form_a, form_b), (CriteoForm::Raw, CriteoForm::Kaggle));
+        assert_eq!(a.labels, b.labels);
+        assert_eq!(a.categorical, b.categorical);
+        assert_eq!(format!("{:?}", a.numeric), format!("{:?}", b.numeric));
+        assert!(form_b.to_string().contains("Kaggle CSV"));
+        // `max_rows` stops reading.
+        let (c, _) = read_criteo(file(&kaggle_rows(&raw)).path(), Some(7)).unwrap();
+        assert_eq!(c.labels, a.labels[..7]);
+    }
+
+    #[test]
+    fn a_wrong_form_is_named_with_a_hint() {
+        let raw = generated_rows(3, 5);
+        // A comma-separated file without the Kaggle header.
+        let e = read_criteo(file(&raw.replace('\t', ",")).path(), None).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains(":1: expected 40 tab-separated fields (Criteo's raw form), found 1;"),
+            "{text}"
+        );
+        assert!(text.contains("Kaggle CSV form needs its header"), "{text}");
+        // A Kaggle header without C26.
+        let kaggle = kaggle_rows(&raw).replacen(",C26", "", 1);
+        let e = read_criteo(file(&kaggle).path(), None).unwrap_err();
+        assert!(e.to_string().contains("header has no column `C26`"), "{e}");
+        // A Kaggle row with a missing field.
+        let kaggle = kaggle_rows(&raw).replacen("\r\n10000001,", "\r\n", 1);
+        let e = read_criteo(file(&kaggle).path(), None).unwrap_err();
+        assert_eq!(e.line(), Some(3));
+        assert!(
+            e.to_string()
+                .contains("expected 41 comma-separated fields (Criteo's Kaggle CSV form"),
             "{e}"
         );
     }

@@ -52,6 +52,9 @@ pub struct CsvOptions {
     pub categorical: Vec<ColumnRef>,
     /// Columns to drop.
     pub ignore: Vec<ColumnRef>,
+    /// Numeric columns to clip at 0 and take `ln(1 + x)` of before standardising (as
+    /// Criteo's integer columns are).
+    pub log1p: Vec<ColumnRef>,
     /// Field texts that mean "missing".
     pub missing: Vec<String>,
 }
@@ -67,6 +70,7 @@ impl CsvOptions {
             positive: None,
             categorical: Vec::new(),
             ignore: Vec::new(),
+            log1p: Vec::new(),
             missing: vec![String::new(), "?".to_string()],
         }
     }
@@ -149,7 +153,13 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<RawTable, DataError
     };
     let named = |r: &ColumnRef| matches!(r, ColumnRef::Name(_));
     if !options.header
-        && (named(&options.label) || options.categorical.iter().chain(&options.ignore).any(named))
+        && (named(&options.label)
+            || options
+                .categorical
+                .iter()
+                .chain(&options.ignore)
+                .chain(&options.log1p)
+                .any(named))
     {
         return Err(DataError::NamesNeedHeader {
             path: path.to_path_buf(),
@@ -190,9 +200,32 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<RawTable, DataError
             None => roles[at] = as_role,
         }
     }
+    let mut log1p = vec![false; width];
+    for r in &options.log1p {
+        let at = resolve(path, r, &names, ColumnRole::Log1p)?;
+        let first = match roles[at] {
+            Role::Numeric => None,
+            Role::Label => Some(ColumnRole::Label),
+            Role::Categorical => Some(ColumnRole::Categorical),
+            Role::Ignored => Some(ColumnRole::Ignored),
+        };
+        if let Some(first) = first {
+            return Err(DataError::TwoRoles {
+                path: path.to_path_buf(),
+                column: names[at].clone(),
+                first,
+                second: ColumnRole::Log1p,
+            });
+        }
+        log1p[at] = true;
+    }
     let numeric_names: Vec<String> = (0..width)
         .filter(|&i| roles[i] == Role::Numeric)
         .map(|i| names[i].clone())
+        .collect();
+    let numeric_log1p: Vec<bool> = (0..width)
+        .filter(|&i| roles[i] == Role::Numeric)
+        .map(|i| log1p[i])
         .collect();
     let categorical_names: Vec<String> = (0..width)
         .filter(|&i| roles[i] == Role::Categorical)
@@ -278,6 +311,7 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<RawTable, DataError
     )?;
     Ok(RawTable {
         numeric_names,
+        numeric_log1p,
         categorical_names,
         numeric,
         categorical,
@@ -529,5 +563,27 @@ mod tests {
             read_csv(file(text).path(), &o).unwrap().categorical_names,
             ["c"]
         );
+    }
+
+    #[test]
+    fn log1p_columns_are_marked_and_must_be_numeric() {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(f.path(), "a,b,c,y\n1,2,x,0\n-3,4,z,1\n").unwrap();
+        let mut o = CsvOptions::new(ColumnRef::Name("y".into()), LabelKind::Binary);
+        o.header = true;
+        o.categorical = vec![ColumnRef::Name("c".into())];
+        o.log1p = vec![ColumnRef::Name("b".into())];
+        let t = read_csv(f.path(), &o).unwrap();
+        assert_eq!(t.numeric_names, ["a", "b"]);
+        assert_eq!(t.numeric_log1p, [false, true]);
+        o.log1p = vec![ColumnRef::Name("c".into())];
+        let e = read_csv(f.path(), &o).unwrap_err().to_string();
+        assert!(
+            e.contains("column `c` is a categorical column and cannot also be log1p-transformed"),
+            "{e}"
+        );
+        o.log1p = vec![ColumnRef::Name("d".into())];
+        let e = read_csv(f.path(), &o).unwrap_err().to_string();
+        assert!(e.contains("`d`"), "{e}");
     }
 }

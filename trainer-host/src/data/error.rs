@@ -84,6 +84,8 @@ pub enum ColumnRole {
     Categorical,
     /// A column to drop.
     Ignored,
+    /// A numeric column to clip at 0 and take `ln(1 + x)` of (`--log1p`).
+    Log1p,
 }
 
 impl fmt::Display for ColumnRole {
@@ -92,6 +94,7 @@ impl fmt::Display for ColumnRole {
             Self::Label => "label",
             Self::Categorical => "categorical",
             Self::Ignored => "ignored",
+            Self::Log1p => "log1p",
         })
     }
 }
@@ -218,14 +221,25 @@ pub enum DataError {
         /// Fields of this row.
         found: usize,
     },
-    /// A Criteo row does not have the format's 40 tab-separated fields.
+    /// A Criteo row does not have its form's field count.
     CriteoFieldCount {
         /// The file.
         path: PathBuf,
         /// 1-based line.
         line: u64,
+        /// The form the file was read in (told from its first line).
+        form: super::CriteoForm,
+        /// Fields of that form (40 raw; the header's count for Kaggle).
+        expected: usize,
         /// Fields of this row.
         found: usize,
+    },
+    /// A Criteo file in the Kaggle CSV form whose header lacks a column.
+    CriteoHeader {
+        /// The file.
+        path: PathBuf,
+        /// The column it lacks (`Label`, `I1`, ..., `C26`).
+        missing: String,
     },
     /// The label field of a row is missing.
     MissingLabel {
@@ -366,6 +380,7 @@ impl DataError {
             | Self::NotInHeader { path, .. }
             | Self::FieldCount { path, .. }
             | Self::CriteoFieldCount { path, .. }
+            | Self::CriteoHeader { path, .. }
             | Self::MissingLabel { path, .. }
             | Self::NotANumber { path, .. }
             | Self::NotAnInteger { path, .. }
@@ -475,10 +490,32 @@ impl DataError {
             Self::FieldCount {
                 expected, found, ..
             } => write!(f, "expected {expected} fields, found {found}"),
-            Self::CriteoFieldCount { found, .. } => write!(
+            Self::CriteoFieldCount {
+                form: super::CriteoForm::Raw,
+                expected,
+                found,
+                ..
+            } => write!(
                 f,
-                "expected {} tab-separated fields, found {found}",
-                1 + super::CRITEO_INT_FIELDS + super::CRITEO_CAT_FIELDS
+                "expected {expected} tab-separated fields (Criteo's raw form), found {found}; \
+                 the Kaggle CSV form needs its header line `Id,Label,I1,...,C26`, and another \
+                 CSV file is read with --csv"
+            ),
+            Self::CriteoFieldCount {
+                form: super::CriteoForm::Kaggle,
+                expected,
+                found,
+                ..
+            } => write!(
+                f,
+                "expected {expected} comma-separated fields (Criteo's Kaggle CSV form, as its \
+                 header names), found {found}"
+            ),
+            Self::CriteoHeader { missing, .. } => write!(
+                f,
+                "the Kaggle CSV header has no column {}; Criteo's Kaggle form names Label, \
+                 I1..I13 and C1..C26",
+                Quoted(missing)
             ),
             Self::MissingLabel { .. } => f.write_str("label is missing"),
             Self::NotANumber { text, .. } if beyond_f32(text) => write!(
@@ -537,11 +574,13 @@ impl DataError {
                     ColumnRole::Label => "the label",
                     ColumnRole::Categorical => "a categorical",
                     ColumnRole::Ignored => "an ignored",
+                    ColumnRole::Log1p => "a log1p",
                 },
                 match second {
                     ColumnRole::Label => "the label",
                     ColumnRole::Categorical => "categorical",
                     ColumnRole::Ignored => "ignored",
+                    ColumnRole::Log1p => "log1p-transformed (only numeric columns can be)",
                 }
             ),
             Self::OneClass { kind, class, .. } => write!(

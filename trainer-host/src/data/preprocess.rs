@@ -1,7 +1,8 @@
 //! Preprocessing fitted on the training rows and recorded for the bundle manifest, so
 //! the agent (or any runtime) turns raw rows into exactly the model's inputs.
 //!
-//! Numeric column: `x -> ln(1 + max(x, 0))` if `log1p`, then `(x - mean) / std`;
+//! Numeric column: `x -> ln(1 + max(x, 0))` if the table marks it
+//! ([`RawTable::numeric_log1p`]), then `(x - mean) / std`;
 //! a missing value becomes 0 (the training mean). Categorical column: a missing value is
 //! bucket 0; any other text is bucket `1 + fnv1a64(utf8 bytes) % (buckets - 1)`, so
 //! unseen categories need no vocabulary and still land in a valid bucket.
@@ -56,8 +57,6 @@ pub struct Preprocessing {
 /// Choices made when fitting.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PreprocessOptions {
-    /// Apply clip-and-log1p to numeric columns (Criteo's integers).
-    pub log1p: bool,
     /// Buckets per categorical column (at least 2).
     pub buckets: u32,
 }
@@ -88,11 +87,12 @@ impl Preprocessing {
             .iter()
             .enumerate()
             .map(|(c, name)| {
+                let log1p = table.numeric_log1p.get(c).copied().unwrap_or(false);
                 let (mut n, mut sum, mut sq) = (0.0f64, 0.0f64, 0.0f64);
                 for &r in rows {
                     let x = table.numeric_row(r)[c];
                     if !x.is_nan() {
-                        let v = transform(x, options.log1p) as f64;
+                        let v = transform(x, log1p) as f64;
                         n += 1.0;
                         sum += v;
                         sq += v * v;
@@ -107,7 +107,7 @@ impl Preprocessing {
                 let std = var.sqrt();
                 NumericColumn {
                     name: name.clone(),
-                    log1p: options.log1p,
+                    log1p,
                     mean: mean as f32,
                     std: if std > 1e-12 { std as f32 } else { 1.0 },
                 }
@@ -194,20 +194,14 @@ mod tests {
     fn standardises_on_train_rows_and_hashes_categories() {
         let table = RawTable {
             numeric_names: vec!["x".into()],
+            numeric_log1p: vec![false],
             categorical_names: vec!["c".into()],
             numeric: vec![1.0, 3.0, f32::NAN, 100.0],
             categorical: vec![Some("a".into()), None, Some("b".into()), Some("a".into())],
             labels: vec![0.0, 1.0, 0.0, 1.0],
             task: Task::Regression,
         };
-        let p = Preprocessing::fit(
-            &table,
-            &[0, 1, 2],
-            PreprocessOptions {
-                log1p: false,
-                buckets: 8,
-            },
-        );
+        let p = Preprocessing::fit(&table, &[0, 1, 2], PreprocessOptions { buckets: 8 });
         assert_eq!((p.numeric[0].mean, p.numeric[0].std), (2.0, 1.0));
         let e = p.encode(&table, &[0, 1, 2, 3]);
         assert_eq!(e.numeric, [-1.0, 1.0, 0.0, 98.0]);
@@ -223,16 +217,9 @@ mod tests {
         let text = crate::data::criteo::tests::generated_rows(300, 9);
         let mut f = tempfile::NamedTempFile::new().unwrap();
         f.write_all(text.as_bytes()).unwrap();
-        let t = read_criteo(f.path()).unwrap();
+        let (t, _) = read_criteo(f.path(), None).unwrap();
         let rows: Vec<usize> = (0..t.rows()).collect();
-        let p = Preprocessing::fit(
-            &t,
-            &rows,
-            PreprocessOptions {
-                log1p: true,
-                buckets: 40,
-            },
-        );
+        let p = Preprocessing::fit(&t, &rows, PreprocessOptions { buckets: 40 });
         let e = p.encode(&t, &rows);
         assert_eq!(e.numeric.len(), 300 * 13);
         // Negative integers clip to 0 -> ln(1) = 0, the same input as a literal 0.

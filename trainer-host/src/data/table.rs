@@ -10,6 +10,9 @@ use super::label::Task;
 pub struct RawTable {
     /// Names of the numeric columns.
     pub numeric_names: Vec<String>,
+    /// Per numeric column: clip at 0 and take `ln(1 + x)` before standardising (Criteo's
+    /// integers; a CSV's `--log1p` columns).
+    pub numeric_log1p: Vec<bool>,
     /// Names of the categorical columns.
     pub categorical_names: Vec<String>,
     /// `rows x numeric_names.len()` values, NaN where missing.
