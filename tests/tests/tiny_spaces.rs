@@ -44,6 +44,7 @@ fn bundle_with_space(dir: &std::path::Path, space: Vec<Vec<u32>>) -> Bundle {
         learning_rate: 5e-3,
         seed: 1,
         snapshots: 2,
+        guards: tabnas_trainer::host_search::Guards::default(),
     };
     let run = run_host_search(&data, &host, |_, _, _| {}).unwrap();
     let provenance = Provenance {

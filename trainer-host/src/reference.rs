@@ -1,6 +1,8 @@
 //! Stand-alone training of given architectures from scratch (the Pareto reference the
-//! paper compares TabNAS against): each network is trained alone on the training rows
-//! and judged on the test rows.
+//! paper compares TabNAS against): each network is trained alone on the training rows,
+//! early-stopped on the validation rows (the weights of the lowest validation loss are
+//! kept; training stops after `patience` measurements without a new lowest) and judged on
+//! the test rows. Nothing here looks at the test rows before the weights are chosen.
 
 use std::fmt;
 
@@ -21,11 +23,16 @@ pub struct ReferenceOptions {
     pub batch: usize,
     /// Learning rate.
     pub learning_rate: f32,
-    /// Seed of initialisation and batches.
+    /// Decoupled weight decay (AdamW; 0 = plain Adam).
+    pub weight_decay: f32,
+    /// Seed of initialisation and batches (the split's seed is the data's).
     pub seed: u64,
     /// Validation loss is measured every this many steps; the weights with the lowest
     /// one are kept (early stopping, so that large networks are not judged overfitted).
     pub eval_every: u32,
+    /// Training stops after this many measurements in a row without a new lowest
+    /// validation loss (0: never before `steps`).
+    pub patience: u32,
 }
 
 /// One trained reference.
@@ -41,6 +48,11 @@ pub struct ReferenceResult {
     pub test_loss: f64,
     /// Step whose weights were kept (lowest validation loss).
     pub best_step: u32,
+    /// Steps trained (fewer than asked when early stopping ended training).
+    pub trained_steps: u32,
+    /// Whether validation loss was still falling when the steps ran out: the lowest was
+    /// at the last measurement, without early stopping (more steps might help).
+    pub still_improving: bool,
     /// Training wall time, seconds.
     pub wall_s: f64,
 }
@@ -152,6 +164,7 @@ pub fn train_reference(
     let full: Vec<usize> = widths.iter().map(|&w| w as usize).collect();
     let mut rng = search_rng(options.seed);
     let mut net = Supernet::new(spec, options.learning_rate, &mut rng);
+    net.set_weight_decay(options.weight_decay);
     let started = std::time::Instant::now();
     let every = options.eval_every.max(1);
     let valid_loss = |net: &Supernet, step: u32| {
@@ -159,23 +172,37 @@ pub fn train_reference(
             .map_err(loss_error(step, "validation"))
     };
     let mut best = (valid_loss(&net, 0)?, 0u32, net.clone());
+    let mut since_best = 0u32;
+    let mut trained_steps = 0;
+    let mut stopped = false;
     for step in 1..=options.steps {
         let batch = data.train.sample(options.batch, &mut rng);
         net.train_step(&batch, &full)
             .map_err(loss_error(step, "training"))?;
+        trained_steps = step;
         if step.is_multiple_of(every) || step == options.steps {
             let l = valid_loss(&net, step)?;
             if l < best.0 {
                 best = (l, step, net.clone());
+                since_best = 0;
+            } else {
+                since_best += 1;
+                if options.patience > 0 && since_best >= options.patience {
+                    stopped = true;
+                    break;
+                }
             }
         }
     }
     let (validation_loss, best_step, net) = best;
+    let still_improving = !stopped && best_step == trained_steps;
     Ok(ReferenceResult {
         widths: widths.to_vec(),
         params: net.dense_params(&full),
         validation_loss,
         best_step,
+        trained_steps,
+        still_improving,
         test_loss: net
             .loss(&data.test, &full, chunk)
             .map_err(loss_error(best_step, "test"))?,

@@ -75,6 +75,7 @@ fn trained(dir: &Path, kind: LabelKind) -> (Prepared, Supernet, PathBuf) {
         learning_rate: 1e-2,
         seed: 3,
         snapshots: 5,
+        guards: tabnas_trainer::host_search::Guards::default(),
     };
     let run = run_host_search(&data, &search, |_, _, _| {}).unwrap();
     let provenance = Provenance {

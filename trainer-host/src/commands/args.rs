@@ -349,6 +349,72 @@ fn word_prepare_error(e: PrepareError, csv: bool) -> anyhow::Error {
     }
 }
 
+/// Largest weight decay (`--weight-decay`): AdamW multiplies each weight by
+/// `1 - lr * decay` per step, so with a rate of at most 1 a decay of at most 1 never
+/// flips a sign.
+pub const MAX_WEIGHT_DECAY: f32 = 1.0;
+
+/// A weight decay flag: finite, in `[0, MAX_WEIGHT_DECAY]`.
+pub fn weight_decay(flag: &str, value: f32) -> Result<()> {
+    if value.is_finite() && (0.0..=MAX_WEIGHT_DECAY).contains(&value) {
+        Ok(())
+    } else {
+        bail!("{flag} must be a finite number in [0, {MAX_WEIGHT_DECAY}], got {value:?}")
+    }
+}
+
+/// How the weights are trained: batch, learning rate and weight decay.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Training batch size.
+    #[arg(long, default_value_t = 256)]
+    pub batch: usize,
+    /// Adam learning rate of the weights.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f32,
+    /// Decoupled weight decay of the weights (AdamW; 0 = plain Adam).
+    #[arg(long, default_value_t = 0.0)]
+    pub weight_decay: f32,
+}
+
+impl TrainArgs {
+    /// Checks the values; errors name the flag.
+    pub fn check(&self) -> Result<()> {
+        in_range(
+            "--batch",
+            self.batch,
+            1..=tabnas_trainer::supernet::MAX_BATCH,
+        )?;
+        rate("--lr", self.lr as f64, MAX_LEARNING_RATE)?;
+        weight_decay("--weight-decay", self.weight_decay)
+    }
+}
+
+/// The seeds of the split and of the initialisation (with the batches), apart: a
+/// second initialisation on the same split is `--init-seed 1`.
+#[derive(Debug, Args)]
+pub struct Seeds {
+    /// Seed of both the split and the initialisation, unless given apart.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Seed of the train / validation / test split [default: --seed].
+    #[arg(long)]
+    pub split_seed: Option<u64>,
+    /// Seed of the initialisation, the batches and the controller [default: --seed].
+    #[arg(long)]
+    pub init_seed: Option<u64>,
+}
+
+impl Seeds {
+    /// `(split, init)`.
+    pub fn resolve(&self) -> (u64, u64) {
+        (
+            self.split_seed.unwrap_or(self.seed),
+            self.init_seed.unwrap_or(self.seed),
+        )
+    }
+}
+
 /// The search space.
 #[derive(Debug, Args)]
 pub struct SpaceArgs {

@@ -1,12 +1,14 @@
-//! `tabnas reference`: train architectures stand-alone and report their test loss.
+//! `tabnas reference`: train architectures stand-alone (early-stopped on validation
+//! loss) and report their losses beside the constant predictor's; the best is chosen on
+//! validation loss, never on test loss.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
+use tabnas_trainer::constant::ConstantLoss;
 use tabnas_trainer::host_search::MAX_STEPS;
 use tabnas_trainer::reference::{train_reference, ReferenceOptions};
-use tabnas_trainer::supernet::MAX_BATCH;
 
-use super::args::{in_range, rate, set_threads, widths_flag, DataArgs, MAX_LEARNING_RATE};
+use super::args::{in_range, set_threads, widths_flag, DataArgs, Seeds, TrainArgs};
 
 /// Flags of `tabnas reference`.
 #[derive(Debug, Args)]
@@ -16,21 +18,19 @@ pub struct ReferenceArgs {
     /// Architectures to train, e.g. `--arch 32-144-24 --arch 64-8-64` (repeatable).
     #[arg(long = "arch", required = true)]
     pub archs: Vec<String>,
-    /// Adam steps per architecture.
+    /// Adam steps per architecture (at most; early stopping may end sooner).
     #[arg(long, default_value_t = 3000)]
     pub steps: u32,
-    /// Batch size.
-    #[arg(long, default_value_t = 256)]
-    pub batch: usize,
-    /// Adam learning rate of the weights.
-    #[arg(long, default_value_t = 1e-3)]
-    pub lr: f32,
-    /// Seed of the split, initialisation and batches.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    #[command(flatten)]
+    pub train: TrainArgs,
+    #[command(flatten)]
+    pub seeds: Seeds,
     /// Measure the validation loss every N steps and keep the best weights.
     #[arg(long, default_value_t = 100)]
     pub eval_every: u32,
+    /// Stop after this many validation measurements without a new lowest (0: never).
+    #[arg(long, default_value_t = 10)]
+    pub patience: u32,
     /// Only architectures with at most this many dense parameters (the paper's limit).
     #[arg(long)]
     pub max_params: Option<u64>,
@@ -51,18 +51,23 @@ pub fn run(args: &ReferenceArgs) -> Result<()> {
         .map(|a| widths_flag("--arch", a))
         .collect::<Result<Vec<_>>>()?;
     in_range("--steps", args.steps, 1..=MAX_STEPS)?;
-    in_range("--batch", args.batch, 1..=MAX_BATCH)?;
-    rate("--lr", args.lr as f64, MAX_LEARNING_RATE)?;
+    args.train.check()?;
     in_range("--eval-every", args.eval_every, 1..=MAX_STEPS)?;
-    let data = args.data.prepare(args.seed, None)?;
+    in_range("--patience", args.patience, 0..=MAX_STEPS)?;
+    let (split_seed, init_seed) = args.seeds.resolve();
+    let data = args.data.prepare(split_seed, None)?;
+    let constant = ConstantLoss::of(&data).context("the constant predictor's loss")?;
     let options = ReferenceOptions {
         steps: args.steps,
-        batch: args.batch,
-        learning_rate: args.lr,
-        seed: args.seed,
+        batch: args.train.batch,
+        learning_rate: args.train.lr,
+        weight_decay: args.train.weight_decay,
+        seed: init_seed,
         eval_every: args.eval_every,
+        patience: args.patience,
     };
     let mut results = Vec::new();
+    let mut warnings = Vec::new();
     for widths in &archs {
         let r = train_reference(&data, widths, options)?;
         if args.max_params.is_some_and(|m| r.params > m) {
@@ -72,33 +77,57 @@ pub fn run(args: &ReferenceArgs) -> Result<()> {
             );
             continue;
         }
+        if r.still_improving {
+            warnings.push(format!(
+                "{:?} was still improving at its last step ({}): raise --steps",
+                r.widths, r.trained_steps
+            ));
+        }
+        if r.validation_loss >= constant.validation {
+            warnings.push(format!(
+                "{:?}: validation loss {:.4} is no better than the constant predictor's {:.4}",
+                r.widths, r.validation_loss, constant.validation
+            ));
+        }
         if !args.json {
             println!(
-                "{:<20} params {:>9}  validation loss {:.4}  test loss {:.4}  (best at step {}, {:.1} s)",
+                "{:<20} params {:>9}  validation loss {:.4}  test loss {:.4}  (best at step {} of {}, {:.1} s)",
                 format!("{:?}", r.widths),
                 r.params,
                 r.validation_loss,
                 r.test_loss,
                 r.best_step,
+                r.trained_steps,
                 r.wall_s
             );
         }
         results.push(r);
     }
+    let best = results
+        .iter()
+        .min_by(|a, b| a.validation_loss.total_cmp(&b.validation_loss));
     if args.json {
         println!(
             "{}",
-            serde_json::json!({ "dataset": data.name, "steps": args.steps, "batch": args.batch,
-                "seed": args.seed, "references": results })
+            serde_json::json!({ "dataset": data.name, "steps": args.steps,
+                "batch": args.train.batch, "split_seed": split_seed, "init_seed": init_seed,
+                "constant_loss": constant, "references": results,
+                "best_on_validation": best.map(|b| &b.widths), "warnings": warnings })
         );
-    } else if let Some(best) = results
-        .iter()
-        .min_by(|a, b| a.test_loss.total_cmp(&b.test_loss))
-    {
+        return Ok(());
+    }
+    println!(
+        "constant predictor (the training prior): validation loss {:.4}, test loss {:.4}",
+        constant.validation, constant.test
+    );
+    if let Some(best) = best {
         println!(
-            "best: {:?} with test loss {:.4}",
-            best.widths, best.test_loss
+            "best on validation loss: {:?}, validation loss {:.4}, test loss {:.4}",
+            best.widths, best.validation_loss, best.test_loss
         );
+    }
+    for w in &warnings {
+        println!("warning: {w}");
     }
     Ok(())
 }

@@ -8,14 +8,15 @@ use tabnas_bundle::{Provenance, ReferenceLoss};
 use tabnas_core::search::SettingsError;
 use tabnas_trainer::export::{manifest_for, valid_set, write_bundle};
 use tabnas_trainer::host_search::{
-    render_trace_svg, run_host_search, HostResource, HostSearchError, HostSearchOptions, MAX_STEPS,
+    render_trace_svg, run_host_search, Guards, HostResource, HostSearchError, HostSearchOptions,
+    MAX_STEPS,
 };
 use tabnas_trainer::reference::{train_reference, ReferenceOptions};
 use tabnas_trainer::supernet::MAX_BATCH;
 
 use super::args::{
-    folder, fraction, in_range, one_of, rate, set_threads, widths_flag, DataArgs, RewardArgs,
-    SpaceArgs, MAX_LEARNING_RATE,
+    folder, fraction, in_range, one_of, set_threads, widths_flag, DataArgs, RewardArgs, Seeds,
+    SpaceArgs, TrainArgs,
 };
 use super::progress::Progress;
 use super::run_folder::{command_line, open_run_folder, recorded_command_line, set_aside};
@@ -43,18 +44,25 @@ pub struct SearchArgs {
     /// Fraction of steps spent in warm-up.
     #[arg(long, default_value_t = 0.25)]
     pub warmup: f64,
-    /// Training batch size.
-    #[arg(long, default_value_t = 256)]
-    pub batch: usize,
     /// Validation batch size of a controller step.
     #[arg(long, default_value_t = 512)]
     pub valid_batch: usize,
-    /// Adam learning rate of the shared weights (the controller's is --rl-lr).
-    #[arg(long, default_value_t = 1e-3)]
-    pub lr: f32,
-    /// Seed of the split, initialisation, batches and controller.
+    #[command(flatten)]
+    pub train: TrainArgs,
+    #[command(flatten)]
+    pub seeds: Seeds,
+    /// Measure the current answer's validation loss every N steps after the warm-up and
+    /// keep the shared weights of the lowest (0: never).
+    #[arg(long, default_value_t = 100)]
+    pub eval_every: u32,
+    /// Stop the search after this many measurements without a new lowest validation
+    /// loss (0: never).
     #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    pub patience: u32,
+    /// Samples the target rejects that are replaced within one step (each costs a cost
+    /// lookup, not an evaluation) before the step counts as rejected.
+    #[arg(long, default_value_t = DEFAULT_MAX_RESAMPLES)]
+    pub max_resamples: u32,
     /// Matrix-multiplication threads [default: all cores].
     #[arg(long)]
     pub threads: Option<usize>,
@@ -78,6 +86,12 @@ pub struct SearchArgs {
     #[arg(long)]
     pub quiet: bool,
 }
+
+/// Default of `--max-resamples` (docs/algorithm.md, "Rejected samples").
+pub const DEFAULT_MAX_RESAMPLES: u32 = 100;
+
+/// Most rejected samples replaced per step (`--max-resamples`).
+pub const MAX_RESAMPLES: u32 = 1_000_000;
 
 /// Files of a host run folder, moved to `previous-N/` when a new run writes the folder.
 pub const RUN_FILES: [&str; 3] = ["result.json", "trace.svg", "bundle"];
@@ -116,9 +130,11 @@ impl SearchArgs {
         folder("--out", &self.out)?;
         in_range("--steps", self.steps, 1..=MAX_STEPS)?;
         fraction("--warmup", self.warmup)?;
-        in_range("--batch", self.batch, 1..=MAX_BATCH)?;
+        self.train.check()?;
         in_range("--valid-batch", self.valid_batch, 1..=MAX_BATCH)?;
-        rate("--lr", self.lr as f64, MAX_LEARNING_RATE)?;
+        in_range("--eval-every", self.eval_every, 0..=MAX_STEPS)?;
+        in_range("--patience", self.patience, 0..=MAX_STEPS)?;
+        in_range("--max-resamples", self.max_resamples, 0..=MAX_RESAMPLES)?;
         if !(self.target.is_finite() && self.target > 0.0) {
             bail!(
                 "--target must be a finite positive number ({}), got {:?}",
@@ -150,7 +166,8 @@ pub fn run(args: &SearchArgs) -> Result<()> {
             Some(widths_flag("--reference", r)?)
         });
     }
-    let data = args.data.prepare(args.seed, args.space.embedding_dim())?;
+    let (split_seed, init_seed) = args.seeds.resolve();
+    let data = args.data.prepare(split_seed, args.space.embedding_dim())?;
     let options = HostSearchOptions {
         space,
         resource: args.resource,
@@ -158,11 +175,17 @@ pub fn run(args: &SearchArgs) -> Result<()> {
         settings,
         steps: args.steps,
         warmup_fraction: args.warmup,
-        batch: args.batch,
+        batch: args.train.batch,
         valid_batch: args.valid_batch,
-        learning_rate: args.lr,
-        seed: args.seed,
+        learning_rate: args.train.lr,
+        seed: init_seed,
         snapshots: 50,
+        guards: Guards {
+            weight_decay: args.train.weight_decay,
+            eval_every: args.eval_every,
+            patience: args.patience,
+            max_resamples: args.max_resamples,
+        },
     };
     // Everything the search would refuse is refused before the folder is touched.
     options.check(&data).map_err(|e| word(e, args))?;
@@ -170,7 +193,7 @@ pub fn run(args: &SearchArgs) -> Result<()> {
         if let Some(widths) = widths {
             let spec = data.supernet_spec(widths.iter().map(|&w| vec![w]).collect());
             spec.check_size()
-                .and_then(|()| spec.check_batch(args.batch))
+                .and_then(|()| spec.check_batch(args.train.batch))
                 .with_context(|| format!("--reference {text:?}"))?;
         }
     }
@@ -195,10 +218,10 @@ pub fn run(args: &SearchArgs) -> Result<()> {
     let provenance = Provenance {
         dataset: data.name.clone(),
         rows: [data.train.rows, data.valid.rows, data.test.rows],
-        seed: args.seed,
+        seed: init_seed,
         steps: args.steps,
-        batch: args.batch,
-        learning_rate: args.lr as f64,
+        batch: args.train.batch,
+        learning_rate: args.train.lr as f64,
         command: recorded_command_line("tabnas"),
         producer: format!("tabnas-trainer {}", env!("CARGO_PKG_VERSION")),
     };
@@ -218,15 +241,18 @@ pub fn run(args: &SearchArgs) -> Result<()> {
             &widths,
             ReferenceOptions {
                 steps: args.reference_steps,
-                batch: args.batch,
-                learning_rate: args.lr,
-                seed: args.seed,
+                batch: args.train.batch,
+                learning_rate: args.train.lr,
+                weight_decay: args.train.weight_decay,
+                seed: init_seed,
                 eval_every: 100,
+                patience: 10,
             },
         )?;
         println!(
-            "stand-alone {:?}: {} params, test loss {:.4} (validation {:.4})",
-            r.widths, r.params, r.test_loss, r.validation_loss
+            "stand-alone {:?}: {} params, test loss {:.4} (validation {:.4}; constant \
+             predictor: test {:.4})",
+            r.widths, r.params, r.test_loss, r.validation_loss, result.constant_loss.test
         );
         references.push(ReferenceLoss {
             widths: r.widths,
@@ -260,6 +286,25 @@ pub fn run(args: &SearchArgs) -> Result<()> {
         result.validation_loss,
         result.test_loss
     );
+    println!(
+        "constant predictor (the training prior): validation loss {:.4}, test loss {:.4}",
+        result.constant_loss.validation, result.constant_loss.test
+    );
+    println!(
+        "final policy: the answer has probability {:.3} ({}); {:.0}% of the controller's \
+         samples were rejected; shared weights of step {}{}",
+        result.probability,
+        if result.converged {
+            "converged"
+        } else {
+            "NOT converged"
+        },
+        100.0 * result.rejected_share,
+        result.weights_step,
+        result
+            .stopped_at
+            .map_or(String::new(), |s| format!(" (early-stopped at step {s})"))
+    );
     if !result.unconstrained_feasible {
         println!(
             "note: the controller's unconstrained argmax {:?} costs {:.0} and violates the target",
@@ -283,6 +328,9 @@ pub fn run(args: &SearchArgs) -> Result<()> {
         bundle_dir.display(),
         &hash[..16]
     );
+    for w in &result.warnings {
+        println!("warning: {w}");
+    }
     if !result.feasible {
         // Everything is written for inspection; the run still failed its one purpose.
         let (smallest, cost) = options.smallest(&data).map_err(|e| word(e, args))?;

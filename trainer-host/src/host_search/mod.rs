@@ -7,7 +7,18 @@
 //! target by resampling) on a training batch, then takes one controller step through the
 //! agent core's [`RlSearch`] with the child's shared-weight loss on a validation batch.
 //! The controller, rewards, P(V) and feasibility are the core's: one implementation.
+//!
+//! What a user can trust ([`Guards`]): a sample the target rejects is replaced by another
+//! at the cost of a cost lookup (up to `max_resamples` per step), so each step's training
+//! batch is followed by a controller update; every `eval_every` steps after the warm-up
+//! the current answer's loss on the validation split is measured and the weights of the
+//! lowest kept; the exported weights are those (or the last ones) whichever gives the final
+//! answer the lower validation loss; `patience` measurements without a new lowest stop
+//! the search. The result carries the constant predictor's loss and warnings when the
+//! answer is no better than it, when validation loss was rising, or when the search has
+//! not converged (the answer's final probability or the rejected share).
 
+mod guards;
 mod plot;
 mod result;
 
@@ -24,10 +35,12 @@ use tabnas_core::rng::search_rng;
 use tabnas_core::search::{Proposal, RlSearch, SearchSettings, SettingsError, StepError};
 use tabnas_core::space::{Architecture, SearchSpace, SpaceError};
 
+use crate::constant::ConstantLoss;
 use crate::names::impl_names;
 use crate::prepare::Prepared;
 use crate::supernet::{SizeError, Supernet};
 
+pub use guards::{Guards, ValidationPoint, CONVERGED_PROBABILITY, REJECTED_SHARE_WARNING};
 pub use plot::{render_trace_svg, PlotError};
 pub use result::{Distribution, SearchResult, TracePoint};
 
@@ -205,6 +218,8 @@ pub struct HostSearchOptions {
     pub seed: u64,
     /// Distribution snapshots to record.
     pub snapshots: u32,
+    /// Weight decay, validation checks, early stopping and rejection resampling.
+    pub guards: Guards,
 }
 
 /// What a host search produced.
@@ -332,6 +347,13 @@ pub fn run_host_search(
     let mut child_rng = search_rng(options.seed ^ 0x5eed_0002);
     let mut rl_rng = search_rng(options.seed ^ 0x5eed_0003);
     let mut supernet = Supernet::new(spec.clone(), options.learning_rate, &mut init_rng);
+    supernet.set_weight_decay(options.guards.weight_decay);
+    let eval_chunk = supernet.spec().rows_per_chunk(EVAL_CHUNK);
+    let evaluation = |split| move |source| HostSearchError::Evaluation { split, source };
+    let mut curve: Vec<ValidationPoint> = Vec::new();
+    let mut best: Option<(f64, u32, Supernet)> = None;
+    let mut since_best = 0u32;
+    let mut stopped_at = None;
     let full = spec.max_widths();
     let warmup = (options.steps as f64 * options.warmup_fraction).round() as u32;
     let snapshot_every = (options.steps - warmup)
@@ -376,7 +398,17 @@ pub fn run_host_search(
                 step: step + 1,
                 source,
             };
-            let report = match rl.propose(&mut rl_rng, &feasibility).map_err(controller)? {
+            // A rejected sample costs a cost lookup: it is replaced (up to
+            // `max_resamples` times) so that the step ends in an update.
+            let mut proposal = rl.propose(&mut rl_rng, &feasibility).map_err(controller)?;
+            let mut resampled = 0;
+            while matches!(proposal, Proposal::Rejected(_))
+                && resampled < options.guards.max_resamples
+            {
+                resampled += 1;
+                proposal = rl.propose(&mut rl_rng, &feasibility).map_err(controller)?;
+            }
+            let report = match proposal {
                 Proposal::Rejected(report) => report,
                 Proposal::Evaluate { arch, .. } => {
                     let vb = data.valid.sample(options.valid_batch, &mut batch_rng);
@@ -390,29 +422,85 @@ pub fn run_host_search(
                         .map_err(controller)?
                 }
             };
-            let tp = TracePoint::from_report(step + 1, &space, &report, train_loss);
+            let mut tp = TracePoint::from_report(step + 1, &space, &report, train_loss);
+            tp.rejected_before = resampled;
             trace.push(tp);
             point = trace.last();
             if (step + 1 - warmup).is_multiple_of(snapshot_every) || step + 1 == options.steps {
                 distributions.push(Distribution::of(step + 1, &rl.policy()));
             }
+            let every = options.guards.eval_every;
+            if every > 0 && ((step + 1 - warmup).is_multiple_of(every) || step + 1 == options.steps)
+            {
+                let choice = rl.final_choice(&feasibility);
+                let now = choice.feasible.unwrap_or(choice.unconstrained);
+                let widths = widths_of(&space, &now.arch);
+                let loss = supernet
+                    .loss(&data.valid, &widths, eval_chunk)
+                    .map_err(evaluation("validation"))?;
+                curve.push(ValidationPoint {
+                    step: step + 1,
+                    arch: widths.iter().map(|&w| w as u32).collect(),
+                    loss,
+                });
+                if best.as_ref().is_none_or(|(b, _, _)| loss < *b) {
+                    best = Some((loss, step + 1, supernet.clone()));
+                    since_best = 0;
+                } else {
+                    since_best += 1;
+                }
+            }
         }
         progress(step + 1, options.steps, point);
+        if options.guards.patience > 0 && since_best >= options.guards.patience {
+            stopped_at = Some(step + 1);
+            break;
+        }
     }
     let wall_s = started.elapsed().as_secs_f64();
+    if let Some(step) = stopped_at {
+        distributions.push(Distribution::of(step, &rl.policy()));
+    }
     let choice = rl.final_choice(&feasibility);
     let chosen = choice.feasible.unwrap_or(choice.unconstrained);
     let chosen_widths = widths_of(&space, &chosen.arch);
-    let eval_chunk = supernet.spec().rows_per_chunk(EVAL_CHUNK);
-    let evaluation = |split| move |source| HostSearchError::Evaluation { split, source };
-    let validation_loss = supernet
+    let mut validation_loss = supernet
         .loss(&data.valid, &chosen_widths, eval_chunk)
         .map_err(evaluation("validation"))?;
+    let steps_done = stopped_at.unwrap_or(options.steps);
+    let mut weights_step = steps_done;
+    // The exported weights: the lowest-validation snapshot if it gives the final answer
+    // a lower validation loss than the last weights do.
+    if let Some((_, step, snapshot)) = best {
+        let l = snapshot
+            .loss(&data.valid, &chosen_widths, eval_chunk)
+            .map_err(evaluation("validation"))?;
+        if l < validation_loss {
+            validation_loss = l;
+            weights_step = step;
+            supernet = snapshot;
+        }
+    }
     let test_loss = supernet
         .loss(&data.test, &chosen_widths, eval_chunk)
         .map_err(evaluation("test"))?;
     let unconstrained_widths = widths_of(&space, &choice.unconstrained.arch);
     let counts = rl.counts();
+    let constant_loss = ConstantLoss::of(data).map_err(evaluation("validation"))?;
+    let rejected_share = if counts.steps == 0 {
+        0.0
+    } else {
+        counts.rejected as f64 / counts.steps as f64
+    };
+    let warnings = guards::warnings(&guards::Facts {
+        feasible: choice.feasible.is_some(),
+        probability: chosen.prob,
+        rejected_share,
+        validation_loss,
+        constant_validation: constant_loss.validation,
+        curve: &curve,
+        stopped_at,
+    });
     let result = SearchResult {
         dataset: data.name.clone(),
         architecture: chosen_widths.iter().map(|&w| w as u32).collect(),
@@ -441,6 +529,14 @@ pub fn run_host_search(
         seed: options.seed,
         wall_s,
         final_train_loss: train_losses.last().copied().unwrap_or(f64::NAN),
+        constant_loss,
+        rejected_share,
+        converged: chosen.prob >= CONVERGED_PROBABILITY,
+        weights_step,
+        stopped_at,
+        validation_curve: curve,
+        guards: options.guards,
+        warnings,
         trace,
         distributions,
     };
@@ -482,6 +578,7 @@ mod tests {
             learning_rate: 1e-3,
             seed: 0,
             snapshots: 1,
+            guards: Guards::default(),
         };
         // 2 inputs -> 4 -> 2 -> 1 logit, with biases.
         let params = (2 + 1) * 4 + (4 + 1) * 2 + (2 + 1);

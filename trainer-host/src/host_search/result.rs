@@ -5,7 +5,8 @@ use tabnas_core::controller::Policy;
 use tabnas_core::search::{SearchSettings, StepKind, StepReport};
 use tabnas_core::space::SearchSpace;
 
-use super::HostResource;
+use super::{Guards, HostResource, ValidationPoint};
+use crate::constant::ConstantLoss;
 
 /// One controller step.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -30,6 +31,9 @@ pub struct TracePoint {
     pub mc_feasible_fraction: Option<f64>,
     /// Loss of this step's shared-weight training batch.
     pub train_loss: f64,
+    /// Samples the target rejected and that were replaced before this one (each a cost
+    /// lookup, no evaluation).
+    pub rejected_before: u32,
 }
 
 impl TracePoint {
@@ -46,6 +50,7 @@ impl TracePoint {
             pv: r.pv.map(|p| p.value),
             mc_feasible_fraction: r.mc_feasible_fraction,
             train_loss,
+            rejected_before: 0,
         }
     }
 }
@@ -128,6 +133,25 @@ pub struct SearchResult {
     pub wall_s: f64,
     /// Loss of the last training batch.
     pub final_train_loss: f64,
+    /// The constant predictor's loss (the training prior, or mean), to read every loss
+    /// against.
+    pub constant_loss: ConstantLoss,
+    /// Share of the controller's samples that the target rejected.
+    pub rejected_share: f64,
+    /// Whether the final policy gives the answer a probability of at least
+    /// [`super::CONVERGED_PROBABILITY`].
+    pub converged: bool,
+    /// The step whose shared weights the bundle holds (the lowest-validation snapshot,
+    /// or the last step).
+    pub weights_step: u32,
+    /// The step early stopping ended the search at, if it did.
+    pub stopped_at: Option<u32>,
+    /// The answer-so-far's validation loss every `eval_every` steps.
+    pub validation_curve: Vec<ValidationPoint>,
+    /// Weight decay, validation checks, early stopping and resampling used.
+    pub guards: Guards,
+    /// What a person should know before using the answer (empty when all is well).
+    pub warnings: Vec<String>,
     /// Every controller step.
     pub trace: Vec<TracePoint>,
     /// Controller distributions over time.

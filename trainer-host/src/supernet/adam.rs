@@ -29,6 +29,12 @@ impl AdamW {
         }
     }
 
+    /// Sets the decoupled weight decay (AdamW: each step multiplies every parameter by
+    /// `1 - lr * weight_decay` before the Adam move; 0 is plain Adam).
+    pub fn set_weight_decay(&mut self, weight_decay: f32) {
+        self.weight_decay = weight_decay;
+    }
+
     /// Starts a step (advances the bias correction).
     pub fn begin_step(&mut self) {
         self.t += 1;
@@ -68,6 +74,17 @@ mod tests {
             (p[0] - 0.99).abs() < 1e-6 && (p[1] + 0.99).abs() < 1e-6,
             "{p:?}"
         );
+    }
+
+    #[test]
+    fn weight_decay_shrinks_a_parameter_without_gradient() {
+        let mut a = AdamW::new(&[1], 0.1, 0.0);
+        a.set_weight_decay(0.5);
+        let mut p = vec![2.0f32];
+        a.begin_step();
+        a.update(0, &mut p, &[0.0]);
+        // 2 * (1 - 0.1 * 0.5); a zero gradient moves nothing else.
+        assert!((p[0] - 1.9).abs() < 1e-6, "{p:?}");
     }
 
     #[test]

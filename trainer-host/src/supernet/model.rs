@@ -280,6 +280,11 @@ impl Supernet {
         ))
     }
 
+    /// Sets the shared weights' decoupled weight decay (AdamW; 0, plain Adam, by default).
+    pub fn set_weight_decay(&mut self, weight_decay: f32) {
+        self.adam.set_weight_decay(weight_decay);
+    }
+
     /// The shape.
     pub fn spec(&self) -> &SupernetSpec {
         &self.spec
