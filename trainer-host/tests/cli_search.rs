@@ -96,6 +96,20 @@ fn search_writes_result_plot_and_a_loadable_bundle_deterministically() {
         );
         let svg = std::fs::read_to_string(out.join("trace.svg")).unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("P(V)"));
+        for panel in [
+            "controller reward and baseline",
+            "layer 1: probability of each width",
+            "layer 2: probability of each width",
+        ] {
+            assert!(svg.contains(panel), "trace.svg lacks {panel}");
+        }
+        // Every legend entry is in the legend column, right of the 700-pixel plots.
+        for entry in ["P(V)", "baseline", "child validation loss (right)"] {
+            let at = svg.find(&format!(">\n{entry}\n</text>")).unwrap();
+            let x = svg[..at].rsplit("<text x=\"").next().unwrap();
+            let x: u32 = x[..x.find('"').unwrap()].parse().unwrap();
+            assert!(x >= 700, "{entry} at x = {x}");
+        }
         for f in ["supernet.onnx", "manifest.json", "valid.bin"] {
             assert!(out.join("bundle").join(f).exists(), "bundle lacks {f}");
         }

@@ -312,7 +312,8 @@ pub fn run(args: &SearchArgs) -> Result<()> {
         );
     }
     println!(
-        "{} steps ({} warm-up, {} controller: {} updated, {} rejected, {} skipped) in {:.1} s",
+        "{} steps ({} warm-up; controller: {} samples, {} updates, {} rejected, {} skipped) in \
+         {:.1} s",
         result.steps,
         result.warmup_steps,
         result.rl_steps,

@@ -25,6 +25,9 @@ pub struct TracePoint {
     pub loss: Option<f64>,
     /// Its reward (absent when rejected).
     pub reward: Option<f64>,
+    /// The controller's baseline after this step (the reward minus the advantage;
+    /// absent when rejected).
+    pub baseline: Option<f64>,
     /// P(V) or its estimate (absent when rejected or skipped).
     pub pv: Option<f64>,
     /// Feasible fraction of the Monte-Carlo samples.
@@ -47,6 +50,7 @@ impl TracePoint {
             kind: r.kind,
             loss: r.loss,
             reward: r.reward,
+            baseline: r.reward.zip(r.advantage).map(|(r, a)| r - a),
             pv: r.pv.map(|p| p.value),
             mc_feasible_fraction: r.mc_feasible_fraction,
             train_loss,
