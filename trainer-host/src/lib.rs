@@ -22,6 +22,7 @@
 
 mod names;
 
+pub mod compare;
 pub mod constant;
 pub mod data;
 pub mod export;

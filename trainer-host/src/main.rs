@@ -24,6 +24,9 @@ enum Command {
     Search(Box<commands::search::SearchArgs>),
     /// Train architectures stand-alone and report their test loss (Pareto reference).
     Reference(Box<commands::reference::ReferenceArgs>),
+    /// The paper's comparison on one dataset and target: rejection, Abs and MnasNet
+    /// rewards and random search, each answer trained stand-alone; a table and a plot.
+    Compare(Box<commands::compare::CompareArgs>),
     /// Re-export a bundle, or one child as a stand-alone ONNX file.
     Export(commands::export::ExportArgs),
 }
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
         Command::Search(args) => commands::search::run(args),
         Command::Reference(args) => commands::reference::run(args),
         Command::Export(args) => commands::export::run(args),
+        Command::Compare(args) => commands::compare::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,6 +2,7 @@
 //! does, and how library errors are worded as flags.
 
 pub mod args;
+pub mod compare;
 pub mod export;
 pub mod progress;
 pub mod reference;

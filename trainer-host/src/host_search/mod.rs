@@ -313,7 +313,7 @@ impl HostSearchOptions {
 }
 
 /// The cost models' shape of a supernet (its size is checked: the widths fit `u32`).
-fn ffn_shape(spec: &crate::supernet::SupernetSpec) -> FfnShape {
+pub(crate) fn ffn_shape(spec: &crate::supernet::SupernetSpec) -> FfnShape {
     FfnShape {
         input: spec.dense_width() as u32,
         output: spec.outputs as u32,
@@ -543,7 +543,7 @@ pub fn run_host_search(
     Ok(HostSearchRun { supernet, result })
 }
 
-fn uniform_arch<R: Rng + ?Sized>(space: &SearchSpace, rng: &mut R) -> Architecture {
+pub(crate) fn uniform_arch<R: Rng + ?Sized>(space: &SearchSpace, rng: &mut R) -> Architecture {
     let index = rng.next_u64() % space.cardinality();
     space.arch_at(index).expect("index below the cardinality")
 }

@@ -1,0 +1,217 @@
+//! `tabnas compare`: the paper's real-data comparison on one dataset and target (see
+//! [`tabnas_trainer::compare`]); prints a table and writes `compare.json` and
+//! `compare.svg` to the run folder.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use clap::Args;
+use tabnas_core::search::{PvKind, SearchSettings};
+use tabnas_trainer::compare::{compare, render_compare_svg, CompareOptions, Comparison};
+use tabnas_trainer::host_search::{Guards, HostResource, HostSearchOptions, MAX_STEPS};
+use tabnas_trainer::reference::ReferenceOptions;
+use tabnas_trainer::supernet::MAX_BATCH;
+
+use super::args::{
+    folder, fraction, in_range, one_of, rate, set_threads, DataArgs, Seeds, SpaceArgs, TrainArgs,
+};
+use super::run_folder::{open_run_folder, set_aside};
+use super::search::{DEFAULT_MAX_RESAMPLES, MAX_RESAMPLES};
+
+/// Most architectures of a sample or a random search (`--sample`, `--random-children`).
+pub const MAX_SAMPLE: usize = 10_000;
+
+/// Flags of `tabnas compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub space: SpaceArgs,
+    /// What the target limits.
+    #[arg(long, value_parser = one_of::<HostResource>(), default_value = "params")]
+    pub resource: HostResource,
+    /// The limit.
+    #[arg(long)]
+    pub target: f64,
+    /// Steps of each search (warm-up included).
+    #[arg(long, default_value_t = 3000)]
+    pub steps: u32,
+    /// Fraction of steps spent in warm-up.
+    #[arg(long, default_value_t = 0.25)]
+    pub warmup: f64,
+    /// Validation batch size of a controller step.
+    #[arg(long, default_value_t = 512)]
+    pub valid_batch: usize,
+    #[command(flatten)]
+    pub train: TrainArgs,
+    #[command(flatten)]
+    pub seeds: Seeds,
+    /// Controller learning rate of every method.
+    #[arg(long, default_value_t = 0.05)]
+    pub rl_lr: f64,
+    /// Monte-Carlo samples of the rejection reward's Monte-Carlo P(V).
+    #[arg(long, default_value_t = 256)]
+    pub n: u16,
+    /// Penalty strengths of the Abs and MnasNet rewards.
+    #[arg(long, value_delimiter = ',', default_value = "0.5,1,2")]
+    pub betas: Vec<f64>,
+    /// Rejected samples replaced per step.
+    #[arg(long, default_value_t = DEFAULT_MAX_RESAMPLES)]
+    pub max_resamples: u32,
+    /// Random feasible children judged with the shared weights (random search).
+    #[arg(long, default_value_t = 100)]
+    pub random_children: usize,
+    /// Random feasible architectures trained stand-alone (the baseline).
+    #[arg(long, default_value_t = 30)]
+    pub sample: usize,
+    /// Random architectures of the whole space also trained stand-alone for the front.
+    #[arg(long, default_value_t = 10)]
+    pub front_extra: usize,
+    /// Steps of each stand-alone training (at most; early-stopped).
+    #[arg(long, default_value_t = 3000)]
+    pub reference_steps: u32,
+    /// Stand-alone training stops after this many validation measurements (every 100
+    /// steps) without a new lowest.
+    #[arg(long, default_value_t = 10)]
+    pub patience: u32,
+    /// Matrix-multiplication threads [default: all cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Run folder: compare.json and compare.svg.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// Files of a compare run folder.
+pub const COMPARE_FILES: [&str; 2] = ["compare.json", "compare.svg"];
+
+/// Runs `tabnas compare`.
+pub fn run(args: &CompareArgs) -> Result<()> {
+    folder("--out", &args.out)?;
+    set_threads(args.threads)?;
+    in_range("--steps", args.steps, 1..=MAX_STEPS)?;
+    fraction("--warmup", args.warmup)?;
+    in_range("--valid-batch", args.valid_batch, 1..=MAX_BATCH)?;
+    args.train.check()?;
+    rate("--rl-lr", args.rl_lr, super::args::MAX_LEARNING_RATE)?;
+    in_range("--max-resamples", args.max_resamples, 0..=MAX_RESAMPLES)?;
+    in_range("--random-children", args.random_children, 0..=MAX_SAMPLE)?;
+    in_range("--sample", args.sample, 0..=MAX_SAMPLE)?;
+    in_range("--front-extra", args.front_extra, 0..=MAX_SAMPLE)?;
+    in_range("--reference-steps", args.reference_steps, 1..=MAX_STEPS)?;
+    in_range("--patience", args.patience, 0..=MAX_STEPS)?;
+    if !(args.target.is_finite() && args.target > 0.0) {
+        bail!(
+            "--target must be a finite positive number, got {:?}",
+            args.target
+        );
+    }
+    if args.betas.is_empty() || args.betas.iter().any(|b| !(b.is_finite() && *b >= 0.0)) {
+        bail!(
+            "--betas must be finite non-negative numbers, got {:?}",
+            args.betas
+        );
+    }
+    let (split_seed, init_seed) = args.seeds.resolve();
+    let data = args.data.prepare(split_seed, args.space.embedding_dim())?;
+    let search = HostSearchOptions {
+        space: args.space.space()?,
+        resource: args.resource,
+        target: args.target,
+        settings: SearchSettings::rejection(PvKind::Mc.with_samples(args.n), args.rl_lr),
+        steps: args.steps,
+        warmup_fraction: args.warmup,
+        batch: args.train.batch,
+        valid_batch: args.valid_batch,
+        learning_rate: args.train.lr,
+        seed: init_seed,
+        snapshots: 10,
+        guards: Guards {
+            weight_decay: args.train.weight_decay,
+            max_resamples: args.max_resamples,
+            ..Guards::default()
+        },
+    };
+    search.check(&data)?;
+    let options = CompareOptions {
+        search,
+        betas: args.betas.clone(),
+        mc_samples: args.n,
+        random_children: args.random_children,
+        sample: args.sample,
+        front_extra: args.front_extra,
+        reference: ReferenceOptions {
+            steps: args.reference_steps,
+            batch: args.train.batch,
+            learning_rate: args.train.lr,
+            weight_decay: args.train.weight_decay,
+            seed: init_seed,
+            eval_every: 100,
+            patience: args.patience,
+        },
+    };
+    let out = open_run_folder(&args.out, &super::run_folder::command_line("tabnas"))?;
+    let c = compare(&data, &options, |line| println!("{line}"))?;
+    let svg = render_compare_svg(&c)?;
+    set_aside(&out, &COMPARE_FILES)?;
+    let json = out.write("compare.json", &serde_json::to_vec_pretty(&c)?)?;
+    let svg = out.write("compare.svg", svg.as_bytes())?;
+    print!("{}", table(&c));
+    println!("wrote {} and {}", json.display(), svg.display());
+    Ok(())
+}
+
+/// The comparison as a Markdown table and the baseline's lines.
+pub fn table(c: &Comparison) -> String {
+    let mut t = format!(
+        "\n{} under {} {:.0}; constant predictor: test loss {:.4}\n\n\
+         | method | answer | {} | feasible | P(answer) | stand-alone validation | stand-alone test |\n\
+         |---|---|---|---|---|---|---|\n",
+        c.dataset,
+        c.resource.name(),
+        c.target,
+        c.constant_loss.test,
+        c.resource.name()
+    );
+    let arch = |w: &[u32]| w.iter().map(u32::to_string).collect::<Vec<_>>().join("-");
+    for f in &c.found {
+        t.push_str(&format!(
+            "| {} | {} | {:.0} | {} | {} | {:.4} | {:.4} |\n",
+            f.method,
+            arch(&f.standalone.widths),
+            f.cost,
+            if f.feasible { "yes" } else { "**no**" },
+            f.probability.map_or("-".into(), |p| format!("{p:.2}")),
+            f.standalone.validation_loss,
+            f.standalone.test_loss
+        ));
+    }
+    if let Some((best, n)) = c.best_feasible_sample() {
+        let steps: u64 = c
+            .sample
+            .iter()
+            .filter(|s| s.feasible)
+            .map(|s| s.standalone.trained_steps as u64)
+            .sum();
+        t.push_str(&format!(
+            "| best of {n} random feasible, stand-alone, chosen on validation | {} | {:.0} | yes | - | {:.4} | {:.4} |\n",
+            arch(&best.standalone.widths),
+            best.cost,
+            best.standalone.validation_loss,
+            best.standalone.test_loss
+        ));
+        if let Some(r) = c.found.first() {
+            t.push_str(&format!(
+                "\ncompute: one search trains the shared weights {} steps; the {n} stand-alone \
+                 networks trained {steps} steps in all ({:.0}%)\n",
+                r.search_steps,
+                100.0 * r.search_steps as f64 / steps.max(1) as f64
+            ));
+        }
+    }
+    for s in &c.skipped {
+        t.push_str(&format!("skipped: {s}\n"));
+    }
+    t
+}

@@ -1,0 +1,457 @@
+//! The paper's real-data comparison on one dataset and one target: TabNAS with the
+//! rejection reward (exact and Monte-Carlo P(V)), the Abs and MnasNet (soft) penalty
+//! rewards over a sweep of beta, and random search under the same target with the shared
+//! weights of the rejection run; each found architecture is then trained stand-alone
+//! ([`train_reference`]). A random sample of feasible architectures trained stand-alone
+//! gives the baseline the paper compares against (the best of them chosen on validation
+//! loss) and, with a few architectures from the whole space, the stand-alone Pareto front.
+//!
+//! Penalty rewards are judged by their controller's most probable architecture (where
+//! they converge, feasible or not); rejection by its most probable feasible one.
+
+mod plot;
+
+use std::fmt;
+
+use serde::Serialize;
+use tabnas_core::capacity::DEFAULT_MC_CAPACITY;
+use tabnas_core::feasibility::Feasibility;
+use tabnas_core::reward::RewardKind;
+use tabnas_core::rng::search_rng;
+use tabnas_core::search::{PvKind, SearchSettings};
+use tabnas_core::space::SearchSpace;
+
+use crate::constant::ConstantLoss;
+use crate::host_search::{
+    cost_model, ffn_shape, run_host_search, uniform_arch, HostResource, HostSearchError,
+    HostSearchOptions,
+};
+use crate::prepare::Prepared;
+use crate::reference::{train_reference, ReferenceError, ReferenceOptions, ReferenceResult};
+
+pub use plot::render_compare_svg;
+
+/// Rows per chunk when a child's shared-weight loss is computed on a whole split.
+const EVAL_CHUNK: usize = 1024;
+
+/// What to compare and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompareOptions {
+    /// The search every method runs (its reward and P(V) are replaced per method).
+    pub search: HostSearchOptions,
+    /// Penalty strengths of the Abs and MnasNet rewards.
+    pub betas: Vec<f64>,
+    /// Monte-Carlo samples of the rejection reward's Monte-Carlo P(V).
+    pub mc_samples: u16,
+    /// Random feasible children judged with the shared weights (random search).
+    pub random_children: usize,
+    /// Random feasible architectures trained stand-alone (the baseline).
+    pub sample: usize,
+    /// Random architectures of the whole space trained stand-alone for the front.
+    pub front_extra: usize,
+    /// How each stand-alone network is trained.
+    pub reference: ReferenceOptions,
+}
+
+/// One method's answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Found {
+    /// The method (`rejection, exact P(V)`, `abs, beta 2`, ...).
+    pub method: String,
+    /// Its answer, trained stand-alone.
+    pub standalone: ReferenceResult,
+    /// The answer's cost.
+    pub cost: f64,
+    /// Whether it meets the target.
+    pub feasible: bool,
+    /// Its probability under the final policy (absent for random search).
+    pub probability: Option<f64>,
+    /// Its shared-weight validation loss.
+    pub shared_validation_loss: f64,
+    /// Shared-weight training steps of the search.
+    pub search_steps: u32,
+    /// Wall time of the search, seconds.
+    pub search_wall_s: f64,
+}
+
+/// One architecture of the stand-alone sample.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Sampled {
+    /// Trained stand-alone.
+    pub standalone: ReferenceResult,
+    /// Its cost.
+    pub cost: f64,
+    /// Whether it meets the target.
+    pub feasible: bool,
+}
+
+/// The comparison.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    /// Dataset.
+    pub dataset: String,
+    /// What the target limits.
+    pub resource: HostResource,
+    /// The target.
+    pub target: f64,
+    /// The constant predictor's losses.
+    pub constant_loss: ConstantLoss,
+    /// Each method's answer.
+    pub found: Vec<Found>,
+    /// The stand-alone sample.
+    pub sample: Vec<Sampled>,
+    /// Methods left out, and why (exact P(V) on a space too large to enumerate).
+    pub skipped: Vec<String>,
+}
+
+impl Comparison {
+    /// The stand-alone sample's Pareto front: `(cost, test loss)` of every architecture
+    /// that no cheaper one beats on test loss, cheapest first.
+    pub fn front(&self) -> Vec<(f64, f64)> {
+        let mut points: Vec<(f64, f64)> = self
+            .sample
+            .iter()
+            .map(|s| (s.cost, s.standalone.test_loss))
+            .collect();
+        points.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        let mut front: Vec<(f64, f64)> = Vec::new();
+        for p in points {
+            if front.last().is_none_or(|l| p.1 < l.1) {
+                front.push(p);
+            }
+        }
+        front
+    }
+
+    /// The best feasible architecture of the sample chosen on validation loss (the
+    /// random-search baseline trained stand-alone), with how many were feasible.
+    pub fn best_feasible_sample(&self) -> Option<(&Sampled, usize)> {
+        let feasible: Vec<&Sampled> = self.sample.iter().filter(|s| s.feasible).collect();
+        feasible
+            .iter()
+            .min_by(|a, b| {
+                a.standalone
+                    .validation_loss
+                    .total_cmp(&b.standalone.validation_loss)
+            })
+            .map(|&b| (b, feasible.len()))
+    }
+}
+
+/// Why a comparison could not finish.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CompareError {
+    /// A method's search failed.
+    Search {
+        /// The method.
+        method: String,
+        /// Why.
+        source: HostSearchError,
+    },
+    /// A stand-alone training failed.
+    Reference(ReferenceError),
+    /// No beta, or one that is not finite and non-negative.
+    Beta {
+        /// The betas given.
+        betas: Vec<f64>,
+    },
+}
+
+impl fmt::Display for CompareError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Search { method, .. } => write!(f, "the search with {method} failed"),
+            Self::Reference(_) => f.write_str("a stand-alone training failed"),
+            Self::Beta { betas } => write!(
+                f,
+                "the beta sweep needs at least one finite non-negative beta, got {betas:?}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CompareError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Search { source, .. } => Some(source),
+            Self::Reference(e) => Some(e),
+            Self::Beta { .. } => None,
+        }
+    }
+}
+
+/// The methods compared: name and controller settings.
+pub fn methods(options: &CompareOptions) -> Vec<(String, SearchSettings)> {
+    let lr = options.search.settings.learning_rate;
+    let rejection = |pv: PvKind| SearchSettings::rejection(pv.with_samples(options.mc_samples), lr);
+    let mut m = vec![
+        (
+            "rejection, exact P(V)".to_string(),
+            rejection(PvKind::Exact),
+        ),
+        (
+            format!("rejection, Monte-Carlo P(V) (N = {})", options.mc_samples),
+            rejection(PvKind::Mc),
+        ),
+    ];
+    for &beta in &options.betas {
+        for kind in [RewardKind::Abs, RewardKind::MnasSoft] {
+            m.push((
+                format!("{}, beta {beta}", kind.name()),
+                SearchSettings {
+                    reward: kind.with_beta(beta),
+                    ..rejection(PvKind::Mc)
+                },
+            ));
+        }
+    }
+    m
+}
+
+/// Runs the comparison; `note` receives one line per finished part.
+pub fn compare(
+    data: &Prepared,
+    options: &CompareOptions,
+    mut note: impl FnMut(&str),
+) -> Result<Comparison, CompareError> {
+    if options.betas.is_empty() || options.betas.iter().any(|b| !(b.is_finite() && *b >= 0.0)) {
+        return Err(CompareError::Beta {
+            betas: options.betas.clone(),
+        });
+    }
+    let layers: Vec<&[u32]> = options.search.space.iter().map(|w| w.as_slice()).collect();
+    let search_error = |method: &str| {
+        let method = method.to_string();
+        move |source| CompareError::Search { method, source }
+    };
+    let space = SearchSpace::new(&layers)
+        .map_err(|e| search_error("any method")(HostSearchError::Space(e)))?;
+    let spec = data.supernet_spec(options.search.space.clone());
+    let model = cost_model(options.search.resource, ffn_shape(&spec));
+    let feasibility =
+        Feasibility::new(&space, model.as_ref(), options.search.target).map_err(|source| {
+            search_error("any method")(HostSearchError::Target {
+                target: options.search.target,
+                source,
+            })
+        })?;
+    let widths_of = |arch: &tabnas_core::space::Architecture| -> Vec<u32> {
+        (0..arch.len()).map(|l| space.width(arch, l)).collect()
+    };
+    let standalone = |widths: &[u32]| {
+        train_reference(data, widths, options.reference).map_err(CompareError::Reference)
+    };
+    let mut found = Vec::new();
+    let mut skipped = Vec::new();
+    let mut rejection_supernet = None;
+    for (method, settings) in methods(options) {
+        if settings.validate(&space, DEFAULT_MC_CAPACITY).is_err() {
+            skipped.push(format!("{method}: these settings cannot search this space"));
+            continue;
+        }
+        let search = HostSearchOptions {
+            settings,
+            ..options.search.clone()
+        };
+        let run = run_host_search(data, &search, |_, _, _| {}).map_err(search_error(&method))?;
+        let r = &run.result;
+        let penalty = !matches!(settings.reward, tabnas_core::reward::Reward::Rejection);
+        let (widths, cost, feasible, probability) = if penalty {
+            let arch = space
+                .arch_from_widths(&r.unconstrained_argmax)
+                .expect("the argmax is an architecture of the space");
+            let prob = r.distributions.last().map(|d| {
+                (0..arch.len())
+                    .map(|l| d.probs[l][arch.choice(l)])
+                    .product()
+            });
+            (
+                r.unconstrained_argmax.clone(),
+                r.unconstrained_cost,
+                r.unconstrained_feasible,
+                prob,
+            )
+        } else {
+            (
+                r.architecture.clone(),
+                r.cost,
+                r.feasible,
+                Some(r.probability),
+            )
+        };
+        let shared: Vec<usize> = widths.iter().map(|&w| w as usize).collect();
+        let shared_validation_loss = run
+            .supernet
+            .loss(
+                &data.valid,
+                &shared,
+                run.supernet.spec().rows_per_chunk(EVAL_CHUNK),
+            )
+            .map_err(|source| {
+                search_error(&method)(HostSearchError::Evaluation {
+                    split: "validation",
+                    source,
+                })
+            })?;
+        let s = standalone(&widths)?;
+        note(&format!(
+            "{method}: {widths:?} ({cost:.0}{}), stand-alone test loss {:.4}",
+            if feasible { "" } else { ", INFEASIBLE" },
+            s.test_loss
+        ));
+        found.push(Found {
+            method: method.clone(),
+            standalone: s,
+            cost,
+            feasible,
+            probability,
+            shared_validation_loss,
+            search_steps: r.steps,
+            search_wall_s: r.wall_s,
+        });
+        if rejection_supernet.is_none() && !penalty {
+            rejection_supernet = Some((run.supernet, r.steps, r.wall_s));
+        }
+    }
+    let mut rng = search_rng(options.search.seed ^ 0xc03e_7a5e);
+    let mut draw_feasible = |n: usize| {
+        let mut out = Vec::new();
+        let mut tries = 0;
+        while out.len() < n && tries < 1000 * n.max(1) {
+            tries += 1;
+            let arch = uniform_arch(&space, &mut rng);
+            if feasibility.judge(&arch).feasible && !out.contains(&arch) {
+                out.push(arch);
+            }
+        }
+        out
+    };
+    // Random search with the rejection run's shared weights.
+    if let Some((supernet, steps, wall_s)) = &rejection_supernet {
+        let chunk = supernet.spec().rows_per_chunk(EVAL_CHUNK);
+        let mut best: Option<(f64, Vec<u32>, f64)> = None;
+        for arch in draw_feasible(options.random_children) {
+            let widths = widths_of(&arch);
+            let shared: Vec<usize> = widths.iter().map(|&w| w as usize).collect();
+            let l = supernet
+                .loss(&data.valid, &shared, chunk)
+                .map_err(|source| {
+                    search_error("random search")(HostSearchError::Evaluation {
+                        split: "validation",
+                        source,
+                    })
+                })?;
+            if best.as_ref().is_none_or(|b| l < b.0) {
+                best = Some((l, widths, feasibility.judge(&arch).cost));
+            }
+        }
+        if let Some((l, widths, cost)) = best {
+            let s = standalone(&widths)?;
+            let method = format!(
+                "random search, {} children, shared weights",
+                options.random_children
+            );
+            note(&format!(
+                "{method}: {widths:?} ({cost:.0}), stand-alone test loss {:.4}",
+                s.test_loss
+            ));
+            found.push(Found {
+                method,
+                standalone: s,
+                cost,
+                feasible: true,
+                probability: None,
+                shared_validation_loss: l,
+                search_steps: *steps,
+                search_wall_s: *wall_s,
+            });
+        }
+    }
+    // The stand-alone sample: feasible architectures, then some of the whole space.
+    let mut archs = draw_feasible(options.sample);
+    for _ in 0..options.front_extra {
+        let arch = uniform_arch(&space, &mut rng);
+        if !archs.contains(&arch) {
+            archs.push(arch);
+        }
+    }
+    let mut sample = Vec::new();
+    for (k, arch) in archs.iter().enumerate() {
+        let s = standalone(&widths_of(arch))?;
+        if (k + 1) % 10 == 0 || k + 1 == archs.len() {
+            note(&format!(
+                "stand-alone sample: {}/{} trained",
+                k + 1,
+                archs.len()
+            ));
+        }
+        let j = feasibility.judge(arch);
+        sample.push(Sampled {
+            standalone: s,
+            cost: j.cost,
+            feasible: j.feasible,
+        });
+    }
+    Ok(Comparison {
+        dataset: data.name.clone(),
+        resource: options.search.resource,
+        target: options.search.target,
+        constant_loss: ConstantLoss::of(data).map_err(|source| {
+            search_error("the constant predictor")(HostSearchError::Evaluation {
+                split: "validation",
+                source,
+            })
+        })?,
+        found,
+        sample,
+        skipped,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sampled(cost: f64, test: f64, validation: f64, feasible: bool) -> Sampled {
+        Sampled {
+            standalone: ReferenceResult {
+                widths: vec![cost as u32],
+                params: cost as u64,
+                validation_loss: validation,
+                test_loss: test,
+                best_step: 1,
+                trained_steps: 1,
+                still_improving: false,
+                wall_s: 0.0,
+            },
+            cost,
+            feasible,
+        }
+    }
+
+    #[test]
+    fn the_front_keeps_what_no_cheaper_one_beats_and_the_baseline_uses_validation() {
+        let c = Comparison {
+            dataset: "d".into(),
+            resource: HostResource::Params,
+            target: 25.0,
+            constant_loss: ConstantLoss {
+                validation: 0.7,
+                test: 0.7,
+            },
+            found: vec![],
+            sample: vec![
+                sampled(30.0, 0.40, 0.50, false),
+                sampled(10.0, 0.50, 0.52, true),
+                sampled(20.0, 0.55, 0.45, true),
+                sampled(15.0, 0.45, 0.60, true),
+            ],
+            skipped: vec![],
+        };
+        assert_eq!(c.front(), [(10.0, 0.50), (15.0, 0.45), (30.0, 0.40)]);
+        // Chosen on validation loss (0.45), not on test loss (0.45 at cost 15).
+        let (best, n) = c.best_feasible_sample().unwrap();
+        assert_eq!((best.cost, n), (20.0, 3));
+    }
+}

@@ -1,0 +1,120 @@
+//! `tabnas compare` on small generated data: every method's answer trained stand-alone,
+//! the random baseline, a table, `compare.json` and a plot whose legend is beside it.
+
+use std::fmt::Write as _;
+
+use tabnas_test_support::{run, Run};
+
+const TABNAS: &str = env!("CARGO_BIN_EXE_tabnas");
+
+#[test]
+fn compare_runs_every_method_and_writes_table_json_and_plot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("rows.csv");
+    let mut text = String::from("a,b,y\n");
+    for r in 0..400u32 {
+        let a = ((r * 37) % 101) as f32 / 50.0 - 1.0;
+        let b = ((r * 53) % 89) as f32 / 44.0 - 1.0;
+        writeln!(text, "{a},{b},{}", u8::from(a * b > 0.0)).unwrap();
+    }
+    std::fs::write(&csv, text).unwrap();
+    let out = tmp.path().join("cmp");
+    let Run { ok, stdout, stderr } = run(
+        TABNAS,
+        &[
+            "compare",
+            "--csv",
+            csv.to_str().unwrap(),
+            "--header",
+            "--label",
+            "y",
+            "--space",
+            "4,8,16,32;4,8,16",
+            "--target",
+            "300",
+            "--steps",
+            "120",
+            "--batch",
+            "32",
+            "--betas",
+            "0.5,2",
+            "--sample",
+            "5",
+            "--front-extra",
+            "3",
+            "--random-children",
+            "8",
+            "--reference-steps",
+            "100",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{stderr}");
+    for row in [
+        "| rejection, exact P(V) |",
+        "| rejection, Monte-Carlo P(V) (N = 256) |",
+        "| abs, beta 0.5 |",
+        "| mnas-soft, beta 2 |",
+        "| random search, 8 children, shared weights |",
+        "random feasible, stand-alone, chosen on validation |",
+        "constant predictor: test loss",
+        "compute: one search trains the shared weights 120 steps",
+    ] {
+        assert!(stdout.contains(row), "no {row:?} in\n{stdout}");
+    }
+    let c: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("compare.json")).unwrap()).unwrap();
+    let found = c["found"].as_array().unwrap();
+    // 2 rejection runs, 2 rewards x 2 betas, random search.
+    assert_eq!(found.len(), 7, "{found:?}");
+    for f in found {
+        let cost = f["cost"].as_f64().unwrap();
+        assert_eq!(f["feasible"].as_bool().unwrap(), cost <= 300.0, "{f}");
+        assert!(f["standalone"]["test_loss"].as_f64().unwrap().is_finite());
+    }
+    for f in &found[..2] {
+        assert_eq!(
+            f["feasible"], true,
+            "rejection never answers infeasibly: {f}"
+        );
+    }
+    let sample = c["sample"].as_array().unwrap();
+    assert!(sample.iter().filter(|s| s["feasible"] == true).count() >= 5);
+    let svg = std::fs::read_to_string(out.join("compare.svg")).unwrap();
+    for entry in [
+        "target 300",
+        "rejection, exact P(V)",
+        "stand-alone sample and its Pareto front",
+    ] {
+        let at = svg
+            .find(&format!(">\n{entry}\n</text>"))
+            .unwrap_or_else(|| panic!("{entry}"));
+        let x = svg[..at].rsplit("<text x=\"").next().unwrap();
+        let x: u32 = x[..x.find('"').unwrap()].parse().unwrap();
+        assert!(x >= 640, "{entry} at x = {x}");
+    }
+
+    // Bad flags are named.
+    let Run { ok, stderr, .. } = run(
+        TABNAS,
+        &[
+            "compare",
+            "--csv",
+            csv.to_str().unwrap(),
+            "--header",
+            "--label",
+            "y",
+            "--target",
+            "300",
+            "--betas",
+            "1,nan",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        !ok && stderr.contains("--betas must be finite non-negative numbers"),
+        "{stderr}"
+    );
+}
