@@ -51,8 +51,14 @@ impl DataSource {
     /// note of what the loader saw when there is a choice (Criteo's form).
     fn load(&self, max_rows: Option<usize>) -> Result<(RawTable, Option<String>), DataError> {
         match self {
-            Self::Preset { preset, cache } => Ok((preset.load(cache)?, None)),
-            Self::Csv { path, options } => Ok((read_csv(path, options)?, None)),
+            Self::Preset { preset, cache } => Ok((preset.load_rows(cache, max_rows)?, None)),
+            Self::Csv { path, options } => {
+                let options = CsvOptions {
+                    max_rows,
+                    ..options.clone()
+                };
+                Ok((read_csv(path, &options)?, None))
+            }
             Self::Criteo { path } => {
                 let (table, form) = read_criteo(path, max_rows)?;
                 Ok((table, Some(format!("read {} in {form}", path.display()))))

@@ -107,41 +107,62 @@ fn is_kaggle_header(line: &str) -> bool {
             .any(|f| f.trim().eq_ignore_ascii_case("id") || f.trim().eq_ignore_ascii_case("label"))
 }
 
-/// Reads a Criteo file in either form, at most `max_rows` rows when given; returns the
-/// rows and the form it saw.
-pub fn read_criteo(
+/// One parsed row, borrowed from the line it was read from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CriteoRow<'a> {
+    /// 1-based line of the file.
+    pub line: u64,
+    /// 0 or 1.
+    pub label: f32,
+    /// I1..I13, NaN where empty.
+    pub ints: [f32; CRITEO_INT_FIELDS],
+    /// C1..C26, `None` where empty.
+    pub cats: [Option<&'a str>; CRITEO_CAT_FIELDS],
+}
+
+/// Streams the rows of a Criteo file in either form to `visit`, at most `max_rows` of
+/// them when given (reading stops there); returns the form it saw and the rows visited.
+/// Memory is one line (at most [`MAX_LINE_BYTES`]) and the read buffer, whatever the
+/// file's size. An error of `visit` ends the stream and is returned.
+pub fn for_each_criteo_row(
     path: &Path,
     max_rows: Option<usize>,
-) -> Result<(RawTable, CriteoForm), DataError> {
+    mut visit: impl FnMut(&CriteoRow<'_>) -> Result<(), DataError>,
+) -> Result<(CriteoForm, usize), DataError> {
     let file = File::open(path).map_err(|source| DataError::Open {
         path: path.to_path_buf(),
         source,
     })?;
-    let mut numeric = Vec::new();
-    let mut categorical = Vec::new();
-    let mut labels = Vec::new();
     let mut layout: Option<Layout> = None;
     let max_rows = max_rows.unwrap_or(usize::MAX);
+    let mut rows = 0usize;
+    let mut reader = BufReader::with_capacity(1 << 16, LineLimit::new(file, MAX_LINE_BYTES, false));
+    let mut buffer = String::new();
+    let mut n = 0u64;
     // A line longer than MAX_LINE_BYTES fails as it is read, never held whole.
-    let lines = BufReader::new(LineLimit::new(file, MAX_LINE_BYTES, false)).lines();
-    for (i, line) in lines.enumerate() {
-        if labels.len() >= max_rows {
+    while rows < max_rows {
+        buffer.clear();
+        n += 1;
+        let read =
+            reader
+                .read_line(&mut buffer)
+                .map_err(|source| match LineTooLong::of(&source) {
+                    Some(LineTooLong { line, limit }) => DataError::LineTooLong {
+                        path: path.to_path_buf(),
+                        line,
+                        limit,
+                    },
+                    None => DataError::Read {
+                        path: path.to_path_buf(),
+                        line: n,
+                        source,
+                    },
+                })?;
+        if read == 0 {
             break;
         }
-        let n = i as u64 + 1;
-        let line = line.map_err(|source| match LineTooLong::of(&source) {
-            Some(LineTooLong { line, limit }) => DataError::LineTooLong {
-                path: path.to_path_buf(),
-                line,
-                limit,
-            },
-            None => DataError::Read {
-                path: path.to_path_buf(),
-                line: n,
-                source,
-            },
-        })?;
-        let line = line.strip_suffix('\r').unwrap_or(&line);
+        let line = buffer.strip_suffix('\n').unwrap_or(&buffer);
+        let line = line.strip_suffix('\r').unwrap_or(line);
         if line.is_empty() {
             continue;
         }
@@ -153,17 +174,17 @@ pub fn read_criteo(
             }
             None => layout.insert(Layout::raw()),
         };
-        let fields: Vec<&str> = line.split(layout.separator).collect();
-        if fields.len() != layout.fields {
+        let parts: Vec<&str> = line.split(layout.separator).collect();
+        if parts.len() != layout.fields {
             return Err(DataError::CriteoFieldCount {
                 path: path.to_path_buf(),
                 line: n,
                 form: layout.form,
                 expected: layout.fields,
-                found: fields.len(),
+                found: parts.len(),
             });
         }
-        labels.push(match fields[layout.label] {
+        let label = match parts[layout.label] {
             "0" => 0.0,
             "1" => 1.0,
             other => {
@@ -173,26 +194,49 @@ pub fn read_criteo(
                     text: other.to_string(),
                 })
             }
-        });
+        };
+        let mut ints = [f32::NAN; CRITEO_INT_FIELDS];
         for (k, &at) in layout.ints.iter().enumerate() {
-            let f = fields[at];
-            numeric.push(if f.is_empty() {
-                f32::NAN
-            } else {
-                f.parse::<i64>().map_err(|_| DataError::NotAnInteger {
+            let f = parts[at];
+            if !f.is_empty() {
+                ints[k] = f.parse::<i64>().map_err(|_| DataError::NotAnInteger {
                     path: path.to_path_buf(),
                     line: n,
                     column: format!("I{}", k + 1),
                     text: f.to_string(),
-                })? as f32
-            });
+                })? as f32;
+            }
         }
-        for &at in &layout.cats {
-            let f = fields[at];
-            categorical.push((!f.is_empty()).then(|| f.to_string()));
-        }
+        let cats = std::array::from_fn(|k| {
+            let f = parts[layout.cats[k]];
+            (!f.is_empty()).then_some(f)
+        });
+        visit(&CriteoRow {
+            line: n,
+            label,
+            ints,
+            cats,
+        })?;
+        rows += 1;
     }
-    let form = layout.map_or(CriteoForm::Raw, |l| l.form);
+    Ok((layout.map_or(CriteoForm::Raw, |l| l.form), rows))
+}
+
+/// Reads a Criteo file in either form, at most `max_rows` rows when given; returns the
+/// rows and the form it saw.
+pub fn read_criteo(
+    path: &Path,
+    max_rows: Option<usize>,
+) -> Result<(RawTable, CriteoForm), DataError> {
+    let mut numeric = Vec::new();
+    let mut categorical = Vec::new();
+    let mut labels = Vec::new();
+    let (form, _) = for_each_criteo_row(path, max_rows, |row| {
+        labels.push(row.label);
+        numeric.extend_from_slice(&row.ints);
+        categorical.extend(row.cats.iter().map(|c| c.map(str::to_string)));
+        Ok(())
+    })?;
     if labels.is_empty() {
         return Err(DataError::NoRows {
             path: path.to_path_buf(),

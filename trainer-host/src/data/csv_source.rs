@@ -57,6 +57,9 @@ pub struct CsvOptions {
     pub log1p: Vec<ColumnRef>,
     /// Field texts that mean "missing".
     pub missing: Vec<String>,
+    /// Stop reading after this many data rows (`--max-rows`), if given: the rest of the
+    /// file is never read.
+    pub max_rows: Option<usize>,
 }
 
 impl CsvOptions {
@@ -72,6 +75,7 @@ impl CsvOptions {
             ignore: Vec::new(),
             log1p: Vec::new(),
             missing: vec![String::new(), "?".to_string()],
+            max_rows: None,
         }
     }
 }
@@ -241,7 +245,11 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<RawTable, DataError
         .then_some(Ok(first))
         .into_iter()
         .chain(records);
+    let max_rows = options.max_rows.unwrap_or(usize::MAX);
     for record in data_rows {
+        if labels.len() >= max_rows {
+            break;
+        }
         let record = record?;
         let line = record.position().map_or(0, |p| p.line());
         if record.len() == 1 && record.get(0) == Some("") {
@@ -585,5 +593,17 @@ mod tests {
         o.log1p = vec![ColumnRef::Name("d".into())];
         let e = read_csv(f.path(), &o).unwrap_err().to_string();
         assert!(e.contains("`d`"), "{e}");
+    }
+
+    #[test]
+    fn max_rows_stops_reading() {
+        // The third data row is malformed: it is never read with max_rows = 2.
+        let f = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(f.path(), "x,y\n1,0\n2,1\nbad\n").unwrap();
+        let mut o = CsvOptions::new(ColumnRef::Name("y".into()), LabelKind::Binary);
+        o.header = true;
+        assert!(read_csv(f.path(), &o).is_err());
+        o.max_rows = Some(2);
+        assert_eq!(read_csv(f.path(), &o).unwrap().rows(), 2);
     }
 }

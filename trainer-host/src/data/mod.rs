@@ -17,7 +17,9 @@ mod presets;
 mod split;
 mod table;
 
-pub use criteo::{read_criteo, CriteoForm, CRITEO_CAT_FIELDS, CRITEO_INT_FIELDS};
+pub use criteo::{
+    for_each_criteo_row, read_criteo, CriteoForm, CriteoRow, CRITEO_CAT_FIELDS, CRITEO_INT_FIELDS,
+};
 pub use csv_source::{read_csv, ColumnRef, CsvOptions};
 pub use error::{ColumnRole, DataError, Quoted, QuotedList, QUOTE_CHARS, QUOTE_ITEMS};
 pub use label::{LabelKind, Task, MAX_CLASSES};

@@ -67,6 +67,11 @@ impl Preset {
 
     /// Loads the main file, with a hint to fetch it when it is absent.
     pub fn load(&self, cache: &Path) -> Result<RawTable, DataError> {
+        self.load_rows(cache, None)
+    }
+
+    /// Loads at most `max_rows` rows of the main file (all when `None`).
+    pub fn load_rows(&self, cache: &Path, max_rows: Option<usize>) -> Result<RawTable, DataError> {
         let files = self.files(cache);
         if !files.train.exists() {
             return Err(DataError::NotFetched {
@@ -75,7 +80,13 @@ impl Preset {
                 cache: cache.to_path_buf(),
             });
         }
-        read_csv(&files.train, &self.options())
+        read_csv(
+            &files.train,
+            &CsvOptions {
+                max_rows,
+                ..self.options()
+            },
+        )
     }
 }
 

@@ -1,0 +1,129 @@
+//! Streaming a large Criteo-format file: rows per second and peak memory of the
+//! reader ([`for_each_criteo_row`]) doing the per-row work of preprocessing (clip and
+//! log1p of the integers, FNV-1a bucket of each category), whatever the file's size.
+//!
+//! `cargo bench -p tabnas-trainer --bench criteo_stream -- [--rows N] [--file PATH]
+//! [--form raw|kaggle] [--max-rows M]`: writes a generated file of N rows (default
+//! 10,000,000) in the given form unless PATH exists, streams it, and prints one JSON
+//! line: rows, file bytes, seconds, rows per second, MB/s and the peak resident memory
+//! (`VmHWM` of /proc/self/status, Linux) before and after the stream.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use rand_core::Rng;
+use tabnas_core::rng::search_rng;
+use tabnas_trainer::data::{fnv1a64, for_each_criteo_row};
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+/// Peak resident memory in MiB (`VmHWM`), if the system says.
+fn peak_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn generate(path: &PathBuf, rows: usize, kaggle: bool) -> std::io::Result<()> {
+    let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
+    let sep = if kaggle { ',' } else { '\t' };
+    if kaggle {
+        write!(out, "Id,Label")?;
+        for k in 1..=13 {
+            write!(out, ",I{k}")?;
+        }
+        for k in 1..=26 {
+            write!(out, ",C{k}")?;
+        }
+        writeln!(out)?;
+    }
+    let mut rng = search_rng(7);
+    let mut line = String::with_capacity(512);
+    for r in 0..rows {
+        line.clear();
+        if kaggle {
+            line.push_str(&(10_000_000 + r).to_string());
+            line.push(sep);
+        }
+        line.push_str(if rng.next_u32().is_multiple_of(4) {
+            "1"
+        } else {
+            "0"
+        });
+        for _ in 0..13 {
+            line.push(sep);
+            match rng.next_u32() % 8 {
+                0 => {}
+                1 => line.push_str("-1"),
+                _ => line.push_str(&(rng.next_u32() % 3000).to_string()),
+            }
+        }
+        for _ in 0..26 {
+            line.push(sep);
+            if !rng.next_u32().is_multiple_of(6) {
+                line.push_str(&format!("{:08x}", rng.next_u32() % 100_000));
+            }
+        }
+        line.push('\n');
+        out.write_all(line.as_bytes())?;
+    }
+    out.flush()
+}
+
+fn main() {
+    let rows: usize = arg("--rows")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000_000);
+    let kaggle = arg("--form").as_deref() == Some("kaggle");
+    let max_rows: Option<usize> = arg("--max-rows").and_then(|v| v.parse().ok());
+    let file = arg("--file").map(PathBuf::from).unwrap_or_else(|| {
+        std::env::temp_dir().join(format!(
+            "tabnas-criteo-{rows}-{}.txt",
+            if kaggle { "kaggle" } else { "raw" }
+        ))
+    });
+    if !file.exists() {
+        let t = Instant::now();
+        generate(&file, rows, kaggle).expect("write the generated file");
+        eprintln!(
+            "wrote {} in {:.1} s",
+            file.display(),
+            t.elapsed().as_secs_f64()
+        );
+    }
+    let bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+    let before = peak_mib();
+    let t = Instant::now();
+    let (mut sum, mut buckets) = (0.0f64, 0u64);
+    let (form, n) = for_each_criteo_row(&file, max_rows, |row| {
+        for x in row.ints {
+            if !x.is_nan() {
+                sum += (x.max(0.0) as f64).ln_1p();
+            }
+        }
+        for c in row.cats.iter().flatten() {
+            buckets = buckets.wrapping_add(1 + fnv1a64(c.as_bytes()) % 999);
+        }
+        Ok(())
+    })
+    .expect("stream the file");
+    let s = t.elapsed().as_secs_f64();
+    println!(
+        "{{\"form\":\"{form:?}\",\"rows\":{n},\"file_bytes\":{bytes},\"seconds\":{s:.2},\
+         \"rows_per_s\":{:.0},\"mb_per_s\":{:.1},\"peak_mib_before\":{},\"peak_mib_after\":{},\
+         \"checksum\":{:.1}}}",
+        n as f64 / s,
+        bytes as f64 / 1e6 / s * (n as f64 / rows.max(1) as f64).min(1.0),
+        before.map_or("null".into(), |m| format!("{m:.1}")),
+        peak_mib().map_or("null".into(), |m| format!("{m:.1}")),
+        sum + (buckets % 1000) as f64
+    );
+}
