@@ -3,10 +3,13 @@
 # same commands for real boards):
 #
 #   1. installs what it needs from Debian (idempotent): Debian's Rust toolchain
-#      (rustc-web/cargo-web, the arm64/armhf standard libraries, rust-web-src for
-#      -Z build-std), the cross gcc/binutils, qemu-user-static and qemu-system-arm;
+#      (rustc-web/cargo-web, upgraded from bookworm-security when older than the
+#      workspace's rust-version; the arm64/armhf standard libraries, armhf's from the
+#      pool when its index is out of sync; rust-web-src for -Z build-std), the cross
+#      gcc/binutils, qemu-user-static and qemu-system-arm;
 #   2. ARM Linux: builds `tabnas-agent` (edge profile) for aarch64 and armv7 with
-#      Debian's cargo and runs it under qemu-user: toy, `config show` of every profile,
+#      Debian's cargo, reports what it is made of (scripts/binary_composition.py) and
+#      runs it under qemu-user: toy, `config show` of every profile,
 #      a whole search with --fake-latency and one measured, the answer re-checked in
 #      tract, --resume after kill -9. This needs a Debian rustc at least the workspace's
 #      rust-version; an older one is reported as SKIPPED (BOARDS_REQUIRE_AGENT=1 makes
@@ -47,35 +50,57 @@ timed() { # timed NAME CMD...: runs CMD, records its wall time
 REQUIRED=(rustc-web cargo-web rust-web-src libstd-rust-web-dev:arm64
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-none-eabi binutils-arm-none-eabi
     qemu-user-static qemu-system-arm)
-OPTIONAL=(libstd-rust-web-dev:armhf gcc-arm-linux-gnueabihf libc6-dev-armhf-cross)
+OPTIONAL=(gcc-arm-linux-gnueabihf libc6-dev-armhf-cross libstd-rust-web-dev:armhf)
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 missing() { local p; for p in "$@"; do installed "$p" || echo "$p"; done; }
+NEED_VERSION=$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+version_ge() { [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -1)" == "$2" ]]; }
+deb_rustc_version() { /usr/bin/rustc --version 2>/dev/null | awk '{print $2}'; }
+SUDO=()
+[[ $(id -u) -eq 0 ]] || SUDO=(sudo)
+APT_ARCHS=() # apt options restricting the architectures, set when armhf's index fails
+
+# apt-get update. The armhf index of bookworm-security has been seen out of sync on the
+# mirror for hours ("File has unexpected size"), and apt then keeps the whole suite's old
+# indexes, hiding the security suite's newer Rust from amd64 and arm64 too: retry once,
+# then update without armhf (armv7 then takes its standard library from the pool below).
+apt_update() {
+    "${SUDO[@]}" dpkg --add-architecture arm64
+    "${SUDO[@]}" dpkg --add-architecture armhf
+    local log
+    log=$(mktemp)
+    "${SUDO[@]}" apt-get update -qq >"$log" 2>&1 && { rm -f "$log"; return; }
+    sleep 20
+    "${SUDO[@]}" apt-get update -qq >"$log" 2>&1 && { rm -f "$log"; return; }
+    grep -E '^(E|Err)' "$log" | head -3 | sed 's/^/    apt: /' >&2
+    rm -f "$log"
+    echo "    apt-get update failed twice: updating the amd64 and arm64 indexes alone" >&2
+    APT_ARCHS=(-o 'APT::Architectures::=amd64' -o 'APT::Architectures::=arm64')
+    "${SUDO[@]}" apt-get update -qq "${APT_ARCHS[@]}" ||
+        echo "    apt-get update failed: going on with the indexes fetched" >&2
+}
+apt_install() { # apt_install PACKAGE...: installs or upgrades to the candidate
+    DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends \
+        "${APT_ARCHS[@]}" "$@" >/dev/null
+}
 
 install() {
-    local need opt sudo=()
+    local need opt have
     mapfile -t need < <(missing "${REQUIRED[@]}")
     mapfile -t opt < <(missing "${OPTIONAL[@]}")
-    if ((${#need[@]} + ${#opt[@]} == 0)); then
+    have=$(deb_rustc_version)
+    if ((${#need[@]} + ${#opt[@]} == 0)) && version_ge "${have:-0}" "$NEED_VERSION"; then
         note "packages: all installed"
         return
     fi
-    [[ $(id -u) -eq 0 ]] || sudo=(sudo)
-    "${sudo[@]}" dpkg --add-architecture arm64
-    "${sudo[@]}" dpkg --add-architecture armhf
-    # The armhf index of the security suite has been seen out of sync on the mirror:
-    # retry once, then go on with what was fetched (armv7 is optional).
-    "${sudo[@]}" apt-get update -qq || { sleep 20; "${sudo[@]}" apt-get update -qq; } ||
-        echo "    apt-get update failed twice; going on with the indexes fetched" >&2
-    if ((${#need[@]})); then
-        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq \
-            --no-install-recommends "${need[@]}" >/dev/null
+    apt_update
+    # Installs what is missing and upgrades the Rust packages to the newest candidate
+    # (bookworm-security carries rustc-web 1.96; bookworm itself 1.85).
+    apt_install "${REQUIRED[@]}"
+    if ((${#opt[@]})) && ! apt_install "${OPTIONAL[@]}"; then
+        echo "    armv7 packages did not install from apt (${opt[*]})" >&2
     fi
-    if ((${#opt[@]})); then
-        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq \
-            --no-install-recommends "${opt[@]}" >/dev/null ||
-            echo "    armv7 packages did not install (${opt[*]}): armv7 is skipped" >&2
-    fi
-    note "packages: installed ${need[*]} ${opt[*]}"
+    note "packages: installed or upgraded ${REQUIRED[*]}; Debian rustc $(deb_rustc_version)"
 }
 step "install the cross toolchains and emulators (Debian packages)"
 timed install install
@@ -84,13 +109,41 @@ timed install install
 DEB_CARGO=/usr/bin/cargo
 DEB_RUSTC=/usr/bin/rustc
 deb() { RUSTC=$DEB_RUSTC RUSTDOC=/usr/bin/rustdoc "$DEB_CARGO" "$@"; }
-DEB_VERSION=$("$DEB_RUSTC" --version | awk '{print $2}')
-NEED_VERSION=$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml | head -1)
-version_ge() { [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -1)" == "$2" ]]; }
+DEB_VERSION=$(deb_rustc_version)
 note "Debian rustc $DEB_VERSION; workspace rust-version $NEED_VERSION"
+
+# armv7's standard library: from apt when its armhf package installs at the same version
+# as Debian's rustc; otherwise (the armhf index out of sync, see apt_update) the same
+# version's two .deb files from the pool, unpacked into a sysroot of their own that only
+# the armv7 units see (CARGO_TARGET_ARMV7_..._RUSTFLAGS=--sysroot).
+armhf_std() {
+    local version pkg dir url f ok
+    version=$(dpkg-query -W -f='${Version}' rustc-web)
+    [[ "$(dpkg-query -W -f='${Version}' libstd-rust-web-dev:armhf 2>/dev/null)" == "$version" ]] &&
+        { note "armv7 standard library: Debian package libstd-rust-web-dev:armhf $version"; return 0; }
+    dir="$CACHE/armhf-std-$version"
+    if [[ ! -f $dir/.complete ]]; then
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        for pkg in "libstd-rust-web-$(cut -d. -f1,2 <<<"$version")" libstd-rust-web-dev; do
+            f="$dir/${pkg}_armhf.deb"
+            ok=0
+            for url in http://deb.debian.org/debian-security/pool/updates/main/r/rustc-web \
+                http://deb.debian.org/debian/pool/main/r/rustc-web; do
+                curl -sfL --retry 2 -o "$f" "$url/${pkg}_${version//+/%2B}_armhf.deb" && { ok=1; break; }
+            done
+            ((ok)) || { note "armv7 standard library: ${pkg}_${version}_armhf.deb not in the pool"; return 1; }
+            dpkg-deb -x "$f" "$dir/sysroot" && rm -f "$f"
+        done
+        touch "$dir/.complete"
+    fi
+    export CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_RUSTFLAGS="--sysroot $dir/sysroot/usr"
+    note "armv7 standard library: libstd-rust-web-dev $version (armhf) unpacked from the pool"
+}
 HAVE_ARMHF=0
-installed libstd-rust-web-dev:armhf && installed gcc-arm-linux-gnueabihf &&
-    installed libc6-dev-armhf-cross && HAVE_ARMHF=1
+if installed gcc-arm-linux-gnueabihf && installed libc6-dev-armhf-cross && armhf_std; then
+    HAVE_ARMHF=1
+fi
 
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 export CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_LINKER=arm-linux-gnueabihf-gcc
@@ -181,24 +234,30 @@ answer() {
     python3 -c 'import json,sys; r=json.load(open(sys.argv[1]+"/result.json")); print("-".join(map(str,r["architecture"])), "%.2f us" % r["latency_us"], "loss %.4f" % r["validation_loss"])' "$1"
 }
 
-linux_agent() { # linux_agent TRIPLE NAME RUNNER...
-    local triple=$1 name=$2
-    shift 2
+linux_agent() { # linux_agent TRIPLE NAME STRIP RUNNER...
+    local triple=$1 name=$2 strip=$3
+    shift 3
     local t0=$SECONDS
     # Without the embedded demo bundle (feature demo-bundle): the checks run in the
-    # repository, where a search without --bundle reads models/higgs-demo.
-    deb build --locked --profile edge -p tabnas-agent --bin tabnas-agent --target "$triple" \
-        --no-default-features --features cli --target-dir "$XTARGET"
-    local bin="$XTARGET/$triple/edge/tabnas-agent"
-    note "$name: tabnas-agent (edge) $(stat -c %s "$bin") bytes, built in $((SECONDS - t0)) s"
+    # repository, where a search without --bundle reads models/higgs-demo. The edge
+    # profile with its symbols kept, for the composition report; binutils' strip then
+    # gives the binary a board gets from the documented build (cargo's strip = true).
+    CARGO_PROFILE_EDGE_STRIP=false deb build --locked --profile edge -p tabnas-agent \
+        --bin tabnas-agent --target "$triple" --no-default-features --features cli \
+        --target-dir "$XTARGET"
+    local full="$XTARGET/$triple/edge/tabnas-agent" bin="$CACHE/tabnas-agent-$name"
+    "$strip" -o "$bin" "$full"
+    note "$name: tabnas-agent (edge) $(stat -c %s "$bin") bytes stripped, built in $((SECONDS - t0)) s"
+    python3 scripts/binary_composition.py --nm "${strip%strip}nm" --top 8 "$full" |
+        sed 's/^/      /'
     agent_checks "$name" "$@" -- "$bin"
 }
 
 step "ARM Linux: tabnas-agent for aarch64 and armv7 under qemu-user"
 if version_ge "$DEB_VERSION" "$NEED_VERSION"; then
-    linux_agent aarch64-unknown-linux-gnu aarch64 "${QEMU_AARCH64[@]}"
+    linux_agent aarch64-unknown-linux-gnu aarch64 aarch64-linux-gnu-strip "${QEMU_AARCH64[@]}"
     if ((HAVE_ARMHF)); then
-        linux_agent armv7-unknown-linux-gnueabihf armv7 "${QEMU_ARMV7[@]}"
+        linux_agent armv7-unknown-linux-gnueabihf armv7 arm-linux-gnueabihf-strip "${QEMU_ARMV7[@]}"
     else
         note "armv7: SKIPPED (the armhf standard library did not install)"
     fi
