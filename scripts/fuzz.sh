@@ -27,7 +27,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(search_config board_config manifest_json valid_bin bundle_bytes)
+all_targets=(search_config board_config protocol_frame manifest_json valid_bin bundle_bytes)
 runs=1000000
 seconds=0
 targets=()

@@ -27,9 +27,10 @@ use tabnas_core::search::{PvMode, SearchSettings};
 use tabnas_core::space::SearchSpace;
 
 /// The fuzz targets, by name (`fuzz_targets/<name>.rs`, `fuzz/corpus/<name>/`).
-pub const TARGETS: [&str; 5] = [
+pub const TARGETS: [&str; 6] = [
     "search_config",
     "board_config",
+    "protocol_frame",
     "manifest_json",
     "valid_bin",
     "bundle_bytes",
@@ -44,6 +45,7 @@ pub fn run(target: &str, data: &[u8]) -> bool {
     match target {
         "search_config" => formats::search_config(data),
         "board_config" => formats::board_config(data),
+        "protocol_frame" => formats::protocol_frame(data),
         "manifest_json" => bundle::manifest_json(data),
         "valid_bin" => bundle::valid_bin(data),
         "bundle_bytes" => bundle::bundle_bytes(data),
@@ -204,6 +206,90 @@ fn board_configs() -> Vec<(&'static str, BoardConfig)> {
     vec![("host", host), ("serial", serial)]
 }
 
+/// One stream frame of every request and response.
+fn protocol_frames() -> Vec<Vec<u8>> {
+    use tabnas_core::protocol::frame::encode;
+    use tabnas_core::protocol::*;
+    let widths = Widths::from_slice(&[64, 32]).expect("two layers");
+    let summary = BestSummary {
+        widths: widths.clone(),
+        latency_us: 12.5,
+        validation_loss: 0.5,
+    };
+    let record = MeasurementRecord {
+        latency_us: 12.5,
+        samples: 30,
+        cv: 0.1,
+    };
+    let mut config = [0u8; SearchConfig::MAX_ENCODED_LEN];
+    let config = SearchConfig::criteo_example()
+        .encode(&mut config)
+        .expect("example encodes");
+    let onnx = [7u8; 100];
+    let entry = TableEntry {
+        block: 0,
+        in_choice: 0,
+        out_choice: 1,
+        latency_us: 3.0,
+    };
+    let requests = [
+        Request::Status,
+        Request::Best,
+        Request::BestOnnx { offset: 100 },
+        Request::LatencyTable { first: 0 },
+        Request::Measure {
+            widths: widths.clone(),
+        },
+        Request::StartSearch { config },
+        Request::Stop,
+    ];
+    let responses = [
+        Response::Status(Status {
+            phase: Phase::Searching,
+            step: 10,
+            steps: 100,
+            target_us: 40.0,
+            best: Some(summary.clone()),
+        }),
+        Response::Best(Best {
+            summary,
+            record: Some(record),
+            onnx_bytes: 100,
+        }),
+        Response::OnnxChunk {
+            offset: 0,
+            total: 100,
+            bytes: &onnx,
+        },
+        Response::TableChunk(TableChunk {
+            first: 0,
+            total: 1,
+            overhead_us: 1.0,
+            scale: 1.0,
+            offset_us: 0.0,
+            entries: [entry][..].try_into().expect("one entry"),
+        }),
+        Response::Measured { widths, record },
+        Response::Started { steps: 100 },
+        Response::Stopped { step: 5 },
+        Response::Error {
+            code: ErrorCode::Busy,
+            detail: "a search runs".try_into().expect("short"),
+        },
+    ];
+    let mut out = Vec::new();
+    let mut buf = [0u8; MAX_ENCODED_FRAME_LEN];
+    for (id, r) in (0..).zip(&requests) {
+        let n = encode(id, r, &mut buf).expect("seed frame encodes");
+        out.push(buf[..n].to_vec());
+    }
+    for (id, r) in (1000..).zip(&responses) {
+        let n = encode(id, r, &mut buf).expect("seed frame encodes");
+        out.push(buf[..n].to_vec());
+    }
+    out
+}
+
 /// One seed input of a target.
 pub struct Seed {
     /// File name under `fuzz/corpus/<target>/`.
@@ -244,6 +330,19 @@ pub fn seeds(target: &str) -> Vec<Seed> {
             }
             let host = out[0].bytes.clone();
             out.extend(damaged(&host));
+        }
+        "protocol_frame" => {
+            let mut stream = Vec::new();
+            for (i, frame) in protocol_frames().into_iter().enumerate() {
+                out.push(seed(format!("frame-{i}.bin"), frame.clone(), true));
+                stream.extend(frame);
+            }
+            out.push(seed("all-frames.bin", stream.clone(), true));
+            // Not COBS, another version, then a frame cut before its end: nothing reads.
+            let mut garbage = vec![0xff, 3, 0, 3, 9, 9, 0];
+            let first = &out[0].bytes;
+            garbage.extend(&first[..first.len() - 1]);
+            out.push(seed("garbage-then-cut.bin", garbage, false));
         }
         "manifest_json" => {
             for (i, m) in valid_manifests().iter().enumerate() {

@@ -15,6 +15,8 @@
 //! * the RL step state machine ([`search`]), the seeded generator ([`rng`]);
 //! * the packed formats a board receives ([`formats`]): search configuration, board
 //!   configuration and measurement protocol;
+//! * the wire protocol between a host and a board ([`protocol`]): requests, responses,
+//!   COBS frames;
 //! * the paper's spaces ([`paper`]) and its toy example ([`toy`]).
 //!
 //! The algorithm follows C. Yang et al., "TabNAS: Rejection Sampling for Neural
@@ -38,6 +40,7 @@ pub mod feasibility;
 pub mod formats;
 pub mod grid;
 pub mod paper;
+pub mod protocol;
 pub mod pv;
 pub mod reward;
 pub mod rng;
