@@ -30,10 +30,15 @@ python3 - "${results[@]}" <<'PY'
 import json, statistics, sys
 rows = [json.loads(a) for a in sys.argv[1:]]
 pairs = list(zip(rows[0::2], rows[1::2]))
+ours_impl, theirs_impl = pairs[0]
+print(f"cpu: {ours_impl.get('cpu', 'unknown')}; tabnas kernel: {ours_impl.get('kernel', '?')}; "
+      f"{theirs_impl['impl']} kernel: {theirs_impl.get('kernel', '?')}; threads {ours_impl['threads']}")
 for k in ("full_width_examples_per_s", "random_child_examples_per_s"):
     ratios = [a[k] / b[k] for a, b in pairs]
     ours = [a[k] for a, _ in pairs]
     theirs = [b[k] for _, b in pairs]
-    print(f"{k}: tabnas {statistics.median(ours):.0f} / pytorch {statistics.median(theirs):.0f} (medians); "
+    print(f"{k}: tabnas {statistics.median(ours):.0f} ({ours_impl.get('kernel', '?')}) / "
+          f"pytorch {statistics.median(theirs):.0f} ({theirs_impl.get('kernel', '?')}) (medians) "
+          f"on {ours_impl.get('cpu', 'unknown')}; "
           f"ratio per round {', '.join(f'{r:.2f}' for r in ratios)}; median {statistics.median(ratios):.2f}x")
 PY

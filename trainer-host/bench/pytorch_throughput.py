@@ -4,7 +4,8 @@
 Same network, batch, optimizer and thread count as benches/train_throughput.rs: 1027
 inputs, three hidden layers up to 512 units sliced by leading units, one logit, BCE with
 logits, Adam lr 1e-3, batch 512 of fixed random rows; full-width steps, then steps of a
-child drawn uniformly from the Criteo widths. Prints one JSON line.
+child drawn uniformly from the Criteo widths. Prints one JSON line, with the CPU model
+and the instruction set ATen dispatches to on it.
 """
 import argparse
 import json
@@ -12,6 +13,17 @@ import random
 import time
 
 import torch
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
 
 WIDTHS = [8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 384, 512]
 
@@ -59,7 +71,8 @@ def main():
         step(c)
     child_s = time.perf_counter() - t
     print(json.dumps({
-        "impl": f"pytorch {torch.__version__}", "threads": a.threads, "batch": 512,
+        "impl": f"pytorch {torch.__version__}", "kernel": f"ATen {torch.backends.cpu.get_cpu_capability()}",
+        "cpu": cpu_model(), "threads": a.threads, "batch": 512,
         "full_width_examples_per_s": round(a.full_steps * 512 / full_s, 1),
         "random_child_examples_per_s": round(a.child_steps * 512 / child_s, 1),
         "full_steps": a.full_steps, "child_steps": a.child_steps,

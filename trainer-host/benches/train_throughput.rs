@@ -4,7 +4,8 @@
 //! Network: the paper's Criteo supernet, 1027 inputs, three hidden layers up to 512
 //! units, one logit, binary cross-entropy, Adam (lr 1e-3). Batch 512 of fixed random
 //! rows. Two phases: full-width steps, then steps of a child drawn uniformly from the
-//! Criteo widths per layer (the weight-sharing case). Prints one JSON line.
+//! Criteo widths per layer (the weight-sharing case). Prints one JSON line, with the
+//! CPU model and the matrix-product kernel chosen on it.
 //!
 //! `cargo bench -p tabnas-trainer --bench train_throughput -- [--threads N]
 //! [--full-steps N] [--child-steps N]`
@@ -15,7 +16,20 @@ use rand_core::Rng;
 use tabnas_bundle::LossKind;
 use tabnas_core::paper::CRITEO_WIDTHS;
 use tabnas_core::rng::search_rng;
-use tabnas_trainer::supernet::{Rows, Supernet, SupernetSpec};
+use tabnas_trainer::supernet::{kernels, Rows, Supernet, SupernetSpec};
+
+/// The CPU's model name (Linux's `/proc/cpuinfo`), or "unknown".
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().replace(['"', '\\'], ""))
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
 
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
@@ -80,9 +94,12 @@ fn main() {
     }
     let child_s = t.elapsed().as_secs_f64();
     println!(
-        "{{\"impl\": \"tabnas (ndarray + matrixmultiply)\", \"threads\": {threads}, \"batch\": {batch_size}, \
-         \"full_width_examples_per_s\": {:.1}, \"random_child_examples_per_s\": {:.1}, \
-         \"full_steps\": {full_steps}, \"child_steps\": {child_steps}}}",
+        "{{\"impl\": \"tabnas\", \"kernel\": \"{}\", \"cpu\": \"{}\", \"threads\": {threads}, \
+         \"batch\": {batch_size}, \"full_width_examples_per_s\": {:.1}, \
+         \"random_child_examples_per_s\": {:.1}, \"full_steps\": {full_steps}, \
+         \"child_steps\": {child_steps}}}",
+        kernels::kernel(),
+        cpu_model(),
         (full_steps * batch_size) as f64 / full_s,
         (child_steps * batch_size) as f64 / child_s
     );

@@ -1,5 +1,18 @@
 //! Adam (Kingma & Ba) over flat parameter slices, as PyTorch's `torch.optim.Adam`
 //! (betas 0.9 / 0.999, eps 1e-8, bias correction, no weight decay unless given).
+//!
+//! Large tensors are updated in chunks on the products' threads
+//! ([`super::kernels::threads`]), each chunk with the widest vector instructions the
+//! CPU has (`pulp` picks them at run time). Every value's update is the same
+//! arithmetic in the same order whichever thread and instructions make it, so results
+//! do not depend on either.
+
+use rayon::prelude::*;
+
+use super::kernels;
+
+/// Values per chunk of a parallel update (64 KiB of each of the four streams).
+const CHUNK: usize = 1 << 14;
 
 /// Adam state for a list of parameter tensors of fixed sizes.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,17 +58,62 @@ impl AdamW {
         let (b1, b2) = (self.beta1, self.beta2);
         let c1 = 1.0 - b1.powi(self.t);
         let c2 = 1.0 - b2.powi(self.t);
-        let step = self.lr / c1;
-        let c2_sqrt = c2.sqrt();
-        let decay = 1.0 - self.lr * self.weight_decay;
+        let step = Step {
+            b1,
+            b2,
+            step: self.lr / c1,
+            c2_sqrt: c2.sqrt(),
+            decay: 1.0 - self.lr * self.weight_decay,
+            eps: self.eps,
+        };
+        let (m, v) = (&mut self.m[k], &mut self.v[k]);
+        if param.len() <= CHUNK || kernels::threads() == 1 {
+            step.dispatch(param, grad, m, v);
+        } else {
+            param
+                .par_chunks_mut(CHUNK)
+                .zip(grad.par_chunks(CHUNK))
+                .zip(m.par_chunks_mut(CHUNK).zip(v.par_chunks_mut(CHUNK)))
+                .for_each(|((p, g), (m, v))| step.dispatch(p, g, m, v));
+        }
+    }
+}
+
+/// The constants of one step.
+#[derive(Clone, Copy)]
+struct Step {
+    b1: f32,
+    b2: f32,
+    step: f32,
+    c2_sqrt: f32,
+    decay: f32,
+    eps: f32,
+}
+
+impl Step {
+    /// [`Step::apply`] compiled for the CPU's vector instructions.
+    fn dispatch(self, param: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32]) {
+        pulp::Arch::new().dispatch(|| self.apply(param, grad, m, v));
+    }
+
+    #[inline(always)]
+    fn apply(self, param: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32]) {
+        let Self {
+            b1,
+            b2,
+            step,
+            c2_sqrt,
+            decay,
+            eps,
+        } = self;
         for ((p, &g), (m, v)) in param
             .iter_mut()
             .zip(grad)
-            .zip(self.m[k].iter_mut().zip(self.v[k].iter_mut()))
+            .zip(m.iter_mut().zip(v.iter_mut()))
         {
             *m = b1 * *m + (1.0 - b1) * g;
             *v = b2 * *v + (1.0 - b2) * g * g;
-            *p = *p * decay - step * *m / ((*v).sqrt() / c2_sqrt + self.eps);
+            *p = *p * decay - step * *m / ((*v).sqrt() / c2_sqrt + eps);
         }
     }
 }

@@ -1,8 +1,10 @@
 //! The weight-sharing supernet and its training, on the CPU.
 //!
 //! * [`model`] holds the parameters at the largest widths and runs any child by
-//!   leading-units slicing (views into the shared matrices, no copies), forward and
-//!   backward.
+//!   leading-units slicing (strided blocks of the shared matrices, no copies), forward
+//!   and backward, in buffers kept between steps.
+//! * [`kernels`] multiplies row-major blocks on the kernel chosen for this CPU at run
+//!   time (AVX-512, AVX2/FMA, NEON) and owns the thread count.
 //! * [`adam`] is the optimizer of the shared weights.
 //! * [`batch`] assembles seeded mini-batches from encoded rows.
 //! * [`size`] bounds the parameters and batch activations before anything is allocated.
@@ -12,6 +14,7 @@
 
 pub mod adam;
 pub mod batch;
+pub mod kernels;
 pub mod model;
 pub mod size;
 

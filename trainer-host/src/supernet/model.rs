@@ -2,20 +2,22 @@
 //! any child.
 //!
 //! A child with hidden widths `w` uses `W_l[..in, ..out]` and `b_l[..out]` of every
-//! layer (`docs/algorithm.md`, weight sharing). The slices are ndarray views with the supernet's
-//! strides, so a child step multiplies the shared matrices in place and writes its
-//! gradients into the same leading blocks of full-size gradient buffers. Adam then
-//! updates all parameters, as PyTorch's Adam does for a sliced `nn.Parameter`.
+//! layer (`docs/algorithm.md`, weight sharing). The slices are strided blocks of the
+//! shared matrices (no copies: the product kernels pack their operands themselves, see
+//! [`super::kernels`]), so a child step multiplies the shared matrices in place and
+//! writes its gradients into the same leading blocks of full-size gradient buffers (the
+//! rest of each buffer stays zero). Adam then updates all parameters, as PyTorch's Adam
+//! does for a sliced `nn.Parameter`. Activations and gradients of a step live in
+//! contiguous buffers kept between steps: a step allocates nothing once they fit.
 
 use std::fmt;
 
-use ndarray::linalg::general_mat_mul;
-use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis, Slice};
+use ndarray::{Array1, Array2};
 use rand_core::Rng;
 use tabnas_bundle::{mean_loss, Dense, LossError, LossKind, SupernetWeights};
 use tabnas_core::controller::uniform01;
 
-use super::{AdamW, Batch, Rows};
+use super::{kernels, AdamW, Batch, Rows};
 
 /// The shape of a supernet.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,20 +76,6 @@ impl SupernetSpec {
         dims.push((d_in, self.outputs));
         dims
     }
-}
-
-/// The leading `rows x cols` block of a shared matrix: the part a child uses, as a
-/// view with the supernet's strides. (ndarray's `s!` macro would do the same, but it
-/// expands to an `allow(unsafe_code)` that the workspace forbids.)
-fn leading(a: &Array2<f32>, rows: usize, cols: usize) -> ArrayView2<'_, f32> {
-    a.slice_axis(Axis(0), Slice::from(..rows))
-        .slice_axis_move(Axis(1), Slice::from(..cols))
-}
-
-/// [`leading`], mutable.
-fn leading_mut(a: &mut Array2<f32>, rows: usize, cols: usize) -> ArrayViewMut2<'_, f32> {
-    a.slice_axis_mut(Axis(0), Slice::from(..rows))
-        .slice_axis_move(Axis(1), Slice::from(..cols))
 }
 
 /// Exported weights that do not fit a supernet shape.
@@ -171,13 +159,67 @@ pub struct Supernet {
     grad_embedding: Array2<f32>,
     grad_weights: Vec<Array2<f32>>,
     grad_biases: Vec<Array1<f32>>,
+    /// The leading `(in, out)` block of each gradient that the last step wrote: the
+    /// rest of every gradient is zero.
+    written: Vec<(usize, usize)>,
     adam: AdamW,
+    work: Workspace,
 }
 
-/// Activations of one forward pass (inputs of every dense layer) and the output.
-struct Forward {
-    inputs: Vec<Array2<f32>>,
-    output: Array2<f32>,
+/// Buffers of a training step, kept between steps: once they fit the batch a step
+/// allocates nothing.
+#[derive(Debug, Clone, Default)]
+struct Workspace {
+    /// The dense input, `rows x dense_width` (built only with categorical columns).
+    input: Vec<f32>,
+    /// Output of each dense layer, `rows x out` at its front (contiguous).
+    acts: Vec<Vec<f32>>,
+    /// Gradient of the loss with respect to the current layer's output.
+    grad: Vec<f32>,
+    /// Gradient with respect to the current layer's input (then swapped into `grad`).
+    back: Vec<f32>,
+}
+
+/// Grows `v` to at least `n` values (never shrinks: a step after the first allocates
+/// nothing).
+fn fit(v: &mut Vec<f32>, n: usize) {
+    if v.len() < n {
+        v.resize(n, 0.0);
+    }
+}
+
+/// `y[r] += b` for every row `r` of `y` (rows of `b.len()`), then `max(0, .)` when
+/// `relu`: one pass.
+fn add_bias(y: &mut [f32], b: &[f32], relu: bool) {
+    for row in y.chunks_exact_mut(b.len()) {
+        if relu {
+            for (v, &c) in row.iter_mut().zip(b) {
+                *v = (*v + c).max(0.0);
+            }
+        } else {
+            for (v, &c) in row.iter_mut().zip(b) {
+                *v += c;
+            }
+        }
+    }
+}
+
+/// Column sums of `g` (rows of `out.len()`) into `out`.
+fn column_sums(g: &[f32], out: &mut [f32]) {
+    out.fill(0.0);
+    for row in g.chunks_exact(out.len()) {
+        for (s, &v) in out.iter_mut().zip(row) {
+            *s += v;
+        }
+    }
+}
+
+fn flat(a: &Array2<f32>) -> &[f32] {
+    a.as_slice().expect("owned arrays are contiguous")
+}
+
+fn flat_mut(a: &mut Array2<f32>) -> &mut [f32] {
+    a.as_slice_mut().expect("owned arrays are contiguous")
 }
 
 impl Supernet {
@@ -222,7 +264,9 @@ impl Supernet {
             grad_embedding: Array2::zeros(embedding.raw_dim()),
             grad_weights: weights.iter().map(|w| Array2::zeros(w.raw_dim())).collect(),
             grad_biases: biases.iter().map(|b| Array1::zeros(b.raw_dim())).collect(),
+            written: vec![(0, 0); weights.len()],
             adam: AdamW::new(&sizes, learning_rate, 0.0),
+            work: Workspace::default(),
             spec,
             offsets,
             embedding,
@@ -230,7 +274,6 @@ impl Supernet {
             biases,
         }
     }
-
     /// Rebuilds a supernet from exported weights (a bundle's), for further use.
     pub fn from_weights(
         spec: SupernetSpec,
@@ -318,50 +361,88 @@ impl Supernet {
     }
 
     fn check_widths(&self, widths: &[usize]) {
-        let max = self.spec.max_widths();
+        let fits = widths.len() == self.weights.len() - 1
+            && widths
+                .iter()
+                .zip(&self.weights)
+                .all(|(&w, m)| w >= 1 && w <= m.ncols());
         assert!(
-            widths.len() == max.len() && widths.iter().zip(&max).all(|(&w, &m)| w >= 1 && w <= m),
-            "widths {widths:?} do not fit the supernet {max:?}"
+            fits,
+            "widths {widths:?} do not fit the supernet {:?}",
+            self.spec.max_widths()
         );
     }
 
-    fn dense_input(&self, batch: &Batch) -> Array2<f32> {
-        let rows = batch.rows();
-        let (n, d) = (self.spec.numeric, self.spec.embedding_dim);
-        let fields = self.offsets.len();
-        if fields == 0 {
-            return batch.numeric.clone();
-        }
-        let mut x = Array2::zeros((rows, self.spec.dense_width()));
-        x.slice_axis_mut(Axis(1), Slice::from(..n))
-            .assign(&batch.numeric);
-        for r in 0..rows {
-            for (f, &off) in self.offsets.iter().enumerate() {
-                let row = off + batch.categorical[r * fields + f] as usize;
-                x.row_mut(r)
-                    .slice_axis_move(Axis(0), Slice::from(n + f * d..n + (f + 1) * d))
-                    .assign(&self.embedding.row(row));
-            }
-        }
-        x
+    /// `(in, out)` of dense layer `l` of the child with hidden `widths` (checked).
+    fn layer_dims(&self, widths: &[usize], l: usize) -> (usize, usize) {
+        let i = if l == 0 {
+            self.weights[0].nrows()
+        } else {
+            widths[l - 1]
+        };
+        let o = widths.get(l).copied().unwrap_or(self.spec.outputs);
+        (i, o)
     }
 
-    fn run(&self, batch: &Batch, widths: &[usize]) -> Forward {
-        self.check_widths(widths);
-        let dims = self.spec.dims_for(widths);
-        let last = dims.len() - 1;
-        let mut inputs = Vec::with_capacity(dims.len());
-        let mut x = self.dense_input(batch);
-        for (l, &(i, o)) in dims.iter().enumerate() {
-            let mut y = x.dot(&leading(&self.weights[l], i, o));
-            y += &self.biases[l].slice_axis(Axis(0), Slice::from(..o));
-            if l < last {
-                y.mapv_inplace(|v| v.max(0.0));
+    /// The vector entering the first dense layer, `rows x dense_width`: the batch's
+    /// numeric values where there is no categorical column (no copy), else built in
+    /// `buf`.
+    fn dense_input<'a>(&self, batch: &'a Batch, buf: &'a mut Vec<f32>) -> &'a [f32] {
+        let rows = batch.rows();
+        let (n, d) = (self.spec.numeric, self.spec.embedding_dim);
+        let width = self.spec.dense_width();
+        let fields = self.offsets.len();
+        if fields == 0 {
+            if let Some(x) = batch.numeric.as_slice() {
+                return x;
             }
-            inputs.push(x);
-            x = y;
         }
-        Forward { inputs, output: x }
+        fit(buf, rows * width);
+        for (r, x) in buf[..rows * width].chunks_exact_mut(width).enumerate() {
+            for (dst, &v) in x[..n].iter_mut().zip(batch.numeric.row(r)) {
+                *dst = v;
+            }
+            for (f, &off) in self.offsets.iter().enumerate() {
+                let row = off + batch.categorical[r * fields + f] as usize;
+                x[n + f * d..n + (f + 1) * d].copy_from_slice(
+                    self.embedding
+                        .row(row)
+                        .as_slice()
+                        .expect("owned arrays are contiguous"),
+                );
+            }
+        }
+        &buf[..rows * width]
+    }
+
+    /// Runs the dense layers of the child with hidden `widths` on `x` (`rows x in`):
+    /// the output of layer `l` goes to the front of `acts[l]` (`rows x out`), whose
+    /// lengths the caller has fitted.
+    fn dense_forward(&self, x: &[f32], rows: usize, widths: &[usize], acts: &mut [Vec<f32>]) {
+        let layers = self.weights.len();
+        for l in 0..layers {
+            let (i, o) = self.layer_dims(widths, l);
+            let (before, rest) = acts.split_at_mut(l);
+            let input = if l == 0 { x } else { &before[l - 1][..] };
+            let y = &mut rest[0][..rows * o];
+            let w = &self.weights[l];
+            kernels::product(
+                kernels::block_mut(y, rows, o, o),
+                kernels::block(input, rows, i, i),
+                kernels::block(flat(w), i, o, w.ncols()),
+            );
+            let b = self.biases[l]
+                .as_slice()
+                .expect("owned arrays are contiguous");
+            add_bias(y, &b[..o], l + 1 < layers);
+        }
+    }
+
+    /// Buffers of every layer's output for `rows` rows of the child with `widths`.
+    fn output_buffers(&self, rows: usize, widths: &[usize]) -> Vec<Vec<f32>> {
+        (0..self.weights.len())
+            .map(|l| vec![0.0; rows * self.layer_dims(widths, l).1])
+            .collect()
     }
 
     /// Outputs (`[rows, outputs]`) of the child with hidden `widths`.
@@ -369,7 +450,15 @@ impl Supernet {
     /// # Panics
     /// If `widths` does not fit the supernet (callers pass architectures of its space).
     pub fn forward(&self, batch: &Batch, widths: &[usize]) -> Array2<f32> {
-        self.run(batch, widths).output
+        self.check_widths(widths);
+        let rows = batch.rows();
+        let mut buf = Vec::new();
+        let x = self.dense_input(batch, &mut buf);
+        let mut acts = self.output_buffers(rows, widths);
+        self.dense_forward(x, rows, widths, &mut acts);
+        let out = acts.pop().unwrap_or_default();
+        Array2::from_shape_vec((rows, self.spec.outputs), out)
+            .expect("the head writes rows x outputs values")
     }
 
     /// Mean loss of a child on `rows`, in chunks of `chunk` rows.
@@ -406,83 +495,140 @@ impl Supernet {
     }
 
     /// One Adam step of the child with hidden `widths` on `batch`; returns the loss
-    /// before the step. On a non-finite output nothing is updated.
+    /// before the step. On a non-finite output nothing is updated. Once its buffers
+    /// fit the batch (after the first step of the largest batch and child), a step
+    /// allocates nothing.
+    ///
+    /// # Panics
+    /// If `widths` does not fit the supernet (callers pass architectures of its space).
     pub fn train_step(&mut self, batch: &Batch, widths: &[usize]) -> Result<f64, LossError> {
-        let fwd = self.run(batch, widths);
-        let mut grad = Array2::<f32>::zeros(fwd.output.raw_dim());
+        self.check_widths(widths);
+        let mut work = std::mem::take(&mut self.work);
+        let loss = self.step_with(&mut work, batch, widths);
+        self.work = work;
+        let loss = loss?;
+        self.adam_step();
+        Ok(loss)
+    }
+
+    /// Zeroes the part of layer `l`'s gradients that the last step wrote and this
+    /// step's block `(i, o)` does not cover.
+    fn clear_outside(&mut self, l: usize, i: usize, o: usize) {
+        let (pi, po) = self.written[l];
+        let full = self.grad_weights[l].ncols();
+        let g = flat_mut(&mut self.grad_weights[l]);
+        for r in 0..pi {
+            let row = &mut g[r * full..r * full + po];
+            if r >= i {
+                row.fill(0.0);
+            } else if po > o {
+                row[o..].fill(0.0);
+            }
+        }
+        if po > o {
+            self.grad_biases[l]
+                .as_slice_mut()
+                .expect("owned arrays are contiguous")[o..po]
+                .fill(0.0);
+        }
+        self.written[l] = (i, o);
+    }
+
+    /// Forward pass, loss and gradients of one step (parameters untouched).
+    fn step_with(
+        &mut self,
+        work: &mut Workspace,
+        batch: &Batch,
+        widths: &[usize],
+    ) -> Result<f64, LossError> {
+        let rows = batch.rows();
+        let layers = self.weights.len();
+        work.acts.resize_with(layers, Vec::new);
+        let mut widest = 0;
+        for (acts, w) in work.acts.iter_mut().zip(&self.weights) {
+            fit(acts, rows * w.ncols());
+            widest = widest.max(w.nrows()).max(w.ncols());
+        }
+        fit(&mut work.grad, rows * widest);
+        fit(&mut work.back, rows * widest);
+        let x = self.dense_input(batch, &mut work.input);
+        self.dense_forward(x, rows, widths, &mut work.acts);
+        let outputs = self.spec.outputs;
         let loss = mean_loss(
             self.spec.loss,
-            fwd.output.as_slice().expect("forward output is contiguous"),
+            &work.acts[layers - 1][..rows * outputs],
             &batch.labels,
-            self.spec.outputs,
-            Some(grad.as_slice_mut().expect("fresh array is contiguous")),
+            outputs,
+            Some(&mut work.grad[..rows * outputs]),
         )?;
-        let dims = self.spec.dims_for(widths);
-        for g in &mut self.grad_weights {
-            g.fill(0.0);
-        }
-        for g in &mut self.grad_biases {
-            g.fill(0.0);
-        }
-        for l in (0..dims.len()).rev() {
-            let (i, o) = dims[l];
-            let a = &fwd.inputs[l];
-            general_mat_mul(
-                1.0,
-                &a.t(),
-                &grad,
-                0.0,
-                &mut leading_mut(&mut self.grad_weights[l], i, o),
+        for l in (0..layers).rev() {
+            let (i, o) = self.layer_dims(widths, l);
+            let a = if l == 0 {
+                x
+            } else {
+                &work.acts[l - 1][..rows * i]
+            };
+            let g = &work.grad[..rows * o];
+            self.clear_outside(l, i, o);
+            let full = self.weights[l].ncols();
+            kernels::product(
+                kernels::block_mut(flat_mut(&mut self.grad_weights[l]), i, o, full),
+                kernels::block(a, rows, i, i).transpose(),
+                kernels::block(g, rows, o, o),
             );
-            self.grad_biases[l]
-                .slice_axis_mut(Axis(0), Slice::from(..o))
-                .assign(&grad.sum_axis(Axis(0)));
+            column_sums(
+                g,
+                &mut self.grad_biases[l]
+                    .as_slice_mut()
+                    .expect("owned arrays are contiguous")[..o],
+            );
             if l == 0 && self.offsets.is_empty() {
                 break;
             }
-            let mut back = grad.dot(&leading(&self.weights[l], i, o).t());
+            let back = &mut work.back[..rows * i];
+            kernels::product(
+                kernels::block_mut(back, rows, i, i),
+                kernels::block(g, rows, o, o),
+                kernels::block(flat(&self.weights[l]), i, o, full).transpose(),
+            );
             if l > 0 {
-                back.zip_mut_with(a, |g, &x| {
-                    if x <= 0.0 {
-                        *g = 0.0
+                for (b, &v) in back.iter_mut().zip(a) {
+                    if v <= 0.0 {
+                        *b = 0.0;
                     }
-                });
+                }
             }
-            grad = back;
+            std::mem::swap(&mut work.grad, &mut work.back);
         }
         if !self.offsets.is_empty() {
             self.grad_embedding.fill(0.0);
             let (n, d) = (self.spec.numeric, self.spec.embedding_dim);
+            let width = self.spec.dense_width();
             let fields = self.offsets.len();
-            for r in 0..batch.rows() {
+            for (r, g) in work.grad[..rows * width].chunks_exact(width).enumerate() {
                 for (f, &off) in self.offsets.iter().enumerate() {
                     let row = off + batch.categorical[r * fields + f] as usize;
-                    let mut dst = self.grad_embedding.row_mut(row);
-                    dst += &grad
-                        .row(r)
-                        .slice_axis_move(Axis(0), Slice::from(n + f * d..n + (f + 1) * d));
+                    let dst = self.grad_embedding.row_mut(row).into_slice();
+                    let dst = dst.expect("owned arrays are contiguous");
+                    for (e, &v) in dst.iter_mut().zip(&g[n + f * d..n + (f + 1) * d]) {
+                        *e += v;
+                    }
                 }
             }
         }
+        Ok(loss)
+    }
+
+    /// Adam over every parameter from the gradients of the last step.
+    fn adam_step(&mut self) {
         self.adam.begin_step();
-        self.adam.update(
-            0,
-            self.embedding
-                .as_slice_mut()
-                .expect("owned arrays are contiguous"),
-            self.grad_embedding
-                .as_slice()
-                .expect("owned arrays are contiguous"),
-        );
+        self.adam
+            .update(0, flat_mut(&mut self.embedding), flat(&self.grad_embedding));
         for l in 0..self.weights.len() {
             self.adam.update(
                 1 + 2 * l,
-                self.weights[l]
-                    .as_slice_mut()
-                    .expect("owned arrays are contiguous"),
-                self.grad_weights[l]
-                    .as_slice()
-                    .expect("owned arrays are contiguous"),
+                flat_mut(&mut self.weights[l]),
+                flat(&self.grad_weights[l]),
             );
             self.adam.update(
                 2 + 2 * l,
@@ -494,7 +640,6 @@ impl Supernet {
                     .expect("owned arrays are contiguous"),
             );
         }
-        Ok(loss)
     }
 }
 
