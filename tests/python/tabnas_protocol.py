@@ -1,0 +1,287 @@
+#!/usr/bin/env python3
+"""A second implementation of the tabnas wire protocol, written from docs/protocol.md
+alone (standard library only), to prove that the document is enough.
+
+As a library: `encode_request`, `decode_response`, `stream_frame`, `read_stream`.
+As a program, the checks `tests/tests/protocol_python.rs` runs:
+
+    tabnas_protocol.py decode request|response FILE...
+                                        each FILE is stream frames of that kind; prints
+                                        one JSON line per frame: {"id", "message"}
+    tabnas_protocol.py encode OUT_DIR   writes one stream frame per request of the
+                                        document's examples, named after the request
+"""
+
+import json
+import os
+import struct
+import sys
+
+VERSION = 1
+MAX_FRAME_LEN = 2304
+REQUESTS = ["Status", "Best", "BestOnnx", "LatencyTable", "Measure", "StartSearch", "Stop"]
+RESPONSES = ["Status", "Best", "OnnxChunk", "TableChunk", "Measured", "Started", "Stopped",
+             "Error"]
+PHASES = ["Idle", "Measuring", "Searching", "Verifying", "Done", "Stopped", "Failed"]
+ERROR_CODES = ["Malformed", "UnknownVersion", "TooLarge", "Unsupported", "Busy",
+               "NoResult", "BadRequest", "Failed"]
+
+
+class ProtocolError(Exception):
+    pass
+
+
+# ---- values ------------------------------------------------------------------------
+
+def varint(n):
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+class Reader:
+    def __init__(self, data):
+        self.data, self.pos = data, 0
+
+    def byte(self):
+        if self.pos >= len(self.data):
+            raise ProtocolError("truncated")
+        b = self.data[self.pos]
+        self.pos += 1
+        return b
+
+    def varint(self, bits):
+        value, shift = 0, 0
+        while True:
+            b = self.byte()
+            value |= (b & 0x7F) << shift
+            if not b & 0x80:
+                break
+            shift += 7
+            if shift >= bits + 7:
+                raise ProtocolError("varint too long")
+        if value >= 1 << bits:
+            raise ProtocolError("varint out of range")
+        return value
+
+    def f32(self):
+        if self.pos + 4 > len(self.data):
+            raise ProtocolError("truncated")
+        (v,) = struct.unpack_from("<f", self.data, self.pos)
+        self.pos += 4
+        return v
+
+    def raw(self):
+        n = self.varint(32)
+        if self.pos + n > len(self.data):
+            raise ProtocolError("truncated")
+        b = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return bytes(b)
+
+    def seq(self, bound, item):
+        n = self.varint(32)
+        if n > bound:
+            raise ProtocolError(f"sequence of {n} over its bound {bound}")
+        return [item() for _ in range(n)]
+
+    def option(self, item):
+        tag = self.byte()
+        if tag == 0:
+            return None
+        if tag == 1:
+            return item()
+        raise ProtocolError("bad option tag")
+
+    def tag(self, names):
+        t = self.varint(32)
+        if t >= len(names):
+            raise ProtocolError(f"unknown tag {t}")
+        return names[t]
+
+
+def f32(v):
+    return struct.pack("<f", v)
+
+
+def seq_u16(values):
+    return varint(len(values)) + b"".join(varint(v) for v in values)
+
+
+# ---- COBS and frames -----------------------------------------------------------------
+
+def cobs_encode(data):
+    out, block = bytearray(), bytearray()
+    for b in data:
+        if b == 0:
+            out += bytes([len(block) + 1]) + block
+            block = bytearray()
+        else:
+            block.append(b)
+            if len(block) == 254:
+                out += bytes([255]) + block
+                block = bytearray()
+    out += bytes([len(block) + 1]) + block
+    return bytes(out)
+
+
+def cobs_decode(data):
+    out, i = bytearray(), 0
+    while i < len(data):
+        code = data[i]
+        if code == 0 or i + code > len(data):
+            raise ProtocolError("not COBS")
+        out += data[i + 1:i + code]
+        i += code
+        if code < 255 and i < len(data):
+            out.append(0)
+    return bytes(out)
+
+
+def content(msg_id, message):
+    return bytes([VERSION]) + varint(msg_id) + message
+
+
+def stream_frame(msg_id, message):
+    c = content(msg_id, message)
+    if len(c) > MAX_FRAME_LEN:
+        raise ProtocolError("frame too large")
+    return cobs_encode(c) + b"\x00"
+
+
+def read_stream(data):
+    """The contents of the complete, non-empty frames of a byte stream."""
+    frames = []
+    for chunk in data.split(b"\x00")[:-1]:
+        if chunk:
+            frames.append(cobs_decode(chunk))
+    return frames
+
+
+def split_content(c):
+    if not c:
+        raise ProtocolError("empty frame")
+    if c[0] != VERSION:
+        raise ProtocolError(f"version {c[0]}")
+    r = Reader(c)
+    r.pos = 1
+    return r.varint(32), r
+
+
+# ---- messages --------------------------------------------------------------------------
+
+def encode_request(name, **f):
+    tag = varint(REQUESTS.index(name))
+    if name == "BestOnnx":
+        return tag + varint(f["offset"])
+    if name == "LatencyTable":
+        return tag + varint(f["first"])
+    if name == "Measure":
+        return tag + seq_u16(f["widths"])
+    if name == "StartSearch":
+        return tag + varint(len(f["config"])) + f["config"]
+    return tag
+
+
+def decode_request(r):
+    name = r.tag(REQUESTS)
+    if name == "BestOnnx":
+        return {"BestOnnx": {"offset": r.varint(32)}}
+    if name == "LatencyTable":
+        return {"LatencyTable": {"first": r.varint(16)}}
+    if name == "Measure":
+        return {"Measure": {"widths": r.seq(8, lambda: r.varint(16))}}
+    if name == "StartSearch":
+        return {"StartSearch": {"config": list(r.raw())}}
+    return name
+
+
+def summary(r):
+    return {"widths": r.seq(8, lambda: r.varint(16)), "latency_us": r.f32(),
+            "validation_loss": r.f32()}
+
+
+def record(r):
+    return {"latency_us": r.f32(), "samples": r.varint(32), "cv": r.f32()}
+
+
+def decode_response(r):
+    name = r.tag(RESPONSES)
+    if name == "Status":
+        return {"Status": {"phase": r.tag(PHASES), "step": r.varint(32),
+                           "steps": r.varint(32), "target_us": r.f32(),
+                           "best": r.option(lambda: summary(r))}}
+    if name == "Best":
+        return {"Best": {"summary": summary(r), "record": r.option(lambda: record(r)),
+                         "onnx_bytes": r.varint(32)}}
+    if name == "OnnxChunk":
+        return {"OnnxChunk": {"offset": r.varint(32), "total": r.varint(32),
+                              "bytes": list(r.raw())}}
+    if name == "TableChunk":
+        head = {"first": r.varint(16), "total": r.varint(16), "overhead_us": r.f32(),
+                "scale": r.f32(), "offset_us": r.f32()}
+        head["entries"] = r.seq(128, lambda: {"block": r.byte(), "in_choice": r.byte(),
+                                             "out_choice": r.byte(),
+                                             "latency_us": r.f32()})
+        return {"TableChunk": head}
+    if name == "Measured":
+        return {"Measured": {"widths": r.seq(8, lambda: r.varint(16)), "record": record(r)}}
+    if name == "Started":
+        return {"Started": {"steps": r.varint(32)}}
+    if name == "Stopped":
+        return {"Stopped": {"step": r.varint(32)}}
+    code = r.tag(ERROR_CODES)
+    detail = r.raw()
+    if len(detail) > 64:
+        raise ProtocolError("detail over 64 bytes")
+    return {"Error": {"code": code, "detail": detail.decode("utf-8")}}
+
+
+def read_message(c, decode):
+    msg_id, r = split_content(c)
+    message = decode(r)
+    if r.pos != len(c):
+        raise ProtocolError("bytes after the message")
+    return msg_id, message
+
+
+# ---- the checks' command line -------------------------------------------------------------
+
+EXAMPLES = {
+    "Status": (7, encode_request("Status")),
+    "Best": (300, encode_request("Best")),
+    "BestOnnx": (1, encode_request("BestOnnx", offset=4096)),
+    "LatencyTable": (2, encode_request("LatencyTable", first=128)),
+    "Measure": (3, encode_request("Measure", widths=[64, 300])),
+    "StartSearch": (4, encode_request("StartSearch", config=bytes([9, 8, 7]))),
+    "Stop": (5, encode_request("Stop")),
+}
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[0] == "decode" and argv[1] in ("request", "response"):
+        decode = decode_request if argv[1] == "request" else decode_response
+        for path in argv[2:]:
+            with open(path, "rb") as f:
+                data = f.read()
+            for c in read_stream(data):
+                msg_id, message = read_message(c, decode)
+                print(json.dumps({"id": msg_id, "message": message}))
+        return 0
+    if len(argv) == 2 and argv[0] == "encode":
+        for name, (msg_id, message) in EXAMPLES.items():
+            with open(os.path.join(argv[1], name + ".bin"), "wb") as f:
+                f.write(stream_frame(msg_id, message))
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
