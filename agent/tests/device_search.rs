@@ -2,6 +2,7 @@
 //! (exact expectations) and with real tract measurements (the answer meets the target
 //! when measured again).
 
+use tabnas_agent::latency_model::ModelForm;
 use tabnas_agent::latency_table::TableFile;
 use tabnas_agent::{
     run_device_search, Bench, DeviceResult, DeviceSearchOptions, FakeProbe, Net, TraceLog,
@@ -270,8 +271,15 @@ fn real_measurements_give_an_answer_that_meets_the_target_on_re_measure() {
     );
     assert_eq!(r.target_source, "given");
     assert_eq!(r.latency.samples_us.len(), 30);
-    // Whichever form was kept, its held-out error is within the profile's limit.
-    assert!(r.model_error <= 0.05, "{:?}", r.table.model);
+    // A fitted form is kept only within the profile's limit. Where every child was
+    // measured (the form `direct`), its held-out "error" is the measurement noise between
+    // two timings of the same child, which a loaded machine may put over the limit: the
+    // answer was still measured, so the limit does not apply.
+    let model = r.table.model.as_ref().expect("a latency model was chosen");
+    assert!(
+        r.model_error <= 0.05 || model.form == ModelForm::Direct,
+        "{model:?}"
+    );
     let best = decode_model(&std::fs::read(tmp.path().join("best.onnx")).unwrap()).unwrap();
     // Up to three independent re-measurements: a burst from another process can slow
     // one of them, not the child.
