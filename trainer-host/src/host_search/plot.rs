@@ -7,7 +7,7 @@ use std::fmt;
 
 use plotters::prelude::*;
 
-use super::SearchResult;
+use super::{SearchResult, TracePoint};
 
 /// The trace plot could not be drawn.
 #[derive(Debug)]
@@ -126,6 +126,15 @@ pub fn render_trace_svg(result: &SearchResult) -> Result<String, PlotError> {
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
 
+/// (step, value) of the trace points where `value` has one.
+fn series(result: &SearchResult, value: impl Fn(&TracePoint) -> Option<f64>) -> Vec<(f64, f64)> {
+    result
+        .trace
+        .iter()
+        .filter_map(|t| value(t).map(|v| (t.step as f64, v)))
+        .collect()
+}
+
 /// The controller's reward (moving average) and baseline.
 fn reward_panel(
     result: &SearchResult,
@@ -134,16 +143,8 @@ fn reward_panel(
     first: f64,
     last: f64,
 ) -> Result<(), PlotError> {
-    let rewards: Vec<(f64, f64)> = result
-        .trace
-        .iter()
-        .filter_map(|t| t.reward.map(|r| (t.step as f64, r)))
-        .collect();
-    let baseline: Vec<(f64, f64)> = result
-        .trace
-        .iter()
-        .filter_map(|t| t.baseline.map(|b| (t.step as f64, b)))
-        .collect();
+    let rewards: Vec<(f64, f64)> = series(result, |t| t.reward);
+    let baseline: Vec<(f64, f64)> = series(result, |t| t.baseline);
     let reward_ma = moving_average(&rewards, 50);
     let (lo, hi) = reward_ma
         .iter()
@@ -255,26 +256,14 @@ fn top_panel(
     first: f64,
     last: f64,
 ) -> Result<(), PlotError> {
-    let pv: Vec<(f64, f64)> = result
-        .trace
-        .iter()
-        .filter_map(|t| t.pv.map(|v| (t.step as f64, v)))
-        .collect();
-    let frac: Vec<(f64, f64)> = result
-        .trace
-        .iter()
-        .filter_map(|t| t.mc_feasible_fraction.map(|v| (t.step as f64, v)))
-        .collect();
+    let pv: Vec<(f64, f64)> = series(result, |t| t.pv);
+    let frac: Vec<(f64, f64)> = series(result, |t| t.mc_feasible_fraction);
     let feasible: Vec<(f64, f64)> = result
         .trace
         .iter()
         .map(|t| (t.step as f64, t.feasible as u8 as f64))
         .collect();
-    let losses: Vec<(f64, f64)> = result
-        .trace
-        .iter()
-        .filter_map(|t| t.loss.map(|l| (t.step as f64, l)))
-        .collect();
+    let losses: Vec<(f64, f64)> = series(result, |t| t.loss);
     let loss_ma = moving_average(&losses, 50);
     let (lo, hi) = loss_ma
         .iter()
