@@ -19,9 +19,10 @@ import sys
 
 VERSION = 1
 MAX_FRAME_LEN = 2304
-REQUESTS = ["Status", "Best", "BestOnnx", "LatencyTable", "Measure", "StartSearch", "Stop"]
+REQUESTS = ["Status", "Best", "BestOnnx", "LatencyTable", "Measure", "StartSearch", "Stop",
+            "Info"]
 RESPONSES = ["Status", "Best", "OnnxChunk", "TableChunk", "Measured", "Started", "Stopped",
-             "Error"]
+             "Error", "Info"]
 PHASES = ["Idle", "Measuring", "Searching", "Verifying", "Done", "Stopped", "Failed"]
 ERROR_CODES = ["Malformed", "UnknownVersion", "TooLarge", "Unsupported", "Busy",
                "NoResult", "BadRequest", "Failed"]
@@ -211,6 +212,13 @@ def record(r):
     return {"latency_us": r.f32(), "samples": r.varint(32), "cv": r.f32()}
 
 
+def text(r, bound):
+    raw = r.raw()
+    if len(raw) > bound:
+        raise ProtocolError(f"string over {bound} bytes")
+    return raw.decode("utf-8")
+
+
 def decode_response(r):
     name = r.tag(RESPONSES)
     if name == "Status":
@@ -236,6 +244,11 @@ def decode_response(r):
         return {"Started": {"steps": r.varint(32)}}
     if name == "Stopped":
         return {"Stopped": {"step": r.varint(32)}}
+    if name == "Info":
+        return {"Info": {"board": text(r, 32), "runtime": text(r, 32),
+                         "bundle": text(r, 16), "input_width": r.varint(32),
+                         "outputs": r.varint(16),
+                         "space": r.seq(8, lambda: r.seq(32, lambda: r.varint(16)))}}
     code = r.tag(ERROR_CODES)
     detail = r.raw()
     if len(detail) > 64:
@@ -261,6 +274,7 @@ EXAMPLES = {
     "Measure": (3, encode_request("Measure", widths=[64, 300])),
     "StartSearch": (4, encode_request("StartSearch", config=bytes([9, 8, 7]))),
     "Stop": (5, encode_request("Stop")),
+    "Info": (6, encode_request("Info")),
 }
 
 

@@ -62,6 +62,7 @@ fn python_reads_every_request_rust_frames() {
         },
         Request::StartSearch { config: &config },
         Request::Stop,
+        Request::Info,
     ];
     let frames: Vec<_> = (10..).zip(&requests).map(|(id, r)| frame(id, r)).collect();
     let expected = [
@@ -72,6 +73,7 @@ fn python_reads_every_request_rust_frames() {
         json!({"Measure": {"widths": [512, 8, 1]}}),
         json!({"StartSearch": {"config": [9, 8, 7]}}),
         json!("Stop"),
+        json!("Info"),
     ];
     let got = python_reads("request", &frames);
     assert_eq!(got.len(), expected.len(), "{got:?}");
@@ -156,6 +158,19 @@ fn python_reads_every_response_rust_frames() {
             code: ErrorCode::BadRequest,
             detail: "widths not in the space".try_into().expect("short"),
         },
+        Response::Info(BoardInfo {
+            board: "raspberry-pi-4".try_into().expect("short"),
+            runtime: "tract-onnx 0.23.9".try_into().expect("short"),
+            bundle: "0123456789abcdef".try_into().expect("short"),
+            input_width: 1027,
+            outputs: 1,
+            space: [
+                LayerChoices::from_slice(&[512, 256]).expect("few"),
+                LayerChoices::from_slice(&[8]).expect("few"),
+            ]
+            .into_iter()
+            .collect(),
+        }),
     ];
     let frames: Vec<_> = (1..).zip(&responses).map(|(id, r)| frame(id, r)).collect();
     let summary_json = json!({"widths": [64, 32], "latency_us": 12.5, "validation_loss": 0.25});
@@ -176,6 +191,9 @@ fn python_reads_every_response_rust_frames() {
         json!({"Started": {"steps": 70000}}),
         json!({"Stopped": {"step": 12}}),
         json!({"Error": {"code": "BadRequest", "detail": "widths not in the space"}}),
+        json!({"Info": {"board": "raspberry-pi-4", "runtime": "tract-onnx 0.23.9",
+                        "bundle": "0123456789abcdef", "input_width": 1027, "outputs": 1,
+                        "space": [[512, 256], [8]]}}),
     ];
     let got = python_reads("response", &frames);
     assert_eq!(got.len(), expected.len(), "{got:?}");
@@ -204,6 +222,7 @@ fn rust_reads_every_request_python_frames() {
         ),
         ("StartSearch", 4, Request::StartSearch { config: &config }),
         ("Stop", 5, Request::Stop),
+        ("Info", 6, Request::Info),
     ];
     for (name, id, request) in expected {
         let bytes = std::fs::read(dir.path().join(format!("{name}.bin"))).expect(name);

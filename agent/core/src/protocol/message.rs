@@ -9,7 +9,7 @@ use heapless::Vec;
 use serde::{Deserialize, Serialize};
 
 use super::MAX_TABLE_CHUNK;
-use crate::capacity::MAX_LAYERS;
+use crate::capacity::{MAX_CHOICES, MAX_LAYERS};
 
 /// The hidden-layer widths of one architecture (1 to [`MAX_LAYERS`] layers).
 pub type Widths = Vec<u16, MAX_LAYERS>;
@@ -48,6 +48,8 @@ pub enum Request<'a> {
     /// Stop the running search at its next step; the best so far stays readable
     /// ([`Response::Stopped`]).
     Stop,
+    /// What the board is, what measures on it and what it searches ([`Response::Info`]).
+    Info,
 }
 
 /// Where a board's search is.
@@ -148,6 +150,27 @@ pub struct TableChunk {
     pub entries: Vec<TableEntry, MAX_TABLE_CHUNK>,
 }
 
+/// The candidate widths of one layer.
+pub type LayerChoices = Vec<u16, MAX_CHOICES>;
+
+/// Who answers: enough for a host to record which board, profile and runtime measured a
+/// latency, and to check that its network is the one the board measures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BoardInfo {
+    /// The board profile's name.
+    pub board: heapless::String<32>,
+    /// The runtime that measures, with its version (`tract-onnx 0.23.9`).
+    pub runtime: heapless::String<32>,
+    /// The first 16 hex digits of the served bundle's hash (empty without one).
+    pub bundle: heapless::String<16>,
+    /// Width of the first hidden layer's input (numeric features and embeddings).
+    pub input_width: u32,
+    /// Outputs of the head.
+    pub outputs: u16,
+    /// The search space: each layer's candidate widths.
+    pub space: Vec<LayerChoices, MAX_LAYERS>,
+}
+
 /// Why a request was not done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ErrorCode {
@@ -215,4 +238,6 @@ pub enum Response<'a> {
         /// A short explanation for people (at most 64 bytes, UTF-8).
         detail: heapless::String<64>,
     },
+    /// Answer to [`Request::Info`].
+    Info(BoardInfo),
 }

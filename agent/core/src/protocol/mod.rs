@@ -12,8 +12,8 @@ pub mod message;
 
 pub use frame::{Event, FrameError, FrameReader, MAX_ENCODED_FRAME_LEN};
 pub use message::{
-    Best, BestSummary, ErrorCode, MeasurementRecord, Phase, Request, Response, Status, TableChunk,
-    TableEntry, Widths,
+    Best, BestSummary, BoardInfo, ErrorCode, LayerChoices, MeasurementRecord, Phase, Request,
+    Response, Status, TableChunk, TableEntry, Widths,
 };
 
 /// The protocol version: the first byte of every frame.

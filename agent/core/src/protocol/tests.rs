@@ -69,6 +69,7 @@ fn request_golden_bytes() {
         &[1, 4, 5, 3, 9, 8, 7],
     );
     golden_request(5, Request::Stop, &[1, 5, 6]);
+    golden_request(6, Request::Info, &[1, 6, 7]);
 }
 
 #[test]
@@ -161,6 +162,24 @@ fn response_golden_bytes() {
             detail: heapless::String::try_from("busy").unwrap(),
         },
         &[1, 9, 7, 4, 4, b'b', b'u', b's', b'y'],
+    );
+    golden_response(
+        10,
+        Response::Info(BoardInfo {
+            board: heapless::String::try_from("b").unwrap(),
+            runtime: heapless::String::try_from("r").unwrap(),
+            bundle: heapless::String::try_from("ab").unwrap(),
+            input_width: 28,
+            outputs: 1,
+            space: heapless::Vec::from_slice(&[
+                LayerChoices::from_slice(&[8, 300]).unwrap(),
+                LayerChoices::from_slice(&[4]).unwrap(),
+            ])
+            .unwrap(),
+        }),
+        &[
+            1, 10, 8, 1, b'b', 1, b'r', 2, b'a', b'b', 28, 1, 2, 2, 8, 0xac, 0x02, 1, 4,
+        ],
     );
 }
 
@@ -271,6 +290,7 @@ fn own(r: Request<'_>) -> Request<'static> {
         Request::LatencyTable { first } => Request::LatencyTable { first },
         Request::Measure { widths } => Request::Measure { widths },
         Request::StartSearch { .. } | Request::Stop => Request::Stop,
+        Request::Info => Request::Info,
     }
 }
 
@@ -355,4 +375,15 @@ fn the_largest_messages_fit_a_frame() {
         entries: heapless::Vec::from_slice(&[entry; MAX_TABLE_CHUNK]).unwrap(),
     });
     encode(u32::MAX, &table, &mut out).unwrap();
+    let name = heapless::String::try_from("x".repeat(32).as_str()).unwrap();
+    let layer = LayerChoices::from_slice(&[u16::MAX; crate::capacity::MAX_CHOICES]).unwrap();
+    let info = Response::Info(BoardInfo {
+        board: name.clone(),
+        runtime: name,
+        bundle: heapless::String::try_from("f".repeat(16).as_str()).unwrap(),
+        input_width: u32::MAX,
+        outputs: u16::MAX,
+        space: core::iter::repeat_n(layer, crate::capacity::MAX_LAYERS).collect(),
+    });
+    encode(u32::MAX, &info, &mut out).unwrap();
 }
