@@ -472,6 +472,13 @@ pub enum RunError {
         /// What differs.
         what: ResumeMismatch,
     },
+    /// The search was stopped on request; its checkpoint at `step` resumes it.
+    Stopped {
+        /// The run folder.
+        dir: PathBuf,
+        /// The last step done.
+        step: u32,
+    },
     /// A resume was asked for but there is no checkpoint.
     NothingToResume {
         /// The run folder.
@@ -599,6 +606,11 @@ impl fmt::Display for RunError {
                     path.display()
                 ),
             },
+            Self::Stopped { dir, step } => write!(
+                f,
+                "the search was stopped at step {step}; `--resume` with --out {} continues it",
+                dir.display()
+            ),
             Self::NothingToResume { dir } => {
                 write!(f, "cannot resume: {} has no checkpoint", dir.display())
             }

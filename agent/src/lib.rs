@@ -14,6 +14,7 @@
 //!   function per phase, the run folder, checkpoints and resume, the report.
 //! * [`profile`]: TOML board profiles -> the core's packed
 //!   [`tabnas_core::formats::board::BoardConfig`].
+//! * [`service`]: the agent as a service over serial and HTTP (`tabnas-agent serve`).
 //! * [`atomic_file`]: files replaced atomically.
 //! * [`environment`]: what a result was measured on.
 //! * [`error`]: the typed errors of all of the above.
@@ -33,10 +34,11 @@ pub mod ort_probe;
 pub mod probe;
 pub mod profile;
 pub mod quality;
+pub mod service;
 
 pub use device_search::{
-    run_device_search, Checkpoint, DeviceResult, DeviceSearchOptions, Progress, RunFolder,
-    StepPoint, TraceLog,
+    run_device_search, run_device_search_until, Checkpoint, DeviceResult, DeviceSearchOptions,
+    Progress, RunFolder, StepPoint, TraceLog,
 };
 pub use environment::{pin_current_thread, Environment};
 pub use error::RunError;

@@ -3,7 +3,8 @@
 //! `search` finds the best child of a bundle under a latency target measured on this
 //! device (embedded defaults: the demo bundle and the host profile); `measure` times one
 //! child; `config pack | show` converts board profiles to the packed form the core
-//! decodes; `toy` and `search-config` check the core on a new board.
+//! decodes; `serve` answers hosts over serial and HTTP; `toy` and `search-config` check
+//! the core on a new board.
 
 /// `println!` that keeps going when stdout is closed (`| head`): a search's results are
 /// in its run folder, so a reader that went away must not end it.
@@ -56,6 +57,9 @@ enum Command {
     Search(Box<cli::device::SearchArgs>),
     /// Measure one child's latency here (or decide feasibility against a target).
     Measure(cli::device::MeasureArgs),
+    /// Serve this board over serial and/or HTTP: status, best, latency table, measure,
+    /// start and stop searches (docs/serve.md).
+    Serve(Box<cli::serve::ServeArgs>),
     /// Board profiles: pack a TOML profile for the core, or show one.
     #[command(subcommand)]
     Config(cli::device::ConfigCommand),
@@ -80,6 +84,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Search(args) => cli::device::search(&args)?,
         Command::Measure(args) => cli::device::measure(&args)?,
+        Command::Serve(args) => cli::serve::serve(&args)?,
         Command::Config(cmd) => cli::device::config(cmd)?,
         Command::Toy { seed, steps, n } => {
             let settings = SearchSettings::rejection(PvMode::MonteCarlo { samples: n }, 0.1);

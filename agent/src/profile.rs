@@ -122,6 +122,7 @@ struct ServiceToml {
     serial_port: Option<String>,
     baud: u32,
     http_listen: Option<String>,
+    token_file: Option<String>,
 }
 
 impl Default for ServiceToml {
@@ -130,6 +131,7 @@ impl Default for ServiceToml {
             serial_port: None,
             baud: 115_200,
             http_listen: None,
+            token_file: None,
         }
     }
 }
@@ -218,6 +220,25 @@ pub fn parse_profile(source: &str, text: &str) -> Result<BoardConfig, ProfileErr
         source: e,
     })?;
     Ok(config)
+}
+
+/// The service settings a TOML profile has beyond the packed form (which a
+/// microcontroller reads and does not need them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceExtras {
+    /// `service.token_file`: the bearer token's file for HTTP requests that change
+    /// something (relative to the profile).
+    pub token_file: Option<std::path::PathBuf>,
+}
+
+/// The [`ServiceExtras`] of a TOML profile that [`parse_profile`] accepted.
+pub fn service_extras(text: &str) -> ServiceExtras {
+    toml::from_str::<Profile>(text).map_or_else(
+        |_| ServiceExtras::default(),
+        |p| ServiceExtras {
+            token_file: p.service.token_file.map(Into::into),
+        },
+    )
 }
 
 /// The `search.beta` of a TOML profile that [`parse_profile`] accepted (2.0 when the

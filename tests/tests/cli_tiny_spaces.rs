@@ -4,54 +4,12 @@
 //! run folder whose bundle `tabnas-agent search --bundle R/bundle --fake-latency` then
 //! searches to a feasible answer from that space.
 //!
-//! The binaries belong to other packages of the workspace, so Cargo gives this test no
-//! `CARGO_BIN_EXE_*` for them: it builds them once with the Cargo that runs it, into
-//! the same target folder and profile (a no-op when they are up to date).
+//! The binaries are built by [`binaries`] (the test support crate says how).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
+use std::path::Path;
 
-use tabnas_test_support::{repo_root, run, Run};
-
-/// `(tabnas, tabnas-agent)`, built for this test's profile.
-fn binaries() -> &'static (PathBuf, PathBuf) {
-    static BUILT: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        // This test runs as TARGET/PROFILE/deps/cli_tiny_spaces-HASH.
-        let exe = std::env::current_exe().expect("the test's own path");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("a test binary lives in TARGET/PROFILE/deps");
-        let target_dir = profile_dir.parent().expect("TARGET/PROFILE");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut build = Command::new(cargo);
-        build
-            .current_dir(repo_root())
-            .args(["build", "--quiet"])
-            .args(["-p", "tabnas-trainer", "--bin", "tabnas"])
-            .args(["-p", "tabnas-agent", "--bin", "tabnas-agent"])
-            .arg("--target-dir")
-            .arg(target_dir);
-        match profile_dir.file_name().and_then(|n| n.to_str()) {
-            Some("debug") | None => {}
-            Some("release") => {
-                build.arg("--release");
-            }
-            Some(other) => {
-                build.args(["--profile", other]);
-            }
-        }
-        let status = build
-            .status()
-            .unwrap_or_else(|e| panic!("cannot run cargo to build the binaries: {e}"));
-        assert!(status.success(), "building tabnas and tabnas-agent failed");
-        let exe = |name: &str| profile_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-        (exe("tabnas"), exe("tabnas-agent"))
-    })
-}
+use tabnas_test_support::{binaries, run, Run};
 
 fn write_csv(path: &Path) {
     let mut f = std::fs::File::create(path).unwrap();

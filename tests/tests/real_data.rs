@@ -101,6 +101,7 @@ fn host_search_on_higgs_learns_under_the_target() {
         seed: 1,
         snapshots: 10,
         guards: tabnas_trainer::host_search::Guards::default(),
+        latency: None,
     };
     let run = run_host_search(&data, &options, |_, _, _| {}).unwrap();
     let r = &run.result;

@@ -45,6 +45,7 @@ fn bundle_with_space(dir: &std::path::Path, space: Vec<Vec<u32>>) -> Bundle {
         seed: 1,
         snapshots: 2,
         guards: tabnas_trainer::host_search::Guards::default(),
+        latency: None,
     };
     let run = run_host_search(&data, &host, |_, _, _| {}).unwrap();
     let provenance = Provenance {

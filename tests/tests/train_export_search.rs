@@ -58,6 +58,7 @@ fn trainer_bundle_agent_search_and_best_child_agree() {
         seed: 2,
         snapshots: 5,
         guards: tabnas_trainer::host_search::Guards::default(),
+        latency: None,
     };
     let run = run_host_search(&data, &host, |_, _, _| {}).unwrap();
     let provenance = Provenance {

@@ -29,6 +29,9 @@ enum Command {
     Compare(Box<commands::compare::CompareArgs>),
     /// Re-export a bundle, or one child as a stand-alone ONNX file.
     Export(commands::export::ExportArgs),
+    /// Talk to a board's agent over serial or HTTP: info, status, best, fetch-onnx,
+    /// table, measure, search, stop, wait.
+    Device(Box<commands::device::DeviceCommandArgs>),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
         Command::Reference(args) => commands::reference::run(args),
         Command::Export(args) => commands::export::run(args),
         Command::Compare(args) => commands::compare::run(args),
+        Command::Device(args) => commands::device::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -76,6 +76,7 @@ fn trained(dir: &Path, kind: LabelKind) -> (Prepared, Supernet, PathBuf) {
         seed: 3,
         snapshots: 5,
         guards: tabnas_trainer::host_search::Guards::default(),
+        latency: None,
     };
     let run = run_host_search(&data, &search, |_, _, _| {}).unwrap();
     let provenance = Provenance {

@@ -43,7 +43,7 @@ pub struct Sources {
 }
 
 impl Sources {
-    fn bundle(&self) -> Result<Bundle> {
+    pub(crate) fn bundle(&self) -> Result<Bundle> {
         match &self.bundle {
             Some(dir) => Bundle::load(dir)
                 .with_context(|| format!("cannot load the bundle {}", dir.display())),
@@ -57,7 +57,7 @@ impl Sources {
 
     /// The profile and the penalty strength a `--reward` flag takes without `--beta`:
     /// the profile reward's own, else a TOML profile's `search.beta`, else 2.0.
-    fn profile_and_beta(&self) -> Result<(BoardConfig, f64)> {
+    pub(crate) fn profile_and_beta(&self) -> Result<(BoardConfig, f64)> {
         let (config, toml_beta) = match &self.profile {
             None => (
                 parse_profile(defaults::PROFILE_NAME, defaults::PROFILE_TOML)?,
@@ -75,7 +75,7 @@ impl Sources {
         Ok((config, beta))
     }
 
-    fn probe(&self, threads: u16) -> Result<Box<dyn LatencyProbe>> {
+    pub(crate) fn probe(&self, threads: u16) -> Result<Box<dyn LatencyProbe + Send>> {
         let _ = threads;
         #[cfg(feature = "ort")]
         if self.ort {
@@ -96,6 +96,29 @@ impl Sources {
         } else {
             Box::new(TractProbe::default())
         })
+    }
+}
+
+impl Sources {
+    /// The profile's TOML-only service settings (the token file); none for a packed
+    /// profile or the default one.
+    pub(crate) fn service_extras(&self) -> Result<tabnas_agent::profile::ServiceExtras> {
+        match &self.profile {
+            Some(p) if p.extension().is_some_and(|e| e == "toml") => {
+                let bytes = tabnas_bundle::files::read_limited(p, MAX_TOML_PROFILE_BYTES)
+                    .with_context(|| format!("cannot read {}", p.display()))?;
+                let text = String::from_utf8_lossy(&bytes);
+                let mut extras = tabnas_agent::profile::service_extras(&text);
+                // A relative token path is relative to the profile.
+                if let Some(t) = extras.token_file.as_mut() {
+                    if t.is_relative() {
+                        *t = p.parent().unwrap_or(Path::new(".")).join(&*t);
+                    }
+                }
+                Ok(extras)
+            }
+            _ => Ok(Default::default()),
+        }
     }
 }
 
@@ -222,15 +245,8 @@ pub fn search(args: &SearchArgs) -> Result<()> {
         settings,
         steps: args.steps.unwrap_or(profile.search.steps),
         seed: args.seed.unwrap_or(profile.search.seed),
-        protocol: profile.measurement,
-        calibration_children: profile.search.calibration_children as usize,
-        checkpoint_every: profile.search.checkpoint_every,
-        max_tightenings: profile.search.max_tightenings as u32,
-        quality_batch: profile.search.quality_batch as usize,
-        quality_cache: profile.search.quality_cache as usize,
-        max_model_error: profile.search.max_model_error,
-        max_direct_children: profile.search.max_direct_children as u64,
         candidates: args.candidates.unwrap_or(profile.search.candidates) as usize,
+        ..DeviceSearchOptions::from_profile(&profile)
     };
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from(format!(

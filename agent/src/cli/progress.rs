@@ -54,6 +54,7 @@ impl Reporter {
                 );
                 self.at("search", point.step as u64, total as u64, msg);
             }
+            Progress::Policy(_) | Progress::Verifying => {}
             Progress::Note(text) => match &self.bar {
                 Some(bar) => bar.println(text),
                 None => out!("{text}"),

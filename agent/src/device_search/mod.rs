@@ -30,6 +30,7 @@ mod target;
 mod verify;
 
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -88,6 +89,27 @@ pub struct DeviceSearchOptions {
 pub const MIN_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 
 impl DeviceSearchOptions {
+    /// The search `profile` describes (its target, settings, steps, seed, measurement
+    /// protocol and limits).
+    pub fn from_profile(profile: &tabnas_core::formats::board::BoardConfig) -> Self {
+        let s = &profile.search;
+        Self {
+            target_us: s.target_us,
+            settings: s.settings,
+            steps: s.steps,
+            seed: s.seed,
+            protocol: profile.measurement,
+            calibration_children: s.calibration_children as usize,
+            checkpoint_every: s.checkpoint_every,
+            max_tightenings: s.max_tightenings as u32,
+            quality_batch: s.quality_batch as usize,
+            quality_cache: s.quality_cache as usize,
+            max_model_error: s.max_model_error,
+            max_direct_children: s.max_direct_children as u64,
+            candidates: s.candidates as usize,
+        }
+    }
+
     /// Checks every option against the bounds a board profile has
     /// ([`tabnas_core::formats::board::limits`] and the protocol's); a value too large
     /// for the profile's field is out of bounds.
@@ -121,6 +143,10 @@ pub enum Progress<'a> {
     Table(&'a str, usize, usize),
     /// A controller step.
     Step(&'a StepPoint, u32),
+    /// The controller's per-layer probabilities after a step.
+    Policy(&'a tabnas_core::controller::Policy),
+    /// The candidates are being checked on the device.
+    Verifying,
     /// A message for the user.
     Note(String),
 }
@@ -161,6 +187,8 @@ struct Session<'a, 'p> {
     save_seconds: f64,
     /// Computed losses (`BundleQuality::misses`) when the quality cache was last saved.
     saved_misses: Option<u64>,
+    /// Set from outside to stop at the next step (checkpointed, resumable).
+    stop: &'p AtomicBool,
     /// The run folder is ours while this is held.
     _lock: tabnas_bundle::files::RunLock,
 }
@@ -174,6 +202,21 @@ pub fn run_device_search(
     dir: &Path,
     resume: bool,
     progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<DeviceResult, RunError> {
+    let never = AtomicBool::new(false);
+    run_device_search_until(bundle, probe, options, dir, resume, progress, &never)
+}
+
+/// [`run_device_search`] that ends with [`RunError::Stopped`] at the first step after
+/// `stop` is set, with a checkpoint there (so `resume` continues it).
+pub fn run_device_search_until(
+    bundle: &Bundle,
+    probe: &mut dyn LatencyProbe,
+    options: &DeviceSearchOptions,
+    dir: &Path,
+    resume: bool,
+    progress: &mut dyn FnMut(Progress<'_>),
+    stop: &AtomicBool,
 ) -> Result<DeviceResult, RunError> {
     options.validate().map_err(RunError::Options)?;
     if resume && !tabnas_bundle::files::name_taken(dir) {
@@ -208,6 +251,7 @@ pub fn run_device_search(
         last_save: Instant::now(),
         save_seconds: 0.0,
         saved_misses: None,
+        stop,
         _lock: lock,
     };
     // A resume is checked before anything is measured.
@@ -241,6 +285,7 @@ pub fn run_device_search(
     let mut verify_s = 0.0;
     loop {
         session.run_steps(&mut rl, &mut ck, &table.model, &mut quality, &mut log)?;
+        (session.progress)(Progress::Verifying);
         let outcome = session.verify_answer(&rl, &ck, &table.model, &target, &mut quality)?;
         verify_s += outcome.seconds;
         match outcome.verdict {

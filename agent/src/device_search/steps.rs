@@ -2,6 +2,7 @@
 //! every `checkpoint_every` steps (but at most one per [`MIN_CHECKPOINT_INTERVAL`]) and
 //! at the last one.
 
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::{widths, Checkpoint, Progress, Session, StepPoint, TraceLog, MIN_CHECKPOINT_INTERVAL};
@@ -27,6 +28,13 @@ impl Session<'_, '_> {
         let feasibility =
             Feasibility::new(&space, model, ck.internal_target_us).map_err(RunError::Target)?;
         while ck.step < ck.planned_steps {
+            if self.stop.load(Ordering::Relaxed) {
+                self.save(ck, quality, log)?;
+                return Err(RunError::Stopped {
+                    dir: self.folder.dir.clone(),
+                    step: ck.step,
+                });
+            }
             let t = Instant::now();
             let q0 = quality.seconds;
             let r = rl
@@ -53,6 +61,7 @@ impl Session<'_, '_> {
                 self.save(ck, quality, log)?;
             }
             (self.progress)(Progress::Step(&point, ck.planned_steps));
+            (self.progress)(Progress::Policy(&rl.policy()));
         }
         Ok(())
     }

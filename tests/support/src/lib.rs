@@ -4,8 +4,9 @@
 //! Nothing here decides what a test asserts; it only runs things and reports what
 //! happened.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 /// What one run of a binary did.
 #[derive(Debug)]
@@ -88,4 +89,45 @@ pub fn data_dir() -> Option<PathBuf> {
             None
         }
     }
+}
+
+/// `(tabnas, tabnas-agent)`, built for the calling test's profile. The binaries belong
+/// to other packages of the workspace, so Cargo gives a test no `CARGO_BIN_EXE_*` for
+/// them: they are built once with the Cargo that runs the test, into the same target
+/// folder and profile (a no-op when they are up to date).
+pub fn binaries() -> &'static (PathBuf, PathBuf) {
+    static BUILT: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        // A test runs as TARGET/PROFILE/deps/NAME-HASH.
+        let exe = std::env::current_exe().expect("the test's own path");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("a test binary lives in TARGET/PROFILE/deps");
+        let target_dir = profile_dir.parent().expect("TARGET/PROFILE");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut build = Command::new(cargo);
+        build
+            .current_dir(repo_root())
+            .args(["build", "--quiet"])
+            .args(["-p", "tabnas-trainer", "--bin", "tabnas"])
+            .args(["-p", "tabnas-agent", "--bin", "tabnas-agent"])
+            .arg("--target-dir")
+            .arg(target_dir);
+        match profile_dir.file_name().and_then(|n| n.to_str()) {
+            Some("debug") | None => {}
+            Some("release") => {
+                build.arg("--release");
+            }
+            Some(other) => {
+                build.args(["--profile", other]);
+            }
+        }
+        let status = build
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run cargo to build the binaries: {e}"));
+        assert!(status.success(), "building tabnas and tabnas-agent failed");
+        let exe = |name: &str| profile_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+        (exe("tabnas"), exe("tabnas-agent"))
+    })
 }

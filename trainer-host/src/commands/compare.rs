@@ -132,6 +132,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
             max_resamples: args.max_resamples,
             ..Guards::default()
         },
+        latency: None,
     };
     search.check(&data)?;
     let options = CompareOptions {

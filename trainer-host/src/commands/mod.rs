@@ -3,7 +3,9 @@
 
 pub mod args;
 pub mod compare;
+pub mod device;
 pub mod export;
+pub mod latency_from;
 pub mod progress;
 pub mod reference;
 pub mod run_folder;

@@ -33,11 +33,19 @@ pub struct SearchArgs {
     /// What the target limits.
     #[arg(long, value_parser = one_of::<HostResource>(), default_value = "params")]
     pub resource: HostResource,
-    /// The limit (parameters, or FLOPs of one example through the dense layers: two per
-    /// multiply-accumulate, plus one per bias). If even the smallest architecture misses
+    /// The limit (parameters; FLOPs of one example through the dense layers: two per
+    /// multiply-accumulate, plus one per bias; or microseconds with --latency-from). If even the smallest architecture misses
     /// it, the run is still written, then the command fails (exit status 1).
     #[arg(long)]
     pub target: f64,
+    /// Limit the latency measured on a board instead (hardware in the loop): its agent's
+    /// address (`http://HOST:PORT`) or serial port. Its calibrated latency table is
+    /// fetched once; --target is then in microseconds and --resource latency-us.
+    #[arg(long)]
+    pub latency_from: Option<String>,
+    /// File with the board agent's bearer token [default: $TABNAS_TOKEN] (HTTP).
+    #[arg(long, requires = "latency_from")]
+    pub token_file: Option<PathBuf>,
     /// Total steps (warm-up included).
     #[arg(long, default_value_t = 3000)]
     pub steps: u32,
@@ -168,9 +176,40 @@ pub fn run(args: &SearchArgs) -> Result<()> {
     }
     let (split_seed, init_seed) = args.seeds.resolve();
     let data = args.data.prepare(split_seed, args.space.embedding_dim())?;
+    let (resource, latency) = match &args.latency_from {
+        None if args.resource == HostResource::LatencyUs => {
+            bail!("--resource latency-us needs --latency-from DEVICE (a board's agent)")
+        }
+        None => (args.resource, None),
+        Some(device) => {
+            if args.resource == HostResource::Flops {
+                bail!("--latency-from limits latency: leave out --resource flops");
+            }
+            let token = match &args.token_file {
+                Some(p) => Some(
+                    std::fs::read_to_string(p)
+                        .with_context(|| format!("cannot read --token-file {}", p.display()))?
+                        .trim()
+                        .to_string(),
+                ),
+                None => std::env::var("TABNAS_TOKEN").ok(),
+            };
+            let spec = data.supernet_spec(space.clone());
+            let l = super::latency_from::fetch(device, token, &space, spec.dense_width())?;
+            println!(
+                "latency from {} (board {}, runtime {}): {} table entries; --target is {} us",
+                l.source.device,
+                l.source.board,
+                l.source.runtime,
+                l.source.measurements,
+                args.target
+            );
+            (HostResource::LatencyUs, Some(l))
+        }
+    };
     let options = HostSearchOptions {
         space,
-        resource: args.resource,
+        resource,
         target: args.target,
         settings,
         steps: args.steps,
@@ -186,6 +225,7 @@ pub fn run(args: &SearchArgs) -> Result<()> {
             patience: args.patience,
             max_resamples: args.max_resamples,
         },
+        latency,
     };
     // Everything the search would refuse is refused before the folder is touched.
     options.check(&data).map_err(|e| word(e, args))?;

@@ -228,7 +228,12 @@ pub fn compare(
     let space = SearchSpace::new(&layers)
         .map_err(|e| search_error("any method")(HostSearchError::Space(e)))?;
     let spec = data.supernet_spec(options.search.space.clone());
-    let model = cost_model(options.search.resource, ffn_shape(&spec));
+    let model = cost_model(
+        options.search.resource,
+        ffn_shape(&spec),
+        options.search.latency.as_ref(),
+    )
+    .map_err(search_error("any method"))?;
     let feasibility =
         Feasibility::new(&space, model.as_ref(), options.search.target).map_err(|source| {
             search_error("any method")(HostSearchError::Target {

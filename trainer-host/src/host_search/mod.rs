@@ -53,12 +53,44 @@ pub enum HostResource {
     /// FLOPs of the hidden layers and head per example ([`FfnFlops`]: two per
     /// multiply-accumulate, one more per bias).
     Flops,
+    /// Latency in microseconds on a board, from its calibrated latency table
+    /// ([`HostSearchOptions::latency`]; `tabnas search --latency-from`).
+    LatencyUs,
 }
 
 impl_names!(HostResource {
     Params => "params",
     Flops => "flops",
+    LatencyUs => "latency-us",
 });
+
+/// Latencies measured on a board: the cost model of [`HostResource::LatencyUs`], and
+/// what the result records about who measured them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceLatency {
+    /// The board's calibrated table over this search's space.
+    pub table: std::sync::Arc<tabnas_core::cost::LatencyTable>,
+    /// Who measured it.
+    pub source: LatencySource,
+}
+
+/// Which board, profile and runtime measured a search's latencies, and how.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LatencySource {
+    /// How the board was reached (`http://...`, a serial path).
+    pub device: String,
+    /// The board profile's name.
+    pub board: String,
+    /// The runtime that measured.
+    pub runtime: String,
+    /// The board's bundle hash (first 16 hex digits).
+    pub bundle: String,
+    /// `table`: the board's calibrated block table fetched once; `measured`: every
+    /// child measured end to end on the board (a table of children).
+    pub mode: String,
+    /// Entries fetched, or children measured.
+    pub measurements: usize,
+}
 
 /// Most steps of a host search: each keeps a training loss and a trace point, in memory
 /// and in `result.json`.
@@ -82,6 +114,8 @@ pub enum HostSearchError {
     },
     /// The supernet or a batch would be too large to allocate.
     Size(SizeError),
+    /// A latency target without the board's latencies.
+    NoLatencyTable,
     /// A warm-up fraction outside `[0, 1)`.
     Warmup {
         /// The fraction given.
@@ -148,6 +182,9 @@ impl fmt::Display for HostSearchError {
                 "a search may have at most {MAX_STEPS} steps, got {steps}"
             ),
             Self::Size(_) => f.write_str("the search does not fit in memory"),
+            Self::NoLatencyTable => f.write_str(
+                "a latency target needs the board's latencies: give --latency-from DEVICE",
+            ),
             Self::Warmup { warmup_fraction } => write!(
                 f,
                 "the warm-up fraction must be in [0, 1), got {warmup_fraction}"
@@ -220,6 +257,8 @@ pub struct HostSearchOptions {
     pub snapshots: u32,
     /// Weight decay, validation checks, early stopping and rejection resampling.
     pub guards: Guards,
+    /// The board's latencies, for [`HostResource::LatencyUs`].
+    pub latency: Option<DeviceLatency>,
 }
 
 /// What a host search produced.
@@ -231,12 +270,24 @@ pub struct HostSearchRun {
     pub result: SearchResult,
 }
 
-/// The cost model of a resource for a network of this shape.
-pub fn cost_model(resource: HostResource, shape: FfnShape) -> Box<dyn CostModel> {
-    match resource {
+/// The cost model of a resource for a network of this shape (`latency`: the board's,
+/// which [`HostResource::LatencyUs`] needs).
+pub fn cost_model(
+    resource: HostResource,
+    shape: FfnShape,
+    latency: Option<&DeviceLatency>,
+) -> Result<Box<dyn CostModel>, HostSearchError> {
+    Ok(match resource {
         HostResource::Params => Box::new(FfnParams(shape)),
         HostResource::Flops => Box::new(FfnFlops(shape)),
-    }
+        HostResource::LatencyUs => Box::new(
+            latency
+                .ok_or(HostSearchError::NoLatencyTable)?
+                .table
+                .as_ref()
+                .clone(),
+        ),
+    })
 }
 
 fn widths_of(space: &SearchSpace, arch: &Architecture) -> Vec<usize> {
@@ -278,7 +329,7 @@ impl HostSearchOptions {
         for rows in [self.batch, self.valid_batch] {
             spec.check_batch(rows).map_err(HostSearchError::Size)?;
         }
-        let model = cost_model(self.resource, ffn_shape(&spec));
+        let model = cost_model(self.resource, ffn_shape(&spec), self.latency.as_ref())?;
         Feasibility::new(&space, model.as_ref(), self.target).map_err(|source| {
             HostSearchError::Target {
                 target: self.target,
@@ -307,7 +358,8 @@ impl HostSearchOptions {
             .expect("each width is one of its layer's choices");
         let spec = data.supernet_spec(self.space.clone());
         spec.check_size().map_err(HostSearchError::Size)?;
-        let cost = cost_model(self.resource, ffn_shape(&spec)).cost(&space, &arch);
+        let cost =
+            cost_model(self.resource, ffn_shape(&spec), self.latency.as_ref())?.cost(&space, &arch);
         Ok((widths, cost))
     }
 }
@@ -332,7 +384,7 @@ pub fn run_host_search(
     let layers: Vec<&[u32]> = options.space.iter().map(|w| w.as_slice()).collect();
     let space = SearchSpace::new(&layers).map_err(HostSearchError::Space)?;
     let spec = data.supernet_spec(options.space.clone());
-    let model = cost_model(options.resource, ffn_shape(&spec));
+    let model = cost_model(options.resource, ffn_shape(&spec), options.latency.as_ref())?;
     let feasibility =
         Feasibility::new(&space, model.as_ref(), options.target).map_err(|source| {
             HostSearchError::Target {
@@ -506,6 +558,7 @@ pub fn run_host_search(
         architecture: chosen_widths.iter().map(|&w| w as u32).collect(),
         feasible: choice.feasible.is_some(),
         resource: options.resource,
+        latency_source: options.latency.as_ref().map(|l| l.source.clone()),
         cost: chosen.cost,
         target: options.target,
         params: supernet.dense_params(&chosen_widths),
@@ -579,6 +632,7 @@ mod tests {
             seed: 0,
             snapshots: 1,
             guards: Guards::default(),
+            latency: None,
         };
         // 2 inputs -> 4 -> 2 -> 1 logit, with biases.
         let params = (2 + 1) * 4 + (4 + 1) * 2 + (2 + 1);

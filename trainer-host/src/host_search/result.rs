@@ -91,6 +91,8 @@ pub struct SearchResult {
     pub feasible: bool,
     /// The resource.
     pub resource: HostResource,
+    /// Which board measured the latencies (a `latency-us` search).
+    pub latency_source: Option<super::LatencySource>,
     /// Its cost.
     pub cost: f64,
     /// The target.

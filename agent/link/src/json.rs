@@ -1,0 +1,156 @@
+//! The JSON bodies of the agent's HTTP endpoints (`docs/openapi.json`): what a client
+//! posts (parsed with errors that name the field at fault, and bounded in size) and the
+//! whole latency table as one document.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tabnas_core::capacity::MAX_LAYERS;
+use tabnas_core::protocol::{TableEntry, Widths};
+
+/// Most bytes of a request body.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Why a request body was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyError(pub String);
+
+impl fmt::Display for BodyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "request body: {}", self.0)
+    }
+}
+
+impl std::error::Error for BodyError {}
+
+/// `POST /measure`: the architecture to measure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeasureBody {
+    /// Hidden widths, one per layer.
+    pub widths: Vec<u32>,
+}
+
+/// `POST /search`: what to change from the board profile's search settings (every field
+/// optional; an empty object starts the profile's search).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartBody {
+    /// Latency target in microseconds.
+    pub target_us: Option<f64>,
+    /// Controller steps.
+    pub steps: Option<u32>,
+    /// Seed.
+    pub seed: Option<u64>,
+    /// Monte-Carlo samples N (0: exact P(V)).
+    pub n: Option<u16>,
+    /// Candidates re-measured for the answer.
+    pub candidates: Option<u8>,
+}
+
+/// The whole latency table (`GET /latency-table`, and what a host assembles from
+/// `TableChunk`s): a child's predicted latency is
+/// `scale * (overhead_us + sum of its blocks) + offset_us`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TableJson {
+    /// Entries in the table.
+    pub total: u16,
+    /// Fixed overhead of every child.
+    pub overhead_us: f32,
+    /// Calibration scale.
+    pub scale: f32,
+    /// Calibration offset.
+    pub offset_us: f32,
+    /// The entries.
+    pub entries: Vec<TableEntry>,
+}
+
+/// Parses a JSON body of at most [`MAX_BODY_BYTES`]; an empty body is `{}`.
+pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(BodyError(format!(
+            "{} bytes, more than the {MAX_BODY_BYTES} allowed",
+            bytes.len()
+        )));
+    }
+    let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}".as_slice()
+    } else {
+        bytes
+    };
+    serde_json::from_slice(bytes).map_err(|e| BodyError(e.to_string()))
+}
+
+impl MeasureBody {
+    /// The widths as the protocol carries them: 1 to [`MAX_LAYERS`] layers, each
+    /// 1..=65535.
+    pub fn widths(&self) -> Result<Widths, BodyError> {
+        if self.widths.is_empty() || self.widths.len() > MAX_LAYERS {
+            return Err(BodyError(format!(
+                "`widths` has {} layers; give 1 to {MAX_LAYERS}",
+                self.widths.len()
+            )));
+        }
+        self.widths
+            .iter()
+            .map(|&w| {
+                u16::try_from(w)
+                    .ok()
+                    .filter(|&w| w > 0)
+                    .ok_or_else(|| BodyError(format!("`widths`: {w} is not a width in 1..=65535")))
+            })
+            .collect::<Result<Widths, _>>()
+    }
+}
+
+impl StartBody {
+    /// Checks the fields' ranges (the search checks the rest against the profile).
+    pub fn check(&self) -> Result<(), BodyError> {
+        if let Some(t) = self.target_us {
+            if !(t.is_finite() && t > 0.0) {
+                return Err(BodyError(format!(
+                    "`target_us` must be a positive number of microseconds, got {t}"
+                )));
+            }
+        }
+        if self.steps == Some(0) {
+            return Err(BodyError("`steps` must be at least 1".to_string()));
+        }
+        if self.candidates == Some(0) {
+            return Err(BodyError("`candidates` must be at least 1".to_string()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_name_what_is_wrong() {
+        let m: MeasureBody = parse_body(br#"{"widths": [64, 32]}"#).unwrap();
+        assert_eq!(m.widths().unwrap().as_slice(), [64, 32]);
+        let e = parse_body::<MeasureBody>(br#"{"width": [64]}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown field `width`"), "{e}");
+        let e = parse_body::<MeasureBody>(br#"{"widths": [0]}"#)
+            .unwrap()
+            .widths()
+            .unwrap_err();
+        assert!(e.to_string().contains("0 is not a width"), "{e}");
+        let e = parse_body::<MeasureBody>(br#"{"widths": []}"#)
+            .unwrap()
+            .widths()
+            .unwrap_err();
+        assert!(e.to_string().contains("0 layers"), "{e}");
+        let e = parse_body::<MeasureBody>(&vec![b' '; MAX_BODY_BYTES + 1]).unwrap_err();
+        assert!(e.to_string().contains("more than"), "{e}");
+        let s: StartBody = parse_body(b"").unwrap();
+        assert_eq!(s, StartBody::default());
+        let s: StartBody = parse_body(br#"{"target_us": -1}"#).unwrap();
+        assert!(s.check().unwrap_err().to_string().contains("target_us"));
+        let e = parse_body::<StartBody>(br#"{"steps": "many"}"#).unwrap_err();
+        assert!(e.to_string().contains("invalid type"), "{e}");
+    }
+}

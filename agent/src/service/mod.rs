@@ -1,0 +1,545 @@
+//! The agent as a service: one search at a time on this board, driven and read over the
+//! wire protocol (serial, [`serial`]) and HTTP ([`http`]); both call the same
+//! [`Service`], so they answer alike.
+//!
+//! Guarantees: every request gets an answer (an error names what is wrong); requests that
+//! change something (start, stop, measure) over HTTP need the bearer token; a new search
+//! never overwrites an earlier one's files (the run folder keeps them aside); reads never
+//! wait for a running search (they see its latest progress).
+
+pub mod http;
+pub mod live;
+pub mod serial;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+use tabnas_bundle::{Bundle, NetShape};
+use tabnas_core::capacity::DEFAULT_MC_CAPACITY;
+use tabnas_core::formats::board::BoardConfig;
+use tabnas_core::formats::search_config::{Resource, SearchConfig};
+use tabnas_core::protocol::{
+    Best, BestSummary, BoardInfo, ErrorCode, LayerChoices, MeasurementRecord, Phase, Request,
+    Status, TableChunk, Widths, MAX_ONNX_CHUNK, MAX_TABLE_CHUNK,
+};
+use tabnas_link::{Reply, StartBody, TableJson};
+
+use crate::atomic_file::{read_json, write_json};
+use crate::device_search::{run_device_search_until, DeviceSearchOptions, RunFolder};
+use crate::error::RunError;
+use crate::latency_table::{build_table, ModelLimits, TableFile};
+use crate::measure::{Bench, Net};
+use crate::{Environment, LatencyProbe};
+
+pub use live::Live;
+
+/// Why a request was not done: the protocol's code and a sentence for people.
+pub type Refusal = (ErrorCode, String);
+
+/// A probe the search thread can take.
+pub type SharedProbe = Box<dyn LatencyProbe + Send>;
+
+/// One board's service.
+pub struct Service {
+    bundle: Arc<Bundle>,
+    profile: BoardConfig,
+    runtime: String,
+    run_dir: PathBuf,
+    probe: Arc<Mutex<SharedProbe>>,
+    live: Arc<Mutex<Live>>,
+    stop: Arc<AtomicBool>,
+    worker: Mutex<Option<JoinHandle<()>>>,
+    table: Mutex<Option<Arc<TableFile>>>,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("board", &self.profile.name)
+            .field("runtime", &self.runtime)
+            .field("run_dir", &self.run_dir)
+            .finish()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a lock leaves plain data behind; keep serving it.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn refuse(code: ErrorCode, why: impl Into<String>) -> Refusal {
+    (code, why.into())
+}
+
+impl Service {
+    /// Serves `bundle` on this board as `profile` describes, measuring with `probe`;
+    /// searches run in `run_dir/search`.
+    pub fn new(bundle: Bundle, profile: BoardConfig, probe: SharedProbe, run_dir: &Path) -> Self {
+        let runtime = probe.runtime();
+        Self {
+            bundle: Arc::new(bundle),
+            profile,
+            runtime,
+            run_dir: run_dir.to_path_buf(),
+            probe: Arc::new(Mutex::new(probe)),
+            live: Arc::new(Mutex::new(Live::default())),
+            stop: Arc::new(AtomicBool::new(false)),
+            worker: Mutex::new(None),
+            table: Mutex::new(None),
+        }
+    }
+
+    /// The folder searches run in.
+    pub fn search_dir(&self) -> PathBuf {
+        self.run_dir.join("search")
+    }
+
+    /// A copy of the live state.
+    pub fn live(&self) -> Live {
+        lock(&self.live).clone()
+    }
+
+    /// The board profile served.
+    pub fn profile(&self) -> &BoardConfig {
+        &self.profile
+    }
+
+    /// Whether a search thread is running.
+    pub fn running(&self) -> bool {
+        lock(&self.worker)
+            .as_ref()
+            .is_some_and(|h| !h.is_finished())
+    }
+
+    /// Who answers.
+    pub fn info(&self) -> BoardInfo {
+        let m = &self.bundle.manifest;
+        let short = |s: &str, n: usize| {
+            let mut end = s.len().min(n);
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            s[..end].to_string()
+        };
+        BoardInfo {
+            board: short(&self.profile.name, 32)
+                .as_str()
+                .try_into()
+                .unwrap_or_default(),
+            runtime: short(&self.runtime, 32)
+                .as_str()
+                .try_into()
+                .unwrap_or_default(),
+            bundle: short(&self.bundle.hash, 16)
+                .as_str()
+                .try_into()
+                .unwrap_or_default(),
+            input_width: m.inputs.dense_width() as u32,
+            outputs: NetShape::of(m).outputs as u16,
+            space: m
+                .space
+                .iter()
+                .map(|layer| {
+                    layer
+                        .iter()
+                        .map(|&w| w.min(u16::MAX as u32) as u16)
+                        .collect::<LayerChoices>()
+                })
+                .collect(),
+        }
+    }
+
+    /// The search's phase and progress.
+    pub fn status(&self) -> Status {
+        let live = lock(&self.live);
+        Status {
+            phase: live.phase,
+            step: live.step,
+            steps: live.steps,
+            target_us: live.target_us as f32,
+            best: self.best_of(&live).map(|b| b.summary),
+        }
+    }
+
+    fn best_of(&self, live: &Live) -> Option<Best> {
+        let widths = |w: &[u32]| w.iter().map(|&w| w.min(u16::MAX as u32) as u16).collect();
+        if let Some(f) = &live.finished {
+            let r = &f.result;
+            return Some(Best {
+                summary: BestSummary {
+                    widths: widths(&r.architecture),
+                    latency_us: r.latency_us as f32,
+                    validation_loss: r.validation_loss as f32,
+                },
+                record: Some(MeasurementRecord {
+                    latency_us: r.latency.latency_us as f32,
+                    samples: r.latency.samples_us.len() as u32,
+                    cv: r.latency.cv as f32,
+                }),
+                onnx_bytes: f.onnx.len() as u32,
+            });
+        }
+        live.best_so_far.as_ref().map(|(w, us, loss)| Best {
+            summary: BestSummary {
+                widths: widths(w),
+                latency_us: *us as f32,
+                validation_loss: *loss as f32,
+            },
+            record: None,
+            onnx_bytes: 0,
+        })
+    }
+
+    /// The best architecture: the finished search's answer, else the best feasible
+    /// child evaluated so far (predicted latency, no record, no model).
+    pub fn best(&self) -> Result<Best, Refusal> {
+        self.best_of(&lock(&self.live)).ok_or_else(|| {
+            refuse(
+                ErrorCode::NoResult,
+                "no search has produced an answer yet; start one",
+            )
+        })
+    }
+
+    /// The finished search's answer as ONNX.
+    pub fn best_onnx(&self) -> Result<Arc<Vec<u8>>, Refusal> {
+        lock(&self.live)
+            .finished
+            .as_ref()
+            .map(|f| f.onnx.clone())
+            .ok_or_else(|| {
+                refuse(
+                    ErrorCode::NoResult,
+                    "no search has finished yet, so there is no best model",
+                )
+            })
+    }
+
+    fn onnx_chunk(&self, offset: u32) -> Reply {
+        match self.best_onnx() {
+            Ok(model) => {
+                let start = offset as usize;
+                if start > model.len() {
+                    return Reply::error(
+                        ErrorCode::BadRequest,
+                        format!("offset {offset} is past the model's {} bytes", model.len()),
+                    );
+                }
+                let end = (start + MAX_ONNX_CHUNK).min(model.len());
+                Reply::OnnxChunk {
+                    offset,
+                    total: model.len() as u32,
+                    bytes: model[start..end].to_vec(),
+                }
+            }
+            Err((code, why)) => Reply::error(code, why),
+        }
+    }
+
+    /// The latency table of this bundle on this board: the one in memory, else the
+    /// search folder's when it was measured for this bundle, protocol and runtime, else
+    /// measured now (not while a search runs).
+    pub fn table_file(&self) -> Result<Arc<TableFile>, Refusal> {
+        if let Some(t) = lock(&self.table).clone() {
+            return Ok(t);
+        }
+        let environment = Environment::here(self.runtime.clone(), self.bundle.hash.clone());
+        let path = RunFolder::create(&self.search_dir())
+            .map_err(|e| refuse(ErrorCode::Failed, e.to_string()))?
+            .table();
+        let saved = read_json::<TableFile>(&path).ok().flatten().filter(|t| {
+            t.check(&self.bundle, &self.profile.measurement, &environment)
+                .is_ok()
+        });
+        if let Some(t) = saved.filter(|t| t.choice.is_some()) {
+            let t = Arc::new(t);
+            *lock(&self.table) = Some(t.clone());
+            return Ok(t);
+        }
+        let mut probe = self.probe.try_lock().map_err(|_| {
+            refuse(
+                ErrorCode::Busy,
+                "a search is measuring; the table is ready after its table phase",
+            )
+        })?;
+        let mut bench = Bench::new(probe.as_mut(), self.profile.measurement, 0);
+        let s = &self.profile.search;
+        let limits = ModelLimits {
+            children: s.calibration_children as usize,
+            max_error: s.max_model_error,
+            max_direct_children: s.max_direct_children as u64,
+            seed: s.seed,
+        };
+        let (file, _) = build_table(
+            &mut bench,
+            &self.bundle,
+            &limits,
+            None,
+            environment,
+            &mut |_, _, _| {},
+            &mut |_| {},
+        )
+        .map_err(|e| refuse(ErrorCode::Failed, format!("measuring the table: {e}")))?;
+        // Saved where a search looks for it, so the next search does not measure again.
+        if let Err(e) = write_json(&path, &file) {
+            eprintln!("warning: the latency table could not be saved: {e}");
+        }
+        let t = Arc::new(file);
+        *lock(&self.table) = Some(t.clone());
+        Ok(t)
+    }
+
+    /// The whole latency table as one document.
+    pub fn table(&self) -> Result<TableJson, Refusal> {
+        let t = self.table_file()?;
+        Ok(TableJson {
+            total: t.blocks.len().min(u16::MAX as usize) as u16,
+            overhead_us: t.overhead_us as f32,
+            scale: t.calibration.scale as f32,
+            offset_us: t.calibration.offset_us as f32,
+            entries: t
+                .blocks
+                .iter()
+                .map(|b| tabnas_core::protocol::TableEntry {
+                    block: b.block as u8,
+                    in_choice: b.in_choice as u8,
+                    out_choice: b.out_choice as u8,
+                    latency_us: b.latency_us as f32,
+                })
+                .collect(),
+        })
+    }
+
+    fn table_chunk(&self, first: u16) -> Reply {
+        match self.table() {
+            Ok(t) => {
+                let start = usize::from(first);
+                if start > t.entries.len() {
+                    return Reply::error(
+                        ErrorCode::BadRequest,
+                        format!("entry {first} is past the table's {}", t.entries.len()),
+                    );
+                }
+                let end = (start + MAX_TABLE_CHUNK).min(t.entries.len());
+                Reply::TableChunk(TableChunk {
+                    first,
+                    total: t.total,
+                    overhead_us: t.overhead_us,
+                    scale: t.scale,
+                    offset_us: t.offset_us,
+                    entries: t.entries[start..end].iter().copied().collect(),
+                })
+            }
+            Err((code, why)) => Reply::error(code, why),
+        }
+    }
+
+    /// Measures one child of the bundle now with the profile's protocol.
+    pub fn measure(&self, widths: &Widths) -> Result<MeasurementRecord, Refusal> {
+        let as_u32: Vec<u32> = widths.iter().map(|&w| u32::from(w)).collect();
+        let space = self
+            .bundle
+            .manifest
+            .search_space()
+            .map_err(|e| refuse(ErrorCode::Failed, e.to_string()))?;
+        if space.arch_from_widths(&as_u32).is_none() {
+            return Err(refuse(
+                ErrorCode::BadRequest,
+                format!(
+                    "{} is not in the space {:?}",
+                    tabnas_core::space::show_widths(&as_u32),
+                    self.bundle.manifest.space
+                ),
+            ));
+        }
+        let as_usize: Vec<usize> = as_u32.iter().map(|&w| w as usize).collect();
+        let model = self
+            .bundle
+            .child_model(&as_usize)
+            .map_err(|e| refuse(ErrorCode::Failed, e.to_string()))?;
+        let mut probe = self.probe.try_lock().map_err(|_| {
+            refuse(
+                ErrorCode::Busy,
+                "a search is measuring on this board; stop it or wait",
+            )
+        })?;
+        let label = format!("child {}", tabnas_core::space::show_widths(&as_u32));
+        let mut bench = Bench::new(probe.as_mut(), self.profile.measurement, 0);
+        let m = bench
+            .measure(Net {
+                label: &label,
+                model: &model,
+                shape: NetShape::of(&self.bundle.manifest),
+            })
+            .map_err(|e| refuse(ErrorCode::Failed, e.to_string()))?;
+        Ok(MeasurementRecord {
+            latency_us: m.latency_us as f32,
+            samples: m.samples_us.len() as u32,
+            cv: m.cv as f32,
+        })
+    }
+
+    /// The options of a search started with `body`'s changes to the profile's.
+    pub fn options_for(&self, body: &StartBody) -> Result<DeviceSearchOptions, Refusal> {
+        body.check()
+            .map_err(|e| refuse(ErrorCode::BadRequest, e.to_string()))?;
+        let mut options = DeviceSearchOptions::from_profile(&self.profile);
+        if let Some(t) = body.target_us {
+            options.target_us = Some(t);
+        }
+        if let Some(s) = body.steps {
+            options.steps = s;
+        }
+        if let Some(s) = body.seed {
+            options.seed = s;
+        }
+        if let Some(c) = body.candidates {
+            options.candidates = c as usize;
+        }
+        if let Some(n) = body.n {
+            options.settings.pv = if n == 0 {
+                tabnas_core::search::PvMode::Exact
+            } else {
+                tabnas_core::search::PvMode::MonteCarlo { samples: n }
+            };
+        }
+        options
+            .validate()
+            .map_err(|e| refuse(ErrorCode::BadRequest, e.to_string()))?;
+        Ok(options)
+    }
+
+    /// The options of a search started from a packed search configuration: its space
+    /// must be the bundle's and its resource latency; its target, settings, steps and
+    /// seed replace the profile's.
+    pub fn options_from_packed(&self, config: &[u8]) -> Result<DeviceSearchOptions, Refusal> {
+        let c = SearchConfig::decode(config, DEFAULT_MC_CAPACITY)
+            .map_err(|e| refuse(ErrorCode::BadRequest, e.to_string()))?;
+        if c.resource != Resource::LatencyUs {
+            return Err(refuse(
+                ErrorCode::BadRequest,
+                "the configuration's resource must be latency on this board",
+            ));
+        }
+        let space = self
+            .bundle
+            .manifest
+            .search_space()
+            .map_err(|e| refuse(ErrorCode::Failed, e.to_string()))?;
+        if c.space != space {
+            return Err(refuse(
+                ErrorCode::BadRequest,
+                "the configuration's space is not the served bundle's",
+            ));
+        }
+        let mut options = DeviceSearchOptions::from_profile(&self.profile);
+        options.target_us = Some(c.target);
+        options.settings = c.settings;
+        options.steps = c.steps;
+        options.seed = c.seed;
+        options
+            .validate()
+            .map_err(|e| refuse(ErrorCode::BadRequest, e.to_string()))?;
+        Ok(options)
+    }
+
+    /// Starts a search in the background; returns its planned steps.
+    pub fn start(&self, options: DeviceSearchOptions) -> Result<u32, Refusal> {
+        let mut worker = lock(&self.worker);
+        if worker.as_ref().is_some_and(|h| !h.is_finished()) {
+            return Err(refuse(
+                ErrorCode::Busy,
+                "a search is running; stop it first",
+            ));
+        }
+        if let Some(h) = worker.take() {
+            let _ = h.join();
+        }
+        self.stop.store(false, Ordering::Relaxed);
+        let steps = options.steps;
+        lock(&self.live).begin(steps);
+        let bundle = self.bundle.clone();
+        let probe = self.probe.clone();
+        let live = self.live.clone();
+        let stop = self.stop.clone();
+        let dir = self.search_dir();
+        // The search re-reads (and may re-measure) the table; ours is read again after it.
+        *lock(&self.table) = None;
+        let spawned = std::thread::Builder::new()
+            .name("tabnas-search".into())
+            .spawn(move || {
+                let mut probe = lock(&probe);
+                let outcome = run_device_search_until(
+                    &bundle,
+                    probe.as_mut(),
+                    &options,
+                    &dir,
+                    false,
+                    &mut |p| lock(&live).observe(p),
+                    &stop,
+                );
+                let mut live = lock(&live);
+                match outcome {
+                    Ok(result) => {
+                        let onnx = std::fs::read(dir.join("best.onnx")).unwrap_or_default();
+                        live.finish(result, onnx);
+                    }
+                    Err(RunError::Stopped { step, .. }) => {
+                        live.phase = Phase::Stopped;
+                        live.step = step;
+                    }
+                    Err(e) => {
+                        live.phase = Phase::Failed;
+                        live.error = Some(e.to_string());
+                    }
+                }
+            })
+            .map_err(|e| refuse(ErrorCode::Failed, format!("cannot start a thread: {e}")))?;
+        *worker = Some(spawned);
+        Ok(steps)
+    }
+
+    /// Asks the running search to stop at its next step; returns the step it is at.
+    pub fn stop(&self) -> u32 {
+        self.stop.store(true, Ordering::Relaxed);
+        lock(&self.live).step
+    }
+
+    /// Waits for the running search (if any) to end.
+    pub fn wait(&self) {
+        if let Some(h) = lock(&self.worker).take() {
+            let _ = h.join();
+        }
+    }
+
+    /// Answers one protocol request.
+    pub fn answer(&self, request: Request<'_>) -> Reply {
+        let or_error = |r: Result<Reply, Refusal>| r.unwrap_or_else(|(c, w)| Reply::error(c, w));
+        match request {
+            Request::Info => Reply::Info(self.info()),
+            Request::Status => Reply::Status(self.status()),
+            Request::Best => or_error(self.best().map(Reply::Best)),
+            Request::BestOnnx { offset } => self.onnx_chunk(offset),
+            Request::LatencyTable { first } => self.table_chunk(first),
+            Request::Measure { widths } => or_error(
+                self.measure(&widths)
+                    .map(|record| Reply::Measured { widths, record }),
+            ),
+            Request::StartSearch { config } => or_error(
+                self.options_from_packed(config)
+                    .and_then(|o| self.start(o))
+                    .map(|steps| Reply::Started { steps }),
+            ),
+            Request::Stop => Reply::Stopped { step: self.stop() },
+        }
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.wait();
+    }
+}
