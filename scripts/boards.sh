@@ -19,8 +19,14 @@
 #      firmware/cortex-m4 for thumbv7em-none-eabihf, runs the whole device search in
 #      qemu-system-arm (mps2-an386), and replays it on this machine and under qemu-user
 #      on aarch64 (and armv7): same table, same losses bit for bit, same steps, same
-#      answer;
+#      answer; then runs it again with UART0 on a unix socket and fetches Info, Status,
+#      Best and the whole latency table over the tabnas wire protocol
+#      (tests/python/tabnas_protocol.py ask), with garbage, truncated, oversized and
+#      wrong-version frames in between;
 #   4. prints a summary (sizes, times). Any failure exits non-zero.
+#
+# BOARDS_ONLY=cm4 runs only the Cortex-M4 part (with the install step and the blob
+# generator it needs); the default, BOARDS_ONLY=all, runs everything.
 #
 # Build outputs: $HOME/.cache/tabnas/boards-target (cross builds) and
 # $HOME/.cache/tabnas/boards (generated blobs, logs, run folders); the host helpers
@@ -34,6 +40,11 @@ XTARGET="${TABNAS_BOARDS_TARGET:-$HOME/.cache/tabnas/boards-target}"
 HOST_TARGET="${CARGO_TARGET_DIR:-$HOME/.cache/tabnas/target}"
 mkdir -p "$CACHE" "$XTARGET"
 export CARGO_TERM_COLOR=never
+BOARDS_ONLY="${BOARDS_ONLY:-all}"
+case $BOARDS_ONLY in
+all | cm4) ;;
+*) echo "BOARDS_ONLY must be all or cm4, not '$BOARDS_ONLY'" >&2; exit 2 ;;
+esac
 
 step() { printf '\n==> %s\n' "$*"; }
 SUMMARY=()
@@ -152,9 +163,11 @@ QEMU_ARMV7=(qemu-arm-static -L /usr/arm-linux-gnueabihf)
 
 # Host helpers (rustup's toolchain, the main build cache): the Cortex-M4 blob generator
 # and the tract loader of a board's answer.
-step "host helpers (tabnas-e2e examples cm4_blob, onnx_loss)"
+HELPERS=(--example cm4_blob --example onnx_loss)
+[[ $BOARDS_ONLY == all ]] || HELPERS=(--example cm4_blob)
+step "host helpers (tabnas-e2e ${HELPERS[*]})"
 timed host-helpers env CARGO_TARGET_DIR="$HOST_TARGET" \
-    cargo build --release --locked -p tabnas-e2e --example cm4_blob --example onnx_loss
+    cargo build --release --locked -p tabnas-e2e "${HELPERS[@]}"
 CM4_BLOB="$HOST_TARGET/release/examples/cm4_blob"
 ONNX_LOSS="$HOST_TARGET/release/examples/onnx_loss"
 
@@ -254,7 +267,9 @@ linux_agent() { # linux_agent TRIPLE NAME STRIP RUNNER...
 }
 
 step "ARM Linux: tabnas-agent for aarch64 and armv7 under qemu-user"
-if version_ge "$DEB_VERSION" "$NEED_VERSION"; then
+if [[ $BOARDS_ONLY != all ]]; then
+    note "ARM Linux agent: not run (BOARDS_ONLY=$BOARDS_ONLY)"
+elif version_ge "$DEB_VERSION" "$NEED_VERSION"; then
     linux_agent aarch64-unknown-linux-gnu aarch64 aarch64-linux-gnu-strip "${QEMU_AARCH64[@]}"
     if ((HAVE_ARMHF)); then
         linux_agent armv7-unknown-linux-gnueabihf armv7 arm-linux-gnueabihf-strip "${QEMU_ARMV7[@]}"
@@ -322,6 +337,101 @@ STACK=$(sed -n 's/^STACK used=\([0-9]*\).*/\1/p' "$BLOB/firmware.log")
 note "firmware: stack high-water $STACK bytes; RAM in use $((RAM + STACK)) of 196608"
 note "firmware: $(grep '^ANSWER' "$BLOB/firmware.log")"
 note "firmware: $(grep '^SEARCH-TIME' "$BLOB/firmware.log")"
+SERVE_STACK=$(sed -n 's/^SERVE-STACK used=\([0-9]*\).*/\1/p' "$BLOB/firmware.log")
+grep -q '^SERVED 0 requests' "$BLOB/firmware.log" || { cat "$BLOB/firmware.log"; exit 1; }
+note "firmware: without a serial line the serve loop ends when idle ($(grep '^SERVE ' "$BLOB/firmware.log")); stack high-water after serving $SERVE_STACK bytes"
+
+step "Cortex-M4: the answer fetched over UART0 (tabnas wire protocol, unix socket chardev)"
+# The same image, UART0 on a unix socket: qemu waits for the client (wait=on), the
+# firmware runs its search, then answers frames on the UART until the line has been
+# idle for SERVE_IDLE_S emulated seconds (src/chip.rs). The Python peer asks for what a
+# host fetches, with frames the board must answer with an error in between.
+fw_serial() {
+    local sock="$BLOB/uart0.sock" qpid i cut bad
+    rm -f "$sock"
+    timeout 300 qemu-system-arm -M mps2-an386 -nographic -monitor none \
+        -chardev "socket,id=uart0,path=$sock,server=on,wait=on" -serial chardev:uart0 \
+        -semihosting-config enable=on,target=native -icount shift=5 \
+        -kernel "$ELF" >"$BLOB/serial.log" 2>&1 &
+    qpid=$!
+    for i in $(seq 100); do [[ -S $sock ]] && break; sleep 0.1; done
+    # A request whose message is cut (its id still reads) and a frame cut inside its
+    # COBS blocks.
+    read -r cut bad < <(cd tests/python && python3 -c '
+import tabnas_protocol as p
+c = p.content(42, p.encode_request("Measure", widths=[64, 16, 32]))
+print((p.cobs_encode(c[:-2]) + b"\0").hex(), (p.stream_frame(43, p.encode_request("Status"))[:-3] + b"\0").hex())')
+    python3 tests/python/tabnas_protocol.py ask "$sock" Info Status Best table \
+        raw=ffff7f00 Status raw="$cut" raw="$bad" version=2 oversize=3000 Best \
+        Measure="$ANSWER_WIDTHS" Measure=7-7-7 BestOnnx=0 LatencyTable=0 \
+        LatencyTable=5000 StartSearch=@/dev/null Stop Status >"$BLOB/serial.jsonl" ||
+        { kill "$qpid" 2>/dev/null; wait "$qpid" || true; cat "$BLOB/serial.log"; return 1; }
+    wait "$qpid" || { cat "$BLOB/serial.log"; return 1; }
+}
+ANSWER_WIDTHS=$(sed -n 's/^ANSWER \([0-9-]*\) .*/\1/p' "$BLOB/firmware.log")
+timed firmware-serial fw_serial
+python3 - "$BLOB/serial.log" "$BLOB/serial.jsonl" <<'PY'
+import json, re, struct, sys
+log = open(sys.argv[1]).read()
+got = [json.loads(l) for l in open(sys.argv[2])]
+m = re.search(r"^ANSWER (\S+) latency_us=(\S+) predicted_us=\S+ target_us=(\S+) loss=(\S+)$", log, re.M)
+assert m, "no ANSWER line in the serial run's log"
+widths = [int(w) for w in m.group(1).split("-")]
+latency, target, loss = float(m.group(2)), float(m.group(3)), float(m.group(4))
+def msg(i):
+    assert "message" in got[i], got[i]
+    return got[i]["message"]
+def error(i, code, ids=None):
+    e = msg(i).get("Error")
+    assert e and e["code"] == code, f"answer {i}: {got[i]}, not Error {code}"
+    assert ids is None or got[i]["id"] in ids, f"answer {i}: id {got[i]['id']} not in {ids}"
+assert len(got) == 19, f"{len(got)} answers to 19 requests"
+info = msg(0)["Info"]
+assert info["board"] == "cortex-m4" and info["outputs"] == 1 and len(info["space"]) == len(widths), info
+status = msg(1)["Status"]
+assert status["phase"] == "Done" and status["step"] == status["steps"] > 0, status
+assert abs(status["target_us"] - target) < 1e-3 and status["best"]["widths"] == widths, status
+best = msg(2)["Best"]
+assert best["summary"]["widths"] == widths, (best, widths)
+assert abs(best["summary"]["latency_us"] - latency) < 0.01, (best, latency)
+assert abs(best["summary"]["validation_loss"] - loss) < 1e-5, (best, loss)
+assert best["record"]["latency_us"] == best["summary"]["latency_us"] and best["onnx_bytes"] == 0
+table = got[3]["table"]
+rows = {(int(b), int(i), int(o)): int(bits, 16) for b, i, o, bits in
+        re.findall(r"^TABLE (\d+) (\d+) (\d+) ([0-9a-f]{8}) ", log, re.M)}
+assert table["total"] == len(rows) == len(table["entries"]), (table["total"], len(rows))
+for e in table["entries"]:
+    bits = struct.unpack("<I", struct.pack("<f", e["latency_us"]))[0]
+    assert rows[(e["block"], e["in_choice"], e["out_choice"])] == bits, e
+scale = float(re.search(r"^CALIBRATION \S+ \S+ scale=(\S+)", log, re.M).group(1))
+assert abs(table["scale"] - scale) < 1e-4, (table["scale"], scale)
+error(4, "Malformed", [0])
+assert msg(5)["Status"] == status
+error(6, "Malformed", [42])
+error(7, "Malformed", [0, 43])
+error(8, "UnknownVersion", [0])
+assert "version 1" in msg(8)["Error"]["detail"], msg(8)
+error(9, "TooLarge", [0])
+assert msg(10)["Best"] == best
+measured = msg(11)["Measured"]
+assert measured["widths"] == widths, measured
+assert abs(measured["record"]["latency_us"] - latency) < 0.05 * latency, measured
+error(12, "BadRequest")
+error(13, "Unsupported")
+assert msg(14)["TableChunk"]["total"] == table["total"]
+error(15, "BadRequest")
+error(16, "BadRequest")
+assert msg(17)["Stopped"]["step"] == status["step"]
+assert msg(18)["Status"] == status
+served = re.search(r"^SERVED (\d+) requests errors=(\d+)", log, re.M)
+assert served, "no SERVED line"
+assert (int(served.group(1)), int(served.group(2))) == (18 + got[3]["chunks"], 9), served.group(0)
+print(f"    {len(got)} answers: Best {m.group(1)} {best['summary']['latency_us']:.2f} us "
+      f"loss {best['summary']['validation_loss']:.6f} = the ANSWER line; the table's "
+      f"{table['total']} entries ({got[3]['chunks']} chunk) = the TABLE lines bit for bit; "
+      "9 documented errors, served on after each")
+PY
+note "firmware: over UART0: $(grep '^SERVED' "$BLOB/serial.log"); Best = ANSWER $ANSWER_WIDTHS, table = TABLE lines"
 
 step "Cortex-M4: replay on this machine (same table, same losses, same answer)"
 export TABNAS_CM4_LOG="$BLOB/firmware.log" TABNAS_CM4_REFERENCE="$BLOB/reference.txt"

@@ -10,12 +10,35 @@ As a program, the checks `tests/tests/protocol_python.rs` runs:
                                         one JSON line per frame: {"id", "message"}
     tabnas_protocol.py encode OUT_DIR   writes one stream frame per request of the
                                         document's examples, named after the request
+
+And a small client for a board's serial line (a tty such as qemu's `-serial pty`
+/dev/pts/N or a USB serial adapter, put in raw mode; or a unix socket such as qemu's
+`-chardev socket,path=...`):
+
+    tabnas_protocol.py ask PATH REQUEST...
+        sends each REQUEST in turn (ids 1, 2, ...) and prints one JSON line per answer,
+        {"id", "message"} ({"id": null, "error": ...} for an answer it cannot read):
+          Info  Status  Best  Stop               the requests without fields
+          BestOnnx=OFFSET  LatencyTable=FIRST    one chunk
+          Measure=64-16-32                       time that child on the board
+          StartSearch=@FILE                      a packed search configuration
+          table                                  the whole latency table, chunk by
+                                                 chunk: one line {"table": {...}}
+          raw=HEX                                these bytes as they are (with their 00
+                                                 delimiters): one answer per frame
+          version=V                              a Status frame of protocol version V
+          oversize=N                             N non-zero bytes, then 00
+        Waits at most --timeout seconds (default 60) for each answer.
 """
 
 import json
 import os
+import select
+import socket
+import stat
 import struct
 import sys
+import time
 
 VERSION = 1
 MAX_FRAME_LEN = 2304
@@ -278,6 +301,126 @@ EXAMPLES = {
 }
 
 
+# ---- the client of `ask` ------------------------------------------------------------------
+
+class Line:
+    """A board's serial line: a unix socket or a tty (raw mode)."""
+
+    def __init__(self, path):
+        self.sock = None
+        if stat.S_ISSOCK(os.stat(path).st_mode):
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.connect(path)
+            self.fd = self.sock.fileno()
+        else:
+            self.fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+            if os.isatty(self.fd):
+                import tty
+                tty.setraw(self.fd)
+        self.pending = bytearray()
+
+    def send(self, data):
+        view = memoryview(data)
+        while view:
+            n = os.write(self.fd, view)
+            view = view[n:]
+
+    def frame(self, timeout):
+        """The next non-empty stream frame (COBS-encoded, without its 00)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            while b"\x00" in self.pending:
+                i = self.pending.index(b"\x00")
+                chunk = bytes(self.pending[:i])
+                del self.pending[:i + 1]
+                if chunk:
+                    return chunk
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                raise ProtocolError(f"no answer within {timeout} s")
+            data = os.read(self.fd, 4096)
+            if not data:
+                raise ProtocolError("the line closed")
+            self.pending += data
+
+    def close(self):
+        if self.sock is not None:
+            self.sock.close()
+        else:
+            os.close(self.fd)
+
+
+def answer(line, timeout):
+    chunk = line.frame(timeout)
+    try:
+        msg_id, message = read_message(cobs_decode(chunk), decode_response)
+        return {"id": msg_id, "message": message}
+    except ProtocolError as e:
+        return {"id": None, "error": str(e)}
+
+
+def ask(path, requests, timeout=60.0):
+    line = Line(path)
+    next_id = 1
+    try:
+        for spec in requests:
+            name, _, arg = spec.partition("=")
+            if name == "raw":
+                data = bytes.fromhex(arg)
+                line.send(data)
+                for _ in [c for c in data.split(b"\x00")[:-1] if c]:
+                    print(json.dumps(answer(line, timeout)), flush=True)
+                continue
+            if name == "oversize":
+                line.send(b"\x01" * int(arg) + b"\x00")
+                print(json.dumps(answer(line, timeout)), flush=True)
+                continue
+            if name == "version":
+                line.send(cobs_encode(bytes([int(arg)]) + varint(next_id) +
+                                      encode_request("Status")) + b"\x00")
+                next_id += 1
+                print(json.dumps(answer(line, timeout)), flush=True)
+                continue
+            if name == "table":
+                table, chunks = None, 0
+                while True:
+                    first = len(table["entries"]) if table else 0
+                    line.send(stream_frame(next_id, encode_request("LatencyTable", first=first)))
+                    got = answer(line, timeout)
+                    if got.get("id") != next_id or "TableChunk" not in got.get("message", {}):
+                        raise ProtocolError(f"table chunk at {first}: {got}")
+                    next_id += 1
+                    chunk = got["message"]["TableChunk"]
+                    chunks += 1
+                    if table is None or chunk["total"] != table["total"] or chunk["first"] != first:
+                        if table is not None:
+                            raise ProtocolError("the table changed while it was read")
+                        table = dict(chunk, entries=[])
+                        del table["first"]
+                    table["entries"] += chunk["entries"]
+                    if len(table["entries"]) >= table["total"] or not chunk["entries"]:
+                        break
+                print(json.dumps({"table": table, "chunks": chunks}), flush=True)
+                continue
+            if name in ("BestOnnx", "LatencyTable"):
+                key = "offset" if name == "BestOnnx" else "first"
+                message = encode_request(name, **{key: int(arg)})
+            elif name == "Measure":
+                message = encode_request(name, widths=[int(w) for w in arg.split("-")])
+            elif name == "StartSearch":
+                with open(arg[1:] if arg.startswith("@") else arg, "rb") as f:
+                    message = encode_request(name, config=f.read())
+            elif name in REQUESTS:
+                message = encode_request(name)
+            else:
+                raise ProtocolError(f"unknown request {spec!r}")
+            line.send(stream_frame(next_id, message))
+            next_id += 1
+            print(json.dumps(answer(line, timeout)), flush=True)
+    finally:
+        line.close()
+
+
 def main(argv):
     if len(argv) >= 3 and argv[0] == "decode" and argv[1] in ("request", "response"):
         decode = decode_request if argv[1] == "request" else decode_response
@@ -292,6 +435,17 @@ def main(argv):
         for name, (msg_id, message) in EXAMPLES.items():
             with open(os.path.join(argv[1], name + ".bin"), "wb") as f:
                 f.write(stream_frame(msg_id, message))
+        return 0
+    if len(argv) >= 2 and argv[0] == "ask":
+        timeout = 60.0
+        args = argv[1:]
+        if args[0] == "--timeout":
+            timeout, args = float(args[1]), args[2:]
+        try:
+            ask(args[0], args[1:], timeout)
+        except (OSError, ProtocolError) as e:
+            print(f"tabnas_protocol.py ask: {e}", file=sys.stderr)
+            return 1
         return 0
     print(__doc__, file=sys.stderr)
     return 2

@@ -9,11 +9,14 @@ use tabnas_cm4::forward::child_loss;
 use tabnas_cm4::model::Model;
 use tabnas_cm4::report::{loss_lines, result_lines, table_lines, Widths};
 use tabnas_cm4::search::{
-    calibrate, check, cost_spread, measure_table, run, time_child, widths_of, Clock, ForwardQuality,
+    calibrate, check, cost_spread, measure_table, run, time_child_record, widths_of, Clock,
+    ForwardQuality,
 };
+use tabnas_cm4::serve::{serve, Answer, Board, Serial};
 use tabnas_cm4::MC_CAPACITY;
 use tabnas_core::cost::{CostModel, LatencyTable};
 use tabnas_core::formats::SearchConfig;
+use tabnas_core::protocol::Phase;
 
 /// Core clock: qemu's mps2-an386 runs its Cortex-M4 at 25 MHz. On a real board set it to
 /// the core clock (STM32F407 at full speed: 168 MHz).
@@ -23,6 +26,17 @@ const TABLE_ROWS: usize = 8;
 const TABLE_REPEATS: usize = 3;
 /// Children timed end to end to calibrate the block sum.
 const CALIBRATION_CHILDREN: usize = 12;
+/// The board profile this firmware is built for (`firmware-config/cortex-m4.toml`) and
+/// what measures on it: the wire protocol's `Info`.
+const BOARD_NAME: &str = "cortex-m4";
+const RUNTIME: &str = concat!("tabnas-cm4 ", env!("CARGO_PKG_VERSION"), " f32 forward");
+/// UART0 of qemu's mps2-an386 (CMSDK APB UART): its APB clock, the baud rate
+/// (`firmware-config/cortex-m4.toml` `[service] baud`).
+const UART_PCLK_HZ: u32 = 25_000_000;
+const UART_BAUD: u32 = 115_200;
+/// The serve loop after the search ends when no byte has arrived for this many seconds
+/// of the firmware's clock (emulated seconds under qemu -icount).
+const SERVE_IDLE_S: u32 = 5;
 /// Stack paint pattern (written by `Reset` from the end of .bss to 256 bytes below the
 /// initial stack pointer).
 const PAINT: u32 = 0xDEAD_BEEF;
@@ -259,6 +273,50 @@ impl Clock for AnyClock {
     }
 }
 
+// ---- UART --------------------------------------------------------------------------
+
+/// CMSDK APB UART0 of the mps2-an386 (ARM DDI0479C): DATA, STATE (bit 0 TX full, bit 1
+/// RX full), CTRL (bit 0 TX enable, bit 1 RX enable), BAUDDIV. One byte of buffer each
+/// way, polled. (An STM32F4 board: replace these registers by its USART's.)
+const UART0_DATA: *mut u32 = 0x4000_4000 as *mut u32;
+const UART0_STATE: *mut u32 = 0x4000_4004 as *mut u32;
+const UART0_CTRL: *mut u32 = 0x4000_4008 as *mut u32;
+const UART0_BAUDDIV: *mut u32 = 0x4000_4010 as *mut u32;
+const UART_TX_FULL: u32 = 1 << 0;
+const UART_RX_FULL: u32 = 1 << 1;
+
+struct Uart;
+
+impl Uart {
+    fn start(baud: u32) -> Self {
+        // SAFETY: the UART0 registers of the mps2-an386 memory map; only this value
+        // touches them.
+        unsafe {
+            write_volatile(UART0_BAUDDIV, UART_PCLK_HZ / baud);
+            write_volatile(UART0_CTRL, 0b11); // TX and RX enabled, no interrupts
+        }
+        Self
+    }
+}
+
+impl Serial for Uart {
+    fn read(&mut self) -> Option<u8> {
+        // SAFETY: see `start`; reading DATA clears RX full.
+        unsafe {
+            (read_volatile(UART0_STATE) & UART_RX_FULL != 0)
+                .then(|| read_volatile(UART0_DATA) as u8)
+        }
+    }
+
+    fn write(&mut self, byte: u8) {
+        // SAFETY: see `start`.
+        unsafe {
+            while read_volatile(UART0_STATE) & UART_TX_FULL != 0 {}
+            write_volatile(UART0_DATA, byte as u32);
+        }
+    }
+}
+
 // ---- stack -------------------------------------------------------------------------
 
 /// Bytes of stack ever used: the painted region from the end of .bss up to the first
@@ -276,25 +334,107 @@ fn stack_high_water() -> (usize, usize) {
 
 // ---- main --------------------------------------------------------------------------
 
+/// What a search left for the serve loop.
+struct Found {
+    ok: bool,
+    step: u32,
+    answer: Option<Answer>,
+}
+
 #[no_mangle]
 extern "C" fn tabnas_main() -> ! {
     let mut out = Console::new();
-    let ok = search(&mut out).is_ok();
+    let _ = writeln!(out, "TABNAS-CM4 {}", env!("CARGO_PKG_VERSION"));
+    let Ok((mut config, model)) = setup(&mut out) else {
+        let _ = writeln!(out, "FAILED");
+        exit(false)
+    };
+    let mut clock = None;
+    // SAFETY: the only reference to TABLE, taken once on the only thread.
+    let table = unsafe { (*addr_of_mut!(TABLE)).insert(LatencyTable::new(&config.space, 0.0)) };
+    let mut found = search(&mut out, &config, &model, &mut clock, table);
     let (used, size) = stack_high_water();
     let _ = writeln!(out, "STACK used={used} of={size}");
-    let _ = writeln!(out, "{}", if ok { "DONE" } else { "FAILED" });
-    exit(ok)
+    let _ = writeln!(out, "{}", if found.ok { "DONE" } else { "FAILED" });
+
+    // The wire protocol on UART0 until the line has been idle for SERVE_IDLE_S seconds;
+    // an accepted StartSearch runs that search, then serves again.
+    let mut uart = Uart::start(UART_BAUD);
+    loop {
+        let _ = writeln!(
+            out,
+            "SERVE uart0 baud={UART_BAUD} protocol=1 idle_s={SERVE_IDLE_S}"
+        );
+        let board = Board {
+            name: BOARD_NAME,
+            runtime: RUNTIME,
+            model: &model,
+            config: &config,
+            table,
+            phase: if found.ok { Phase::Done } else { Phase::Failed },
+            step: found.step,
+            answer: found.answer,
+            rows: TABLE_ROWS,
+            repeats: TABLE_REPEATS,
+        };
+        let c = clock.get_or_insert_with(|| AnyClock::SysTick(SysTick::start()));
+        let served = serve(&board, &mut uart, c, SERVE_IDLE_S);
+        let _ = writeln!(
+            out,
+            "SERVED {} requests errors={} partial_dropped={}",
+            served.requests, served.errors, served.partial_dropped
+        );
+        let Some(next) = served.restart else {
+            break;
+        };
+        let _ = writeln!(out, "RESTART steps={} seed={}", next.steps, next.seed);
+        config = next;
+        found = search(&mut out, &config, &model, &mut clock, table);
+        let _ = writeln!(out, "{}", if found.ok { "DONE" } else { "FAILED" });
+    }
+    let (used, _) = stack_high_water();
+    let _ = writeln!(out, "SERVE-STACK used={used} of={size}");
+    exit(found.ok)
 }
 
-fn search(out: &mut Console) -> Result<(), ()> {
-    let _ = writeln!(out, "TABNAS-CM4 {}", env!("CARGO_PKG_VERSION"));
+/// Decodes the packed configuration and parses the model blob, both in flash.
+fn setup(out: &mut Console) -> Result<(SearchConfig, Model<'static>), ()> {
     let config = SearchConfig::decode(&CONFIG.0, MC_CAPACITY).map_err(|e| {
         let _ = writeln!(out, "ERROR {e}");
     })?;
     let model = Model::parse(&MODEL.0).map_err(|e| {
         let _ = writeln!(out, "ERROR {e}");
     })?;
-    check(&config, &model).map_err(|e| {
+    Ok((config, model))
+}
+
+/// Runs the search of `config` and prints its lines (the clock is started on first use
+/// and kept for the serve loop; `table` is measured anew).
+fn search(
+    out: &mut Console,
+    config: &SearchConfig,
+    model: &Model<'_>,
+    clock: &mut Option<AnyClock>,
+    table: &mut LatencyTable,
+) -> Found {
+    match search_inner(out, config, model, clock, table) {
+        Ok(found) => found,
+        Err(()) => Found {
+            ok: false,
+            step: 0,
+            answer: None,
+        },
+    }
+}
+
+fn search_inner(
+    out: &mut Console,
+    config: &SearchConfig,
+    model: &Model<'_>,
+    clock: &mut Option<AnyClock>,
+    table: &mut LatencyTable,
+) -> Result<Found, ()> {
+    check(config, model).map_err(|e| {
         let _ = writeln!(out, "ERROR {e}");
     })?;
     let space = &config.space;
@@ -310,32 +450,29 @@ fn search(out: &mut Console) -> Result<(), ()> {
         MODEL.0.len() + CONFIG.0.len()
     );
 
-    let mut clock = match Dwt::start() {
-        Some(d) => {
-            let _ = writeln!(out, "CLOCK dwt-cyccnt hz={CPU_HZ}");
-            AnyClock::Dwt(d)
-        }
-        None => {
-            let _ = writeln!(
-                out,
-                "CLOCK systick hz={CPU_HZ} (DWT CYCCNT does not count here)"
-            );
-            AnyClock::SysTick(SysTick::start())
-        }
+    if clock.is_none() {
+        *clock = Some(match Dwt::start() {
+            Some(d) => {
+                let _ = writeln!(out, "CLOCK dwt-cyccnt hz={CPU_HZ}");
+                AnyClock::Dwt(d)
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "CLOCK systick hz={CPU_HZ} (DWT CYCCNT does not count here)"
+                );
+                AnyClock::SysTick(SysTick::start())
+            }
+        });
+    }
+    let Some(clock) = clock.as_mut() else {
+        return Err(());
     };
 
-    // SAFETY: the only reference to TABLE, taken once on the only thread.
-    let table = unsafe { (*addr_of_mut!(TABLE)).insert(LatencyTable::new(space, 0.0)) };
     let t0 = centiseconds();
-    measure_table(&model, space, &mut clock, TABLE_ROWS, TABLE_REPEATS, table);
-    let pairs = calibrate::<CALIBRATION_CHILDREN>(
-        &model,
-        space,
-        &mut clock,
-        TABLE_ROWS,
-        TABLE_REPEATS,
-        table,
-    );
+    measure_table(model, space, clock, TABLE_ROWS, TABLE_REPEATS, table);
+    let pairs =
+        calibrate::<CALIBRATION_CHILDREN>(model, space, clock, TABLE_ROWS, TABLE_REPEATS, table);
     let t1 = centiseconds();
     let table = &*table;
     let _ = table_lines(out, table);
@@ -349,10 +486,10 @@ fn search(out: &mut Console) -> Result<(), ()> {
         t1 - t0
     );
 
-    let mut quality = ForwardQuality::new(&model, space);
+    let mut quality = ForwardQuality::new(model, space);
     let steps_every = (config.steps / 4).max(1);
     let t2 = centiseconds();
-    let outcome = run(&config, table, &mut quality, |r| {
+    let outcome = run(config, table, &mut quality, |r| {
         if r.step % steps_every == 0 {
             let _ = writeln!(out, "PROGRESS step={} cs={}", r.step, centiseconds() - t2);
         }
@@ -378,26 +515,36 @@ fn search(out: &mut Console) -> Result<(), ()> {
 
     // The answer, timed end to end: the whole forward pass of one row, best of 3 over
     // the table's rows.
+    let mut answer = None;
     if let Some(best) = outcome.best {
         let w = widths_of(space, &best.arch);
         let w = &w[..best.arch.len()];
-        let us = time_child(&model, w, &mut clock, TABLE_ROWS, TABLE_REPEATS);
+        let timing = time_child_record(model, w, clock, TABLE_ROWS, TABLE_REPEATS);
         let idx = space.index_of(&best.arch) as usize;
         let loss = match quality.losses()[idx] {
-            l if l.is_nan() => child_loss(&model, w),
+            l if l.is_nan() => child_loss(model, w),
             l => l,
         };
         let _ = writeln!(
             out,
             "ANSWER {} latency_us={:.2} predicted_us={:.2} target_us={} loss={:.6}",
             Widths(space, &best.arch),
-            us,
+            timing.latency_us,
             table.cost(space, &best.arch),
             config.target,
             loss
         );
+        answer = Some(Answer {
+            arch: best.arch,
+            timing,
+            loss,
+        });
     }
-    Ok(())
+    Ok(Found {
+        ok: true,
+        step: outcome.counts.steps,
+        answer,
+    })
 }
 
 #[no_mangle]

@@ -5,7 +5,8 @@
 //! ([`model`]), the `f32` forward pass over leading units ([`forward`]), the latency
 //! table measured with a cycle counter and the search driver on tabnas-core's
 //! `RlSearch` ([`search`]), and the result lines the firmware prints and the host parses
-//! ([`report`]). `main.rs` adds the start-up code, the clock and semihosting.
+//! ([`report`]), and the wire protocol the board answers on its UART after the search
+//! ([`serve`]). `main.rs` adds the start-up code, the clock, the UART and semihosting.
 #![cfg_attr(not(test), no_std)]
 
 #[cfg(feature = "std")]
@@ -17,6 +18,7 @@ pub mod model;
 pub mod replay;
 pub mod report;
 pub mod search;
+pub mod serve;
 
 /// Monte-Carlo P(V) buffer of the firmware's search (the packed `n` may not exceed it).
 pub const MC_CAPACITY: usize = 256;

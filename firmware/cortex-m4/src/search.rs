@@ -187,16 +187,55 @@ pub fn time_child(
     rows: usize,
     repeats: usize,
 ) -> f64 {
+    time_child_record(model, widths, clock, rows, repeats).latency_us
+}
+
+/// How one child was timed end to end ([`time_child_record`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChildTiming {
+    /// Microseconds per row, best of the repeats.
+    pub latency_us: f64,
+    /// Repeats timed (each over the same rows).
+    pub samples: u32,
+    /// Coefficient of variation of the repeats' times (0 for one repeat).
+    pub cv: f64,
+}
+
+/// [`time_child`] with the spread of the repeats: the record the firmware reports over
+/// the wire protocol (`MeasurementRecord`).
+pub fn time_child_record(
+    model: &Model<'_>,
+    widths: &[usize],
+    clock: &mut impl Clock,
+    rows: usize,
+    repeats: usize,
+) -> ChildTiming {
     let rows = rows.clamp(1, model.rows);
+    let repeats = repeats.max(1);
     let mut best = u32::MAX;
-    for _ in 0..repeats.max(1) {
+    let (mut sum, mut sum_sq) = (0f64, 0f64);
+    for _ in 0..repeats {
         let t0 = clock.now();
         for r in 0..rows {
             core::hint::black_box(logit(model, widths, core::hint::black_box(model.row(r))));
         }
-        best = best.min(clock.now().wrapping_sub(t0));
+        let ticks = clock.now().wrapping_sub(t0);
+        best = best.min(ticks);
+        sum += ticks as f64;
+        sum_sq += ticks as f64 * ticks as f64;
     }
-    best as f64 / rows as f64 * 1e6 / clock.hz() as f64
+    let n = repeats as f64;
+    let mean = sum / n;
+    let var = (sum_sq / n - mean * mean).max(0.0);
+    ChildTiming {
+        latency_us: best as f64 / rows as f64 * 1e6 / clock.hz() as f64,
+        samples: repeats as u32,
+        cv: if mean > 0.0 {
+            libm::sqrt(var) / mean
+        } else {
+            0.0
+        },
+    }
 }
 
 /// Smallest, median and largest predicted cost over the whole space.
