@@ -17,3 +17,5 @@ cargo test --workspace --release --locked "$@"
 ORT_DYLIB_PATH="$("$TABNAS_PYTHON" -c 'import glob, os, onnxruntime; print(glob.glob(os.path.join(os.path.dirname(onnxruntime.__file__), "capi", "libonnxruntime.so*"))[0])')"
 export ORT_DYLIB_PATH
 cargo test --release --locked -p tabnas-agent --features ort --test ort_probe "$@"
+# The README's serving commands (serial over a pty, HTTP, hardware in the loop).
+./scripts/serve_demo.sh

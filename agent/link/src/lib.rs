@@ -12,7 +12,7 @@
 //!   field at fault.
 //! * [`client`]: [`Device`], the host's client of a board over serial or HTTP, and
 //!   [`DeviceSpec`], how a user names a board.
-//! * [`error`]: [`LinkError`].
+//! * [`error`](mod@error): [`LinkError`].
 
 pub mod client;
 pub mod error;
