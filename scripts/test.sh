@@ -12,6 +12,9 @@ python3 scripts/fetch_data.py --dir "$TABNAS_DATA_DIR"
 export TABNAS_PYVENV="${TABNAS_PYVENV:-$HOME/.cache/tabnas/pyvenv}"
 TABNAS_PYTHON="$(./scripts/pyvenv.sh)"
 export TABNAS_PYTHON
+# Chromium and playwright-core for the dashboard test (tests/tests/dashboard.rs).
+TABNAS_NODE_MODULES="$(./scripts/browser_deps.sh)"
+export TABNAS_NODE_MODULES
 cargo test --workspace --release --locked "$@"
 # The ONNX Runtime backend (feature `ort`), with the venv's libonnxruntime.
 ORT_DYLIB_PATH="$("$TABNAS_PYTHON" -c 'import glob, os, onnxruntime; print(glob.glob(os.path.join(os.path.dirname(onnxruntime.__file__), "capi", "libonnxruntime.so*"))[0])')"

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# What the dashboard test drives (tests/tests/dashboard.rs): Debian's Chromium, installed
+# when missing, and playwright-core from npm into ~/.cache/tabnas/node (kept between
+# runs). Prints the node_modules folder.
+set -euo pipefail
+NODE_DIR="${TABNAS_NODE_DIR:-$HOME/.cache/tabnas/node}"
+if ! command -v chromium >/dev/null; then
+    SUDO=()
+    [[ $(id -u) -eq 0 ]] || SUDO=(sudo)
+    "${SUDO[@]}" apt-get install -y -q chromium >&2 || {
+        "${SUDO[@]}" apt-get update -q >&2 || true
+        "${SUDO[@]}" apt-get install -y -q chromium >&2
+    }
+fi
+if [[ ! -e "$NODE_DIR/node_modules/playwright-core/package.json" ]]; then
+    mkdir -p "$NODE_DIR"
+    npm install --prefix "$NODE_DIR" --no-audit --no-fund --silent playwright-core@1 >&2
+fi
+echo "$NODE_DIR/node_modules"

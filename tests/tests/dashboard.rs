@@ -1,0 +1,124 @@
+//! The agent's dashboard in headless Chromium (`tests/dashboard/drive.cjs`, driven with
+//! playwright-core): while a served search runs the page shows several controller steps,
+//! the per-layer policy and the P(V) curve; at the end it shows the answer, the children
+//! evaluated (predicted and measured) and the target line; the page logs no errors. The
+//! answer on the page is the one `/best` reports. Needs Chromium and playwright-core
+//! (`scripts/browser_deps.sh`, which the test command runs: it sets
+//! `TABNAS_NODE_MODULES`); without them the test says so and passes, except under CI.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+use tabnas_test_support::{binaries, repo_root, under_ci};
+
+#[test]
+fn the_dashboard_renders_updates_and_shows_the_answer() {
+    let Some(modules) = std::env::var_os("TABNAS_NODE_MODULES") else {
+        assert!(
+            !under_ci(),
+            "CI must set TABNAS_NODE_MODULES (scripts/browser_deps.sh)"
+        );
+        eprintln!("skipped: TABNAS_NODE_MODULES is not set (run scripts/browser_deps.sh)");
+        return;
+    };
+    let (_, agent) = binaries();
+    let tmp = tempfile::tempdir().unwrap();
+    let token = tmp.path().join("token");
+    std::fs::write(&token, "dashboard-test-token-0123456789\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let mut child = Command::new(agent)
+        .args([
+            "serve",
+            "--http",
+            "127.0.0.1:0",
+            "--fake-latency",
+            "--token-file",
+        ])
+        .arg(&token)
+        .arg("--run-dir")
+        .arg(tmp.path().join("runs"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("tabnas-agent serve starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap());
+    let url = loop {
+        let mut line = String::new();
+        assert!(lines.read_line(&mut line).unwrap() > 0, "the agent ended");
+        if let Some(rest) = line.strip_prefix("HTTP on ") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines.lines() {});
+    let agent_http = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let started = agent_http
+        .post(format!("{url}/search"))
+        .header("Authorization", "Bearer dashboard-test-token-0123456789")
+        .send(r#"{"steps": 4000, "seed": 1}"#)
+        .unwrap();
+    assert_eq!(started.status().as_u16(), 202);
+    let shot = std::env::var_os("TABNAS_DASHBOARD_SHOT")
+        .map(Into::into)
+        .unwrap_or_else(|| tmp.path().join("dashboard.png"));
+    let out = Command::new("node")
+        .arg(repo_root().join("tests/dashboard/drive.cjs"))
+        .arg(format!("{url}/"))
+        .arg(&shot)
+        .env("TABNAS_NODE_MODULES", modules)
+        .output()
+        .expect("node runs");
+    let best: Value = serde_json::from_str(
+        &agent_http
+            .get(format!("{url}/best"))
+            .call()
+            .ok()
+            .map(|r| r.into_body().read_to_string().unwrap())
+            .unwrap_or_default(),
+    )
+    .unwrap_or(Value::Null);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        out.status.success(),
+        "drive.cjs: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+    eprintln!("dashboard: {seen}");
+    assert_eq!(seen["errors"], serde_json::json!([]), "{seen}");
+    let running = &seen["running"];
+    assert!(
+        ["Searching", "Verifying"].contains(&running["phase"].as_str().unwrap()),
+        "{seen}"
+    );
+    assert!(running["policyBars"].as_u64().unwrap() >= 3, "{seen}");
+    let done = &seen["done"];
+    assert_eq!(done["phase"], "Done", "{seen}");
+    assert!(done["pvPaths"].as_u64().unwrap() >= 1, "{seen}");
+    assert!(done["predicted"].as_u64().unwrap() >= 1, "{seen}");
+    assert!(done["measured"].as_u64().unwrap() >= 1, "{seen}");
+    assert_eq!(done["targetLine"], 1, "{seen}");
+    assert!(
+        std::fs::metadata(&shot).unwrap().len() > 10_000,
+        "a screenshot"
+    );
+    // The page's answer is the agent's.
+    let widths: Vec<String> = best["best"]["summary"]["widths"]
+        .as_array()
+        .map(|a| a.iter().map(|w| w.to_string()).collect())
+        .unwrap_or_default();
+    let answer = done["answer"].as_str().unwrap();
+    assert!(
+        answer.starts_with(&format!("Answer: {} ", widths.join("-"))),
+        "{answer} vs {best}"
+    );
+}
