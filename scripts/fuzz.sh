@@ -6,7 +6,7 @@
 #
 #   scripts/fuzz.sh [TARGET...] [--runs N] [--seconds S] [-- LIBFUZZER_ARGS...]
 #
-# TARGET: search_config, board_config, manifest_json, valid_bin, bundle_bytes (default:
+# TARGET: search_config, board_config, protocol_frame, http_body, manifest_json, valid_bin, bundle_bytes (default:
 # all of them, one after another, one process at a time). Each stops after N inputs
 # (default 1000000) or S seconds (default: no limit), whichever comes first.
 #
@@ -27,7 +27,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(search_config board_config protocol_frame manifest_json valid_bin bundle_bytes)
+all_targets=(search_config board_config protocol_frame http_body manifest_json valid_bin bundle_bytes)
 runs=1000000
 seconds=0
 targets=()

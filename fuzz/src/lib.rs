@@ -14,6 +14,8 @@
 pub mod bundle;
 #[path = "formats.rs"]
 pub mod formats;
+#[path = "http.rs"]
+pub mod http;
 
 use bundle::valid_manifests;
 use tabnas_bundle::{
@@ -27,10 +29,11 @@ use tabnas_core::search::{PvMode, SearchSettings};
 use tabnas_core::space::SearchSpace;
 
 /// The fuzz targets, by name (`fuzz_targets/<name>.rs`, `fuzz/corpus/<name>/`).
-pub const TARGETS: [&str; 6] = [
+pub const TARGETS: [&str; 7] = [
     "search_config",
     "board_config",
     "protocol_frame",
+    "http_body",
     "manifest_json",
     "valid_bin",
     "bundle_bytes",
@@ -46,6 +49,7 @@ pub fn run(target: &str, data: &[u8]) -> bool {
         "search_config" => formats::search_config(data),
         "board_config" => formats::board_config(data),
         "protocol_frame" => formats::protocol_frame(data),
+        "http_body" => http::http_body(data),
         "manifest_json" => bundle::manifest_json(data),
         "valid_bin" => bundle::valid_bin(data),
         "bundle_bytes" => bundle::bundle_bytes(data),
@@ -343,6 +347,27 @@ pub fn seeds(target: &str) -> Vec<Seed> {
             let first = &out[0].bytes;
             garbage.extend(&first[..first.len() - 1]);
             out.push(seed("garbage-then-cut.bin", garbage, false));
+        }
+        "http_body" => {
+            let bodies: [(&str, u8, &[u8], bool); 9] = [
+                ("measure.json", 0, br#"{"widths": [64, 32, 16]}"#, true),
+                ("measure-zero.json", 0, br#"{"widths": [0]}"#, false),
+                ("measure-typo.json", 0, br#"{"width": [8]}"#, false),
+                (
+                    "search.json",
+                    1,
+                    br#"{"target_us": 40.5, "steps": 500, "seed": 3, "n": 0}"#,
+                    true,
+                ),
+                ("search-empty.json", 1, b"", true),
+                ("search-negative.json", 1, br#"{"target_us": -1}"#, false),
+                ("device-http.txt", 2, b"http://127.0.0.1:8080/", true),
+                ("device-serial.txt", 2, b"/dev/ttyACM0@921600", true),
+                ("device-bad.txt", 2, b"/dev/ttyS0@fast", false),
+            ];
+            for (name, kind, body, accepted) in bodies {
+                out.push(seed(name, [&[kind][..], body].concat(), accepted));
+            }
         }
         "manifest_json" => {
             for (i, m) in valid_manifests().iter().enumerate() {
