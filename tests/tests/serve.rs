@@ -470,61 +470,82 @@ fn eight_clients_polling_for_30_s_leave_the_answer_unchanged() {
 fn hardware_in_the_loop_search_limits_the_boards_latency() {
     let tmp = tempfile::tempdir().unwrap();
     let (csv, bundle) = small_bundle(tmp.path());
+    let (token_path, _) = token_file(tmp.path());
     let served = serve(&[
         "--bundle",
         bundle.to_str().unwrap(),
         "--fake-latency",
+        "--token-file",
+        token_path.to_str().unwrap(),
         "--run-dir",
         tmp.path().join("runs").to_str().unwrap(),
     ]);
     let table = json(&get(&format!("{}/latency-table", served.url)).1);
     assert!(table["total"].as_u64().unwrap() > 0);
     let (tabnas, _) = binaries();
-    let out = tmp.path().join("hil");
-    let search = |space: &str, target: &str| {
-        run(
-            tabnas.to_str().unwrap(),
-            &[
-                "search",
-                "--csv",
-                csv.to_str().unwrap(),
-                "--header",
-                "--label",
-                "y",
-                "--space",
-                space,
-                "--latency-from",
-                &served.url,
-                "--target",
-                target,
-                "--steps",
-                "60",
-                "--batch",
-                "32",
-                "--valid-batch",
-                "32",
-                "--out",
-                out.to_str().unwrap(),
-                "--quiet",
-            ],
-        )
+    let search = |space: &str, target: &str, extra: &[&str], out: &Path| {
+        let mut args = vec![
+            "search",
+            "--csv",
+            csv.to_str().unwrap(),
+            "--header",
+            "--label",
+            "y",
+            "--space",
+            space,
+            "--latency-from",
+            &served.url,
+            "--target",
+            target,
+            "--steps",
+            "60",
+            "--batch",
+            "32",
+            "--valid-batch",
+            "32",
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        run(tabnas.to_str().unwrap(), &args)
     };
-    let Run { ok, stdout, stderr } = search("8,16,32;8,16,32", "5.5");
-    assert!(ok, "{stdout}{stderr}");
-    let result = json(&std::fs::read(out.join("result.json")).unwrap());
-    assert_eq!(result["resource"], "latency-us");
-    let source = &result["latency_source"];
-    assert_eq!(source["board"], "host", "{source}");
-    assert!(
-        source["runtime"].as_str().unwrap().starts_with("fake"),
-        "{source}"
+    let token = ["--token-file", token_path.to_str().unwrap()];
+    for (mode, extra, measurements) in [
+        ("table", &[][..], table["total"].as_u64().unwrap()),
+        (
+            "measured",
+            &["--latency-mode", "measured", token[0], token[1]][..],
+            9,
+        ),
+    ] {
+        let out = tmp.path().join(mode);
+        let Run { ok, stdout, stderr } = search("8,16,32;8,16,32", "5.5", extra, &out);
+        assert!(ok, "{mode}: {stdout}{stderr}");
+        let result = json(&std::fs::read(out.join("result.json")).unwrap());
+        assert_eq!(result["resource"], "latency-us");
+        let source = &result["latency_source"];
+        assert_eq!(source["board"], "host", "{source}");
+        assert!(
+            source["runtime"].as_str().unwrap().starts_with("fake"),
+            "{source}"
+        );
+        assert_eq!(source["mode"], mode);
+        assert_eq!(source["measurements"], measurements, "{source}");
+        assert_eq!(source["device"].as_str().unwrap(), served.url);
+        assert!(result["feasible"].as_bool().unwrap(), "{result}");
+        assert!(result["cost"].as_f64().unwrap() <= 5.5, "{result}");
+    }
+    // Measuring on the board changes its state, so it needs the token.
+    let Run { ok, stderr, .. } = search(
+        "8,16,32;8,16,32",
+        "5.5",
+        &["--latency-mode", "measured"],
+        &tmp.path().join("no-token"),
     );
-    assert_eq!(source["mode"], "table");
-    assert_eq!(source["device"].as_str().unwrap(), served.url);
-    assert!(result["feasible"].as_bool().unwrap(), "{result}");
-    assert!(result["cost"].as_f64().unwrap() <= 5.5, "{result}");
+    assert!(!ok && stderr.contains("401"), "{stderr}");
     // Another network than the board's is refused, naming both.
-    let Run { ok, stderr, .. } = search("8,16;8,16", "5.5");
+    let Run { ok, stderr, .. } = search("8,16;8,16", "5.5", &[], &tmp.path().join("other"));
     assert!(
         !ok && stderr.contains("the board (host) measures"),
         "{stderr}"

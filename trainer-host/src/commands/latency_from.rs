@@ -1,22 +1,38 @@
-//! `tabnas search --latency-from DEVICE`: the board's calibrated latency table, fetched
-//! once over serial or HTTP and checked against this search's network, as the cost the
-//! target limits (hardware in the loop; `docs/serve.md`).
+//! `tabnas search --latency-from DEVICE`: the board's latencies, checked against this
+//! search's network, as the cost the target limits (hardware in the loop;
+//! `docs/serve.md`): its calibrated block table fetched once (`table`), or every child
+//! of the space measured end to end on the board (`measured`, for small spaces).
 
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use tabnas_core::cost::{Calibration, LatencyTable};
+use tabnas_core::protocol::Widths;
 use tabnas_core::space::SearchSpace;
 use tabnas_link::client::DEFAULT_TIMEOUT;
 use tabnas_link::{Device, DeviceSpec};
-use tabnas_trainer::host_search::{DeviceLatency, LatencySource};
+use tabnas_trainer::host_search::{BoardCosts, DeviceLatency, LatencySource};
 
-/// Fetches the board's table for `space` (whose first layer takes `input_width` values).
+/// How the board's latencies are taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LatencyMode {
+    /// The board's calibrated block table, fetched once.
+    Table,
+    /// Every child measured end to end on the board (at most [`MAX_MEASURED_CHILDREN`]).
+    Measured,
+}
+
+/// The largest space `--latency-mode measured` measures child by child.
+pub const MAX_MEASURED_CHILDREN: u64 = 4096;
+
+/// Takes the board's latencies for `space` (whose first layer takes `input_width`
+/// values), as `mode` says.
 pub fn fetch(
     device: &str,
     token: Option<String>,
     space: &[Vec<u32>],
     input_width: usize,
+    mode: LatencyMode,
 ) -> Result<DeviceLatency> {
     let spec = match device.parse::<DeviceSpec>()? {
         DeviceSpec::Http { url, .. } => DeviceSpec::Http { url, token },
@@ -45,6 +61,9 @@ pub fn fetch(
             space
         );
     }
+    if mode == LatencyMode::Measured {
+        return measure_children(&mut board, &spec, &info, space, device);
+    }
     let fetched = board
         .latency_table()
         .with_context(|| format!("--latency-from {device}: fetching the latency table"))?;
@@ -72,7 +91,7 @@ pub fn fetch(
         offset_us: f64::from(fetched.offset_us),
     });
     Ok(DeviceLatency {
-        table: Arc::new(table),
+        costs: Arc::new(BoardCosts::Table(table)),
         source: LatencySource {
             device: spec.to_string(),
             board: info.board.to_string(),
@@ -80,6 +99,48 @@ pub fn fetch(
             bundle: info.bundle.to_string(),
             mode: "table".to_string(),
             measurements: fetched.entries.len(),
+        },
+    })
+}
+
+/// Measures every child of `space` on the board, in the space's dense order.
+fn measure_children(
+    board: &mut Device,
+    spec: &DeviceSpec,
+    info: &tabnas_core::protocol::BoardInfo,
+    space: &[Vec<u32>],
+    device: &str,
+) -> Result<DeviceLatency> {
+    let layers: Vec<&[u32]> = space.iter().map(|l| l.as_slice()).collect();
+    let space = SearchSpace::new(&layers).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let n = space.cardinality();
+    if n > MAX_MEASURED_CHILDREN {
+        bail!(
+            "--latency-mode measured: the space has {n} children, more than the \
+             {MAX_MEASURED_CHILDREN} measured one by one; use --latency-mode table"
+        );
+    }
+    let mut latency_us = Vec::with_capacity(n as usize);
+    for (i, arch) in space.iter().enumerate() {
+        let widths: Widths = (0..arch.len())
+            .map(|l| space.width(&arch, l) as u16)
+            .collect();
+        let record = board.measure(&widths).with_context(|| {
+            format!("--latency-from {device}: measuring child {} of {n}", i + 1)
+        })?;
+        latency_us.push(f64::from(record.latency_us));
+    }
+    Ok(DeviceLatency {
+        costs: Arc::new(BoardCosts::Children(
+            tabnas_agent::latency_model::MeasuredChildren { latency_us },
+        )),
+        source: LatencySource {
+            device: spec.to_string(),
+            board: info.board.to_string(),
+            runtime: info.runtime.to_string(),
+            bundle: info.bundle.to_string(),
+            mode: "measured".to_string(),
+            measurements: n as usize,
         },
     })
 }

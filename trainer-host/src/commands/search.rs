@@ -43,6 +43,11 @@ pub struct SearchArgs {
     /// fetched once; --target is then in microseconds and --resource latency-us.
     #[arg(long)]
     pub latency_from: Option<String>,
+    /// How the board's latencies are taken: its calibrated block table fetched once, or
+    /// every child measured end to end on the board (spaces up to 4,096 children; the
+    /// agent needs the token for measurements over HTTP).
+    #[arg(long, value_enum, default_value = "table", requires = "latency_from")]
+    pub latency_mode: super::latency_from::LatencyMode,
     /// File with the board agent's bearer token [default: $TABNAS_TOKEN] (HTTP).
     #[arg(long, requires = "latency_from")]
     pub token_file: Option<PathBuf>,
@@ -195,13 +200,24 @@ pub fn run(args: &SearchArgs) -> Result<()> {
                 None => std::env::var("TABNAS_TOKEN").ok(),
             };
             let spec = data.supernet_spec(space.clone());
-            let l = super::latency_from::fetch(device, token, &space, spec.dense_width())?;
+            let l = super::latency_from::fetch(
+                device,
+                token,
+                &space,
+                spec.dense_width(),
+                args.latency_mode,
+            )?;
             println!(
-                "latency from {} (board {}, runtime {}): {} table entries; --target is {} us",
+                "latency from {} (board {}, runtime {}): {} {}; --target is {} us",
                 l.source.device,
                 l.source.board,
                 l.source.runtime,
                 l.source.measurements,
+                if l.source.mode == "table" {
+                    "table entries"
+                } else {
+                    "children measured"
+                },
                 args.target
             );
             (HostResource::LatencyUs, Some(l))

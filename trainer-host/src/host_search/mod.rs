@@ -68,10 +68,32 @@ impl_names!(HostResource {
 /// what the result records about who measured them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceLatency {
-    /// The board's calibrated table over this search's space.
-    pub table: std::sync::Arc<tabnas_core::cost::LatencyTable>,
-    /// Who measured it.
+    /// The board's latencies over this search's space.
+    pub costs: std::sync::Arc<BoardCosts>,
+    /// Who measured them.
     pub source: LatencySource,
+}
+
+/// A board's latencies of a space's children.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BoardCosts {
+    /// Its calibrated block table: a child's latency is predicted from its blocks.
+    Table(tabnas_core::cost::LatencyTable),
+    /// Every child measured end to end on the board.
+    Children(tabnas_agent::latency_model::MeasuredChildren),
+}
+
+impl CostModel for BoardCosts {
+    fn cost(&self, space: &SearchSpace, arch: &Architecture) -> f64 {
+        match self {
+            Self::Table(t) => t.cost(space, arch),
+            Self::Children(c) => c.cost(space, arch),
+        }
+    }
+
+    fn unit(&self) -> &'static str {
+        "us"
+    }
 }
 
 /// Which board, profile and runtime measured a search's latencies, and how.
@@ -283,7 +305,7 @@ pub fn cost_model(
         HostResource::LatencyUs => Box::new(
             latency
                 .ok_or(HostSearchError::NoLatencyTable)?
-                .table
+                .costs
                 .as_ref()
                 .clone(),
         ),
