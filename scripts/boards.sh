@@ -433,6 +433,44 @@ print(f"    {len(got)} answers: Best {m.group(1)} {best['summary']['latency_us']
 PY
 note "firmware: over UART0: $(grep '^SERVED' "$BLOB/serial.log"); Best = ANSWER $ANSWER_WIDTHS, table = TABLE lines"
 
+step "Cortex-M4: hardware in the loop (tabnas search --latency-from the emulated board)"
+# The host trains on HIGGS rows; the emulated Cortex-M4, on a pseudo-terminal, answers
+# Info and its latency table, which limit the host's search. qemu holds bytes in the
+# pty until the firmware reads them, so the host may ask while the board still searches.
+fw_hil() {
+    local qpid pty i W=8,16,32,64,96,128
+    env CARGO_TARGET_DIR="$HOST_TARGET" cargo build --release --locked -q -p tabnas-trainer --bin tabnas
+    rm -rf "$BLOB/hil"
+    timeout 300 qemu-system-arm -M mps2-an386 -nographic -monitor none \
+        -chardev pty,id=uart0 -serial chardev:uart0 \
+        -semihosting-config enable=on,target=native -icount shift=5 \
+        -kernel "$ELF" >"$BLOB/hil.log" 2>&1 &
+    qpid=$!
+    for i in $(seq 100); do
+        pty=$(sed -n 's/.*char device redirected to \(\/dev\/[^ ]*\) .*/\1/p' "$BLOB/hil.log")
+        [[ -n $pty ]] && break
+        sleep 0.1
+    done
+    [[ -n $pty ]] || { cat "$BLOB/hil.log"; return 1; }
+    TABNAS_DATA_DIR="${TABNAS_DATA_DIR:-$HOME/.cache/tabnas/data}" \
+        "$HOST_TARGET/release/tabnas" search --dataset higgs --max-rows 2000 \
+        --space "$W;$W;$W" --latency-from "$pty" --target 1000 --steps 200 \
+        --batch 64 --valid-batch 64 --out "$BLOB/hil" --quiet ||
+        { kill "$qpid" 2>/dev/null; wait "$qpid" || true; cat "$BLOB/hil.log"; return 1; }
+    wait "$qpid" || { cat "$BLOB/hil.log"; return 1; }
+}
+timed firmware-hil fw_hil
+python3 - "$BLOB/hil/result.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+s = r["latency_source"]
+assert r["resource"] == "latency-us" and s["board"] == "cortex-m4" and s["mode"] == "table", r
+assert r["feasible"] and r["cost"] <= 1000, r
+print(f"    hil: {r['architecture']} predicted {r['cost']:.1f} us on {s['board']} "
+      f"({s['runtime']}), {s['measurements']} table entries over {s['device']}")
+PY
+note "firmware: hardware in the loop: $(grep '^SERVED' "$BLOB/hil.log")"
+
 step "Cortex-M4: replay on this machine (same table, same losses, same answer)"
 export TABNAS_CM4_LOG="$BLOB/firmware.log" TABNAS_CM4_REFERENCE="$BLOB/reference.txt"
 (cd "$FW" && CARGO_TARGET_DIR="$XTARGET/cm4-host" cargo test --locked --features std)

@@ -335,7 +335,7 @@ pub fn run(args: &SearchArgs) -> Result<()> {
     println!(
         "found {:?}: {} {:.0} (target {:.0}, {}), validation loss {:.4}, test loss {:.4} (shared weights)",
         result.architecture,
-        args.resource,
+        result.resource,
         result.cost,
         result.target,
         if result.feasible { "feasible" } else { "INFEASIBLE: no architecture meets the target" },
@@ -399,7 +399,7 @@ pub fn run(args: &SearchArgs) -> Result<()> {
             args.target,
             result_path.display(),
             bundle_dir.display(),
-            res = args.resource,
+            res = result.resource,
         );
     }
     Ok(())
