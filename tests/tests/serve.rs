@@ -259,6 +259,33 @@ fn serial_and_http_serve_the_same_answer_and_survive_bad_input() {
         json(&get(&format!("{url}/latency-table")).1)
     );
 
+    // The second implementation (Python, from docs/protocol.md alone) asks the agent.
+    let peer = Command::new("python3")
+        .arg(tabnas_test_support::repo_root().join("tests/python/tabnas_protocol.py"))
+        .args(["ask", &pty, "Info", "Best", "table"])
+        .output()
+        .expect("python3 runs the Python peer");
+    assert!(
+        peer.status.success(),
+        "{}",
+        String::from_utf8_lossy(&peer.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8(peer.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| json(l.as_bytes()))
+        .collect();
+    assert_eq!(lines[0]["message"]["Info"]["board"], "host", "{lines:?}");
+    let http_best = json(http_best.stdout.as_bytes());
+    assert_eq!(
+        lines[1]["message"]["Best"]["summary"]["widths"],
+        http_best["summary"]["widths"]
+    );
+    assert_eq!(
+        lines[2]["table"]["total"],
+        json(&get(&format!("{url}/latency-table")).1)["total"]
+    );
+
     // Hostile bytes on the serial line: each is answered or dropped, then service goes on.
     let mut port = serialport::new(&pty, 115_200)
         .timeout(Duration::from_millis(50))
