@@ -393,38 +393,49 @@ fn serial_and_http_serve_the_same_answer_and_survive_bad_input() {
     }
 }
 
+/// The demo bundle's search with a quality cache of one child, so that every step
+/// evaluates its child on the validation rows: about 2 ms a step here, so a search of
+/// [`LOAD_STEPS`] outlasts the 30 s of polling. The cache changes no value, only the time.
+const SLOW_PROFILE: &str = "[board]\nname = \"host\"\n[search]\nquality_cache = 1\n";
+
+/// Steps of the load test's search.
+const LOAD_STEPS: &str = "30000";
+
 #[test]
 fn eight_clients_polling_for_30_s_leave_the_answer_unchanged() {
     let tmp = tempfile::tempdir().unwrap();
-    let (_, bundle) = small_bundle(tmp.path());
     let (_, agent) = binaries();
-    let steps = "3000";
-    // The unloaded run.
+    let profile = tmp.path().join("slow.toml");
+    std::fs::write(&profile, SLOW_PROFILE).unwrap();
+    // The unloaded run, in parallel with the loaded one (no HTTP load on it; sharing the
+    // CPU changes its time, not its answer).
     let unloaded = tmp.path().join("unloaded");
-    let Run { ok, stderr, .. } = run(
-        agent.to_str().unwrap(),
-        &[
-            "search",
-            "--bundle",
-            bundle.to_str().unwrap(),
-            "--fake-latency",
-            "--steps",
-            steps,
-            "--seed",
-            "3",
-            "--out",
-            unloaded.to_str().unwrap(),
-            "--quiet",
-        ],
-    );
-    assert!(ok, "{stderr}");
-    let expected: Value =
-        serde_json::from_slice(&std::fs::read(unloaded.join("result.json")).unwrap()).unwrap();
+    let unloaded_run = {
+        let (agent, profile, unloaded) = (agent.clone(), profile.clone(), unloaded.clone());
+        std::thread::spawn(move || {
+            run(
+                agent.to_str().unwrap(),
+                &[
+                    "search",
+                    "--profile",
+                    profile.to_str().unwrap(),
+                    "--fake-latency",
+                    "--steps",
+                    LOAD_STEPS,
+                    "--seed",
+                    "3",
+                    "--out",
+                    unloaded.to_str().unwrap(),
+                    "--quiet",
+                ],
+            )
+        })
+    };
 
     let (token_path, token) = token_file(tmp.path());
     let served = serve(&[
-        "--bundle",
-        bundle.to_str().unwrap(),
+        "--profile",
+        profile.to_str().unwrap(),
         "--fake-latency",
         "--token-file",
         token_path.to_str().unwrap(),
@@ -435,23 +446,31 @@ fn eight_clients_polling_for_30_s_leave_the_answer_unchanged() {
     let (status, answer) = post(
         &format!("{url}/search"),
         Some(&token),
-        format!(r#"{{"steps": {steps}, "seed": 3}}"#).as_bytes(),
+        format!(r#"{{"steps": {LOAD_STEPS}, "seed": 3}}"#).as_bytes(),
     );
     assert_eq!(status, 202, "{answer}");
     let stop = Arc::new(AtomicBool::new(false));
     let requests = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
+    let slowest_us = Arc::new(AtomicU64::new(0));
     let clients: Vec<_> = (0..8)
         .map(|i| {
-            let (url, stop, requests, errors) =
-                (url.clone(), stop.clone(), requests.clone(), errors.clone());
+            let (url, stop, requests, errors, slowest_us) = (
+                url.clone(),
+                stop.clone(),
+                requests.clone(),
+                errors.clone(),
+                slowest_us.clone(),
+            );
             std::thread::spawn(move || {
                 let paths = ["/status", "/trace", "/best", "/info"];
                 let mut k = i;
                 while !stop.load(Ordering::Relaxed) {
                     let path = paths[k % paths.len()];
                     k += 1;
+                    let t = Instant::now();
                     let (status, body) = get(&format!("{url}{path}"));
+                    slowest_us.fetch_max(t.elapsed().as_micros() as u64, Ordering::Relaxed);
                     requests.fetch_add(1, Ordering::Relaxed);
                     // /best is 404 until a feasible child was evaluated; all else 200.
                     let ok = status == 200 || (path == "/best" && status == 404);
@@ -463,34 +482,47 @@ fn eight_clients_polling_for_30_s_leave_the_answer_unchanged() {
         })
         .collect();
     std::thread::sleep(Duration::from_secs(30));
+    let at_30_s = json(&get(&format!("{url}/status")).1);
     stop.store(true, Ordering::Relaxed);
     for c in clients {
         c.join().unwrap();
     }
-    let done = wait_done(&url);
     let n = requests.load(Ordering::Relaxed);
     eprintln!(
-        "load test: 8 clients, 30 s, {n} requests, {} errors",
-        errors.load(Ordering::Relaxed)
+        "load test: 8 clients, 30 s, {n} requests ({:.0}/s), {} errors, slowest {:.1} ms; \
+         the search at 30 s: {}",
+        n as f64 / 30.0,
+        errors.load(Ordering::Relaxed),
+        slowest_us.load(Ordering::Relaxed) as f64 / 1e3,
+        at_30_s["status"]
+    );
+    assert_ne!(
+        at_30_s["status"]["phase"], "Done",
+        "the search ended before the 30 s of polling; raise LOAD_STEPS"
     );
     assert_eq!(errors.load(Ordering::Relaxed), 0);
-    assert!(n > 100, "only {n} requests in 30 s");
+    assert!(n > 1000, "only {n} requests in 30 s");
+    wait_done(&url);
+    let Run { ok, stderr, .. } = unloaded_run.join().unwrap();
+    assert!(ok, "{stderr}");
+    let expected = json(&std::fs::read(unloaded.join("result.json")).unwrap());
     let best = json(&get(&format!("{url}/best")).1);
-    let widths: Vec<u64> = best["best"]["summary"]["widths"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w.as_u64().unwrap())
-        .collect();
-    let want: Vec<u64> = expected["architecture"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w.as_u64().unwrap())
-        .collect();
-    assert_eq!(widths, want, "{done}");
+    let widths = |v: &Value| -> Vec<u64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w.as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        widths(&best["best"]["summary"]["widths"]),
+        widths(&expected["architecture"])
+    );
     let loss = best["best"]["summary"]["validation_loss"].as_f64().unwrap();
     assert!((loss - expected["validation_loss"].as_f64().unwrap()).abs() < 1e-6);
+    // The served run's files hold the same answer.
+    let served_result = json(&std::fs::read(tmp.path().join("runs/search/result.json")).unwrap());
+    assert_eq!(served_result["architecture"], expected["architecture"]);
 }
 
 #[test]

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use tabnas_bundle::{Bundle, NetShape};
 use tabnas_core::capacity::DEFAULT_MC_CAPACITY;
@@ -27,13 +28,16 @@ use tabnas_core::protocol::{
 use tabnas_link::{Reply, StartBody, TableJson};
 
 use crate::atomic_file::{read_json, write_json};
-use crate::device_search::{run_device_search_until, DeviceSearchOptions, RunFolder};
+use crate::device_search::{run_device_search_until, DeviceSearchOptions, Progress, RunFolder};
 use crate::error::RunError;
 use crate::latency_table::{build_table, ModelLimits, TableFile};
 use crate::measure::{Bench, Net};
 use crate::{Environment, LatencyProbe};
 
 pub use live::Live;
+
+/// A running search publishes its progress to readers at most this often.
+pub const PUBLISH_EVERY: Duration = Duration::from_millis(100);
 
 /// Why a request was not done: the protocol's code and a sentence for people.
 pub type Refusal = (ErrorCode, String);
@@ -48,7 +52,9 @@ pub struct Service {
     runtime: String,
     run_dir: PathBuf,
     probe: Arc<Mutex<SharedProbe>>,
-    live: Arc<Mutex<Live>>,
+    /// The latest published snapshot: readers take the `Arc` and let go of the lock at
+    /// once, so polling clients never hold up the search.
+    live: Arc<Mutex<Arc<Live>>>,
     stop: Arc<AtomicBool>,
     worker: Mutex<Option<JoinHandle<()>>>,
     table: Mutex<Option<Arc<TableFile>>>,
@@ -84,7 +90,7 @@ impl Service {
             runtime,
             run_dir: run_dir.to_path_buf(),
             probe: Arc::new(Mutex::new(probe)),
-            live: Arc::new(Mutex::new(Live::default())),
+            live: Arc::new(Mutex::new(Arc::new(Live::default()))),
             stop: Arc::new(AtomicBool::new(false)),
             worker: Mutex::new(None),
             table: Mutex::new(None),
@@ -96,8 +102,9 @@ impl Service {
         self.run_dir.join("search")
     }
 
-    /// A copy of the live state.
-    pub fn live(&self) -> Live {
+    /// The latest snapshot of the live state (at most [`PUBLISH_EVERY`] old while a
+    /// search runs).
+    pub fn live(&self) -> Arc<Live> {
         lock(&self.live).clone()
     }
 
@@ -153,7 +160,7 @@ impl Service {
 
     /// The search's phase and progress.
     pub fn status(&self) -> Status {
-        let live = lock(&self.live);
+        let live = self.live();
         Status {
             phase: live.phase,
             step: live.step,
@@ -195,7 +202,7 @@ impl Service {
     /// The best architecture: the finished search's answer, else the best feasible
     /// child evaluated so far (predicted latency, no record, no model).
     pub fn best(&self) -> Result<Best, Refusal> {
-        self.best_of(&lock(&self.live)).ok_or_else(|| {
+        self.best_of(&self.live()).ok_or_else(|| {
             refuse(
                 ErrorCode::NoResult,
                 "no search has produced an answer yet; start one",
@@ -205,7 +212,7 @@ impl Service {
 
     /// The finished search's answer as ONNX.
     pub fn best_onnx(&self) -> Result<Arc<Vec<u8>>, Refusal> {
-        lock(&self.live)
+        self.live()
             .finished
             .as_ref()
             .map(|f| f.onnx.clone())
@@ -459,10 +466,12 @@ impl Service {
         }
         self.stop.store(false, Ordering::Relaxed);
         let steps = options.steps;
-        lock(&self.live).begin(steps);
+        let mut mine = Live::clone(&self.live());
+        mine.begin(steps);
+        *lock(&self.live) = Arc::new(mine.clone());
         let bundle = self.bundle.clone();
         let probe = self.probe.clone();
-        let live = self.live.clone();
+        let shared = self.live.clone();
         let stop = self.stop.clone();
         let dir = self.search_dir();
         // The search re-reads (and may re-measure) the table; ours is read again after it.
@@ -470,6 +479,7 @@ impl Service {
         let spawned = std::thread::Builder::new()
             .name("tabnas-search".into())
             .spawn(move || {
+                let mut published = Instant::now();
                 let mut probe = lock(&probe);
                 let outcome = run_device_search_until(
                     &bundle,
@@ -477,10 +487,19 @@ impl Service {
                     &options,
                     &dir,
                     false,
-                    &mut |p| lock(&live).observe(p),
+                    &mut |p| {
+                        // Steps are published at most every PUBLISH_EVERY; phase changes
+                        // and messages at once.
+                        let step = matches!(p, Progress::Step(..) | Progress::Policy(_));
+                        mine.observe(p);
+                        if !step || published.elapsed() >= PUBLISH_EVERY {
+                            *lock(&shared) = Arc::new(mine.clone());
+                            published = Instant::now();
+                        }
+                    },
                     &stop,
                 );
-                let mut live = lock(&live);
+                let live = &mut mine;
                 match outcome {
                     Ok(result) => {
                         let onnx = std::fs::read(dir.join("best.onnx")).unwrap_or_default();
@@ -495,6 +514,7 @@ impl Service {
                         live.error = Some(e.to_string());
                     }
                 }
+                *lock(&shared) = Arc::new(live.clone());
             })
             .map_err(|e| refuse(ErrorCode::Failed, format!("cannot start a thread: {e}")))?;
         *worker = Some(spawned);
@@ -504,7 +524,7 @@ impl Service {
     /// Asks the running search to stop at its next step; returns the step it is at.
     pub fn stop(&self) -> u32 {
         self.stop.store(true, Ordering::Relaxed);
-        lock(&self.live).step
+        self.live().step
     }
 
     /// Waits for the running search (if any) to end.
