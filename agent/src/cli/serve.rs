@@ -161,7 +161,7 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
             tabnas_agent::service::serial::serve_pty(&service, port, &stop);
         }
         Some(path) => {
-            out!("serial on {path} at {baud} baud");
+            out!("serial: opening {path} at {baud} baud");
             serve_serial(&service, path, baud, &stop)?;
         }
         None => {

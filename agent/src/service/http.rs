@@ -271,7 +271,7 @@ fn route(
                 200,
                 &json!({
                     "best": b,
-                    "final": service.live().finished.is_some(),
+                    "final": b.record.is_some(),
                     "info": service.info(),
                 }),
             ),
@@ -331,7 +331,13 @@ fn trace(service: &Service) -> Answer {
     let live = service.live();
     let info = service.info();
     let best = service.best().ok();
-    let answer = live.finished.as_ref().map(|f| {
+    let running = matches!(
+        live.phase,
+        tabnas_core::protocol::Phase::Measuring
+            | tabnas_core::protocol::Phase::Searching
+            | tabnas_core::protocol::Phase::Verifying
+    );
+    let answer = live.finished.as_ref().filter(|_| !running).map(|f| {
         json!({
             "widths": f.result.architecture,
             "latency_us": f.result.latency_us,

@@ -172,7 +172,14 @@ impl Service {
 
     fn best_of(&self, live: &Live) -> Option<Best> {
         let widths = |w: &[u32]| w.iter().map(|&w| w.min(u16::MAX as u32) as u16).collect();
-        if let Some(f) = &live.finished {
+        let running = matches!(
+            live.phase,
+            Phase::Measuring | Phase::Searching | Phase::Verifying
+        );
+        // While a new search runs, its own best so far; the last finished answer again
+        // when it ends without one of its own (stopped, failed).
+        let finished = live.finished.as_ref().filter(|_| !running);
+        if let Some(f) = finished {
             let r = &f.result;
             return Some(Best {
                 summary: BestSummary {
@@ -199,8 +206,9 @@ impl Service {
         })
     }
 
-    /// The best architecture: the finished search's answer, else the best feasible
-    /// child evaluated so far (predicted latency, no record, no model).
+    /// The best architecture: while a search runs, the best feasible child it evaluated
+    /// so far (predicted latency, no record, no model); otherwise the last finished
+    /// search's answer.
     pub fn best(&self) -> Result<Best, Refusal> {
         self.best_of(&self.live()).ok_or_else(|| {
             refuse(

@@ -59,7 +59,12 @@ impl DeviceArgs {
                     baud: self.baud,
                 })
             }
-            (None, Some(url)) => match url.parse::<DeviceSpec>()? {
+            (None, Some(url)) => match if url.contains("://") {
+                url.parse::<DeviceSpec>()?
+            } else {
+                // HOST:PORT alone means HTTP.
+                format!("http://{url}").parse::<DeviceSpec>()?
+            } {
                 DeviceSpec::Http { url, .. } => Ok(DeviceSpec::Http { url, token }),
                 DeviceSpec::Serial { .. } => {
                     bail!("--http {url}: give an http://HOST:PORT address")

@@ -91,7 +91,7 @@ pub fn fetch(
         offset_us: f64::from(fetched.offset_us),
     });
     Ok(DeviceLatency {
-        costs: Arc::new(BoardCosts::Table(table)),
+        costs: Arc::new(BoardCosts::Table(Box::new(table))),
         source: LatencySource {
             device: spec.to_string(),
             board: info.board.to_string(),

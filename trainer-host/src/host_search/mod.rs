@@ -78,7 +78,7 @@ pub struct DeviceLatency {
 #[derive(Debug, Clone, PartialEq)]
 pub enum BoardCosts {
     /// Its calibrated block table: a child's latency is predicted from its blocks.
-    Table(tabnas_core::cost::LatencyTable),
+    Table(Box<tabnas_core::cost::LatencyTable>),
     /// Every child measured end to end on the board.
     Children(tabnas_agent::latency_model::MeasuredChildren),
 }
