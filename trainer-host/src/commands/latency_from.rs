@@ -131,9 +131,7 @@ fn measure_children(
         latency_us.push(f64::from(record.latency_us));
     }
     Ok(DeviceLatency {
-        costs: Arc::new(BoardCosts::Children(
-            tabnas_agent::latency_model::MeasuredChildren { latency_us },
-        )),
+        costs: Arc::new(BoardCosts::Children(latency_us)),
         source: LatencySource {
             device: spec.to_string(),
             board: info.board.to_string(),

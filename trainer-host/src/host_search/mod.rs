@@ -79,15 +79,19 @@ pub struct DeviceLatency {
 pub enum BoardCosts {
     /// Its calibrated block table: a child's latency is predicted from its blocks.
     Table(Box<tabnas_core::cost::LatencyTable>),
-    /// Every child measured end to end on the board.
-    Children(tabnas_agent::latency_model::MeasuredChildren),
+    /// Every child measured end to end on the board: microseconds by the space's dense
+    /// index.
+    Children(Vec<f64>),
 }
 
 impl CostModel for BoardCosts {
     fn cost(&self, space: &SearchSpace, arch: &Architecture) -> f64 {
         match self {
             Self::Table(t) => t.cost(space, arch),
-            Self::Children(c) => c.cost(space, arch),
+            Self::Children(us) => us
+                .get(space.index_of(arch) as usize)
+                .copied()
+                .unwrap_or(f64::NAN),
         }
     }
 
