@@ -268,8 +268,8 @@ impl Service {
             t.check(&self.bundle, &self.profile.measurement, &environment)
                 .is_ok()
         });
-        if let Some(t) = saved.filter(|t| t.choice.is_some()) {
-            let t = Arc::new(t);
+        if let Some(t) = saved.as_ref().filter(|t| t.choice.is_some()) {
+            let t = Arc::new(t.clone());
             *lock(&self.table) = Some(t.clone());
             return Ok(t);
         }
@@ -287,11 +287,13 @@ impl Service {
             max_direct_children: s.max_direct_children as u64,
             seed: s.seed,
         };
+        // A table whose blocks were measured but whose model was not chosen (an
+        // interrupted run) is completed, not measured again.
         let (file, _) = build_table(
             &mut bench,
             &self.bundle,
             &limits,
-            None,
+            saved,
             environment,
             &mut |_, _, _| {},
             &mut |_| {},
