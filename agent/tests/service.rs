@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use tabnas_agent::profile::parse_profile;
 use tabnas_agent::service::Service;
-use tabnas_agent::FakeProbe;
+use tabnas_agent::{FakeProbe, LatencyProbe};
 use tabnas_bundle::Bundle;
 use tabnas_core::capacity::DEFAULT_MC_CAPACITY;
 use tabnas_core::formats::search_config::{Resource, SearchConfig};
@@ -14,7 +14,37 @@ use tabnas_core::protocol::{ErrorCode, Phase, Request, Widths};
 use tabnas_core::search::{PvMode, SearchSettings};
 use tabnas_link::{Reply, StartBody};
 
+/// A probe that must not be used: it fails every load.
+struct NoProbe;
+
+impl LatencyProbe for NoProbe {
+    fn load(
+        &mut self,
+        _: &tract_onnx::pb::ModelProto,
+        _: tabnas_bundle::NetShape,
+        _: usize,
+    ) -> Result<tabnas_agent::NetId, tabnas_agent::error::ProbeError> {
+        Err(tabnas_agent::error::ProbeError::NotLoaded)
+    }
+    fn time(
+        &mut self,
+        _: tabnas_agent::NetId,
+        _: u32,
+    ) -> Result<f64, tabnas_agent::error::ProbeError> {
+        Err(tabnas_agent::error::ProbeError::NotLoaded)
+    }
+    fn clear(&mut self) {}
+    fn runtime(&self) -> String {
+        // The fake probe's, so that its saved table is this runtime's.
+        FakeProbe::new(5.0, 0.001).runtime()
+    }
+}
+
 fn service(dir: &std::path::Path) -> Service {
+    service_with(dir, Box::new(FakeProbe::new(5.0, 0.001)))
+}
+
+fn service_with(dir: &std::path::Path, probe: tabnas_agent::service::SharedProbe) -> Service {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let bundle = Bundle::load(&root.join("defaults/higgs-demo")).expect("demo bundle");
     let profile = parse_profile(
@@ -22,7 +52,7 @@ fn service(dir: &std::path::Path) -> Service {
         &std::fs::read_to_string(root.join("defaults/host.toml")).unwrap(),
     )
     .unwrap();
-    Service::new(bundle, profile, Box::new(FakeProbe::new(5.0, 0.001)), dir)
+    Service::new(bundle, profile, probe, dir)
 }
 
 fn code(r: Reply) -> ErrorCode {
@@ -81,15 +111,23 @@ fn requests_before_after_and_during_a_search() {
         ErrorCode::BadRequest
     );
 
-    // The table: measured on the first request, the same on the next, in chunks.
+    // The table: not measured for an untrusted peer; measured on the first trusted
+    // request, in chunks; read back from the run folder by a restarted agent.
+    assert_eq!(
+        code(s.answer_as(Request::LatencyTable { first: 0 }, false)),
+        ErrorCode::NoResult
+    );
     let first = match s.answer(Request::LatencyTable { first: 0 }) {
         Reply::TableChunk(c) => c,
         other => panic!("{other:?}"),
     };
     assert_eq!(first.total, 264);
     assert_eq!(first.entries.len(), 128);
-    let t = s.table().unwrap();
+    let t = s.table(false).unwrap();
     assert_eq!(&t.entries[..128], first.entries.as_slice());
+    let restarted = service_with(tmp.path(), Box::new(NoProbe));
+    assert_eq!(restarted.table(false).unwrap(), t);
+    drop(restarted);
     assert_eq!(
         code(s.answer(Request::LatencyTable { first: 265 })),
         ErrorCode::BadRequest
@@ -162,6 +200,11 @@ fn requests_before_after_and_during_a_search() {
     assert_eq!(chunk.0, 2048);
     assert_eq!(chunk.1 as usize, onnx.len());
     assert_eq!(chunk.2, onnx[2048..4096]);
+    // A restarted agent serves the same answer and model.
+    drop(s);
+    let s = service_with(tmp.path(), Box::new(NoProbe));
+    assert_eq!(s.best().unwrap(), best);
+    assert_eq!(s.best_onnx().unwrap(), onnx);
     // The earlier, stopped run was kept aside, not overwritten.
     assert!(std::fs::read_dir(tmp.path().join("search"))
         .unwrap()

@@ -539,7 +539,20 @@ fn hardware_in_the_loop_search_limits_the_boards_latency() {
         "--run-dir",
         tmp.path().join("runs").to_str().unwrap(),
     ]);
+    // Without the token, a table that is not measured yet is not measured now.
+    let (status, answer) = get(&format!("{}/latency-table", served.url));
+    assert_eq!(status, 404, "{}", String::from_utf8_lossy(&answer));
+    assert!(String::from_utf8_lossy(&answer).contains("with the token"));
+    let measured = device(&[
+        "--http",
+        &served.url,
+        "--token-file",
+        token_path.to_str().unwrap(),
+        "table",
+    ]);
+    assert!(measured.ok, "{}", measured.stderr);
     let table = json(&get(&format!("{}/latency-table", served.url)).1);
+    assert_eq!(table, json(measured.stdout.as_bytes()));
     assert!(table["total"].as_u64().unwrap() > 0);
     let (tabnas, _) = binaries();
     let search = |space: &str, target: &str, extra: &[&str], out: &Path| {
@@ -609,4 +622,31 @@ fn hardware_in_the_loop_search_limits_the_boards_latency() {
         !ok && stderr.contains("the board (host) measures"),
         "{stderr}"
     );
+}
+
+#[test]
+fn an_agent_without_a_token_refuses_every_change_over_http() {
+    let tmp = tempfile::tempdir().unwrap();
+    let served = serve(&[
+        "--fake-latency",
+        "--run-dir",
+        tmp.path().join("runs").to_str().unwrap(),
+    ]);
+    for (path, body) in [
+        ("stop", "{}"),
+        ("search", "{}"),
+        ("measure", r#"{"widths":[8,8,8]}"#),
+    ] {
+        for t in [None, Some("any-token-0123456789abcdef")] {
+            let (status, answer) = post(&format!("{}/{path}", served.url), t, body.as_bytes());
+            assert_eq!(status, 403, "{path}: {answer}");
+            assert!(
+                answer["error"].as_str().unwrap().contains("--token-file"),
+                "{answer}"
+            );
+        }
+    }
+    let status = json(&get(&format!("{}/status", served.url)).1);
+    assert_eq!(status["status"]["phase"], "Idle", "{status}");
+    assert_eq!(status["searches"], 0);
 }

@@ -30,8 +30,8 @@ pub const DEFAULT_BAUD: u32 = 115_200;
 /// How long a request may take by default (a table measured on request takes a while).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// A board, as a user names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A board, as a user names it. Its `Debug` form leaves the token out.
+#[derive(Clone, PartialEq, Eq)]
 pub enum DeviceSpec {
     /// A serial port.
     Serial {
@@ -47,6 +47,23 @@ pub enum DeviceSpec {
         /// The bearer token for requests that change something.
         token: Option<String>,
     },
+}
+
+impl fmt::Debug for DeviceSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Serial { path, baud } => f
+                .debug_struct("Serial")
+                .field("path", path)
+                .field("baud", baud)
+                .finish(),
+            Self::Http { url, token } => f
+                .debug_struct("Http")
+                .field("url", url)
+                .field("token", &token.as_ref().map(|_| "<hidden>"))
+                .finish(),
+        }
+    }
 }
 
 impl fmt::Display for DeviceSpec {
@@ -365,6 +382,11 @@ mod tests {
                 baud: DEFAULT_BAUD
             }
         );
+        let secret = DeviceSpec::Http {
+            url: "http://b".into(),
+            token: Some("s3cret-token".into()),
+        };
+        assert!(!format!("{secret:?}{secret}").contains("s3cret"));
         for bad in ["board1", "/dev/ttyS0@fast", "/dev/ttyS0@0", "https://x", ""] {
             let e = bad.parse::<DeviceSpec>().unwrap_err().to_string();
             assert!(!e.is_empty(), "{bad}");

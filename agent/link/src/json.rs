@@ -1,4 +1,4 @@
-//! The JSON bodies of the agent's HTTP endpoints (`docs/openapi.json`): what a client
+//! The JSON bodies of the agent's HTTP endpoints (`agent/src/service/openapi.json`): what a client
 //! posts (parsed with errors that name the field at fault, and bounded in size) and the
 //! whole latency table as one document.
 

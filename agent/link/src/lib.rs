@@ -12,6 +12,7 @@
 //!   field at fault.
 //! * [`client`]: [`Device`], the host's client of a board over serial or HTTP, and
 //!   [`DeviceSpec`], how a user names a board.
+//! * [`token`]: bearer tokens read the same way by the agent and the host commands.
 //! * [`error`](mod@error): [`LinkError`].
 
 pub mod client;
@@ -21,6 +22,7 @@ mod http;
 pub mod json;
 pub mod reply;
 pub mod stream;
+pub mod token;
 
 pub use client::{Device, DeviceSpec, Transport};
 pub use error::LinkError;

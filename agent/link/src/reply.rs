@@ -58,13 +58,18 @@ pub enum Reply {
 /// The longest `detail` the wire carries.
 pub const MAX_DETAIL: usize = 64;
 
-/// `s` cut to at most [`MAX_DETAIL`] bytes at a character boundary.
-pub fn short_detail(s: &str) -> heapless::String<MAX_DETAIL> {
-    let mut end = s.len().min(MAX_DETAIL);
+/// The longest prefix of `s` of at most `max` bytes that ends at a character boundary.
+pub fn cut_at_char(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    heapless::String::try_from(&s[..end]).unwrap_or_default()
+    &s[..end]
+}
+
+/// `s` cut to at most [`MAX_DETAIL`] bytes at a character boundary.
+pub fn short_detail(s: &str) -> heapless::String<MAX_DETAIL> {
+    heapless::String::try_from(cut_at_char(s, MAX_DETAIL)).unwrap_or_default()
 }
 
 impl Reply {

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tabnas_core::protocol::frame::{read_content, read_id, FrameError};
-use tabnas_core::protocol::{Event, FrameReader, Request, MAX_ENCODED_FRAME_LEN};
+use tabnas_core::protocol::{Event, FrameReader, Request, Response, MAX_ENCODED_FRAME_LEN};
 
 use crate::client::Transport;
 use crate::error::LinkError;
@@ -161,8 +161,15 @@ impl<P: Read + Write + Send> Transport for StreamTransport<P> {
             };
             for &b in &buf[..n] {
                 if let Some(Event::Frame(c)) = self.reader.push(b) {
-                    // Answers to earlier requests that timed out are skipped.
-                    if read_id(c) == Some(id) {
+                    // Answers to earlier requests that timed out are skipped. A host never
+                    // uses id 0, so an error with id 0 is the board's answer to a frame it
+                    // could not read: ours, garbled on the line.
+                    let garbled = read_id(c) == Some(0)
+                        && matches!(
+                            read_content::<Response<'_>>(c),
+                            Ok((_, Response::Error { .. }))
+                        );
+                    if read_id(c) == Some(id) || garbled {
                         return Ok(c.to_vec());
                     }
                 }
@@ -184,7 +191,7 @@ mod tests {
     use super::*;
     use std::collections::VecDeque;
     use tabnas_core::protocol::frame::encode;
-    use tabnas_core::protocol::{ErrorCode, Response};
+    use tabnas_core::protocol::Response;
 
     /// A stream whose reads come from a script and whose writes are kept; it stops the
     /// loop when the script is used up.
@@ -295,7 +302,7 @@ mod tests {
             ]
         );
         assert_eq!(stats.answered, 2);
+        assert_eq!(stats.refused, 3);
         assert_eq!(stats.dropped_partial, 1);
-        let _ = ErrorCode::Busy;
     }
 }

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 use tabnas_agent::service::http::serve_http;
-use tabnas_agent::service::serial::serve_serial;
+use tabnas_agent::service::serial::{open_pty, open_serial, serve_pty, serve_serial};
 use tabnas_agent::service::{Service, SharedProbe};
 
 use super::device::Sources;
@@ -44,17 +44,10 @@ pub struct ServeArgs {
     pub http_threads: usize,
 }
 
-/// Most bytes of a token file.
-const MAX_TOKEN_FILE: u64 = 4096;
-
 /// Reads a bearer token: the file's first line, at least 16 characters of printable
 /// ASCII without spaces.
 fn read_token(path: &Path) -> Result<String> {
-    let bytes = tabnas_bundle::files::read_limited(path, MAX_TOKEN_FILE)
-        .with_context(|| format!("cannot read the token file {}", path.display()))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| anyhow::anyhow!("the token file {} is not text", path.display()))?;
-    let token = text.lines().next().unwrap_or("").trim().to_string();
+    let token = tabnas_link::token::read_token_file(path).map_err(anyhow::Error::msg)?;
     if token.len() < 16 || !token.bytes().all(|b| b.is_ascii_graphic()) {
         bail!(
             "the token in {} must be at least 16 printable characters without spaces \
@@ -144,6 +137,25 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
         }
         None => None,
     };
+    // Every transport is open before a search starts, so that a bad port does not
+    // end a search that runs.
+    enum Serial {
+        Pty(serialport::TTYPort),
+        Port(Box<dyn serialport::SerialPort>, String),
+    }
+    let port = match serial.as_deref() {
+        Some("pty") => {
+            let (port, path) = open_pty()?;
+            out!("serial on {path} (a pseudo-terminal; open it as the host's serial port)");
+            Some(Serial::Pty(port))
+        }
+        Some(path) => {
+            let port = open_serial(path, baud)?;
+            out!("serial on {path} at {baud} baud");
+            Some(Serial::Port(port, path.to_string()))
+        }
+        None => None,
+    };
     if args.start {
         let options = service
             .options_for(&Default::default())
@@ -154,16 +166,9 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
         out!("search started: {steps} steps");
     }
     let stop = AtomicBool::new(false);
-    match serial.as_deref() {
-        Some("pty") => {
-            let (port, path) = tabnas_agent::service::serial::open_pty()?;
-            out!("serial on {path} (a pseudo-terminal; open it as the host's serial port)");
-            tabnas_agent::service::serial::serve_pty(&service, port, &stop);
-        }
-        Some(path) => {
-            out!("serial: opening {path} at {baud} baud");
-            serve_serial(&service, path, baud, &stop)?;
-        }
+    match port {
+        Some(Serial::Pty(port)) => serve_pty(&service, port, &stop),
+        Some(Serial::Port(port, path)) => serve_serial(&service, port, &path, baud, &stop),
         None => {
             if let Some(server) = server {
                 server.join();

@@ -1,4 +1,4 @@
-//! The service over HTTP/1.1 (`docs/openapi.json` lists every endpoint): JSON for people,
+//! The service over HTTP/1.1 (`openapi.json` beside this file lists every endpoint): JSON for people,
 //! the best model as ONNX, the dashboard page, and `POST /protocol` carrying one frame of
 //! the wire protocol per request for programs. Requests that change something need
 //! `Authorization: Bearer TOKEN`; an agent started without a token refuses them. The
@@ -11,7 +11,7 @@ use std::thread::JoinHandle;
 
 use serde::Serialize;
 use serde_json::json;
-use tabnas_core::protocol::frame::{read_content, read_id};
+use tabnas_core::protocol::frame::{read_content, read_id, FrameError};
 use tabnas_core::protocol::{ErrorCode, Request};
 use tabnas_link::frame_error_reply;
 use tabnas_link::json::{parse_body, MeasureBody, StartBody, MAX_BODY_BYTES};
@@ -281,7 +281,7 @@ fn route(
             Ok(m) => Answer::bytes("application/octet-stream", m.as_ref().clone()),
             Err(r) => Answer::refusal(r),
         },
-        "/latency-table" => match service.table() {
+        "/latency-table" => match service.table(check_token(token, auth).is_ok()) {
             Ok(t) => Answer::json(200, &t),
             Err(r) => Answer::refusal(r),
         },
@@ -308,6 +308,7 @@ fn route(
 
 /// One frame's content in, one out; requests that change something need the token.
 fn protocol(service: &Service, token: Option<&str>, auth: Option<&str>, body: &[u8]) -> Answer {
+    let trusted = check_token(token, auth);
     let (id, reply) = match read_content::<Request<'_>>(body) {
         Ok((id, request)) => {
             let guarded = matches!(
@@ -315,11 +316,16 @@ fn protocol(service: &Service, token: Option<&str>, auth: Option<&str>, body: &[
                 Request::Measure { .. } | Request::StartSearch { .. } | Request::Stop
             );
             if guarded {
-                if let Err(a) = check_token(token, auth) {
+                if let Err(a) = trusted {
                     return a;
                 }
             }
-            (id, service.answer(request))
+            (id, service.answer_as(request, trusted.is_ok()))
+        }
+        // As on a serial line: a frame too large or of another version is answered
+        // with id 0, one whose message cannot be read with its id.
+        Err(e @ (FrameError::TooLarge | FrameError::UnknownVersion { .. })) => {
+            (0, frame_error_reply(e))
         }
         Err(e) => (read_id(body).unwrap_or(0), frame_error_reply(e)),
     };
@@ -330,13 +336,8 @@ fn protocol(service: &Service, token: Option<&str>, auth: Option<&str>, body: &[
 fn trace(service: &Service) -> Answer {
     let live = service.live();
     let info = service.info();
-    let best = service.best().ok();
-    let running = matches!(
-        live.phase,
-        tabnas_core::protocol::Phase::Measuring
-            | tabnas_core::protocol::Phase::Searching
-            | tabnas_core::protocol::Phase::Verifying
-    );
+    let best = service.best_of(&live);
+    let running = super::is_running(live.phase);
     let answer = live.finished.as_ref().filter(|_| !running).map(|f| {
         json!({
             "widths": f.result.architecture,
@@ -352,7 +353,7 @@ fn trace(service: &Service) -> Answer {
             "board": info.board,
             "runtime": info.runtime,
             "space": info.space,
-            "status": service.status(),
+            "status": service.status_of(&live),
             "searches": live.searches,
             "error": live.error,
             "best": best,

@@ -79,18 +79,41 @@ fn refuse(code: ErrorCode, why: impl Into<String>) -> Refusal {
     (code, why.into())
 }
 
+/// The answer of the finished search in `dir` when it searched this bundle: its report
+/// and model (an agent restarted after a search serves its answer again).
+fn finished_run(dir: &Path, bundle_hash: &str) -> Option<(crate::DeviceResult, Vec<u8>)> {
+    let result: crate::DeviceResult = read_json(&dir.join("result.json")).ok().flatten()?;
+    if result.environment.bundle_hash != bundle_hash {
+        return None;
+    }
+    let onnx = std::fs::read(dir.join("best.onnx")).ok()?;
+    Some((result, onnx))
+}
+
+/// Whether a search is under way in `phase`.
+pub fn is_running(phase: Phase) -> bool {
+    matches!(
+        phase,
+        Phase::Measuring | Phase::Searching | Phase::Verifying
+    )
+}
+
 impl Service {
     /// Serves `bundle` on this board as `profile` describes, measuring with `probe`;
     /// searches run in `run_dir/search`.
     pub fn new(bundle: Bundle, profile: BoardConfig, probe: SharedProbe, run_dir: &Path) -> Self {
         let runtime = probe.runtime();
+        let mut live = Live::default();
+        if let Some((result, onnx)) = finished_run(&run_dir.join("search"), &bundle.hash) {
+            live.finish(result, onnx);
+        }
         Self {
             bundle: Arc::new(bundle),
             profile,
             runtime,
             run_dir: run_dir.to_path_buf(),
             probe: Arc::new(Mutex::new(probe)),
-            live: Arc::new(Mutex::new(Arc::new(Live::default()))),
+            live: Arc::new(Mutex::new(Arc::new(live))),
             stop: Arc::new(AtomicBool::new(false)),
             worker: Mutex::new(None),
             table: Mutex::new(None),
@@ -123,13 +146,7 @@ impl Service {
     /// Who answers.
     pub fn info(&self) -> BoardInfo {
         let m = &self.bundle.manifest;
-        let short = |s: &str, n: usize| {
-            let mut end = s.len().min(n);
-            while !s.is_char_boundary(end) {
-                end -= 1;
-            }
-            s[..end].to_string()
-        };
+        let short = |s: &str, n: usize| tabnas_link::reply::cut_at_char(s, n).to_string();
         BoardInfo {
             board: short(&self.profile.name, 32)
                 .as_str()
@@ -160,22 +177,24 @@ impl Service {
 
     /// The search's phase and progress.
     pub fn status(&self) -> Status {
-        let live = self.live();
+        self.status_of(&self.live())
+    }
+
+    /// The status `live` shows.
+    pub fn status_of(&self, live: &Live) -> Status {
         Status {
             phase: live.phase,
             step: live.step,
             steps: live.steps,
             target_us: live.target_us as f32,
-            best: self.best_of(&live).map(|b| b.summary),
+            best: self.best_of(live).map(|b| b.summary),
         }
     }
 
-    fn best_of(&self, live: &Live) -> Option<Best> {
+    /// The best architecture `live` shows ([`Service::best`]).
+    pub fn best_of(&self, live: &Live) -> Option<Best> {
         let widths = |w: &[u32]| w.iter().map(|&w| w.min(u16::MAX as u32) as u16).collect();
-        let running = matches!(
-            live.phase,
-            Phase::Measuring | Phase::Searching | Phase::Verifying
-        );
+        let running = is_running(live.phase);
         // While a new search runs, its own best so far; the last finished answer again
         // when it ends without one of its own (stopped, failed).
         let finished = live.finished.as_ref().filter(|_| !running);
@@ -218,10 +237,17 @@ impl Service {
         })
     }
 
-    /// The finished search's answer as ONNX.
+    /// The finished answer's model; none while a search runs (its best so far has no
+    /// model yet, and `Best` describes that one).
     pub fn best_onnx(&self) -> Result<Arc<Vec<u8>>, Refusal> {
-        self.live()
-            .finished
+        let live = self.live();
+        if is_running(live.phase) {
+            return Err(refuse(
+                ErrorCode::NoResult,
+                "a search is running; its answer's model comes when it ends",
+            ));
+        }
+        live.finished
             .as_ref()
             .map(|f| f.onnx.clone())
             .ok_or_else(|| {
@@ -256,22 +282,49 @@ impl Service {
     /// The latency table of this bundle on this board: the one in memory, else the
     /// search folder's when it was measured for this bundle, protocol and runtime, else
     /// measured now (not while a search runs).
-    pub fn table_file(&self) -> Result<Arc<TableFile>, Refusal> {
+    ///
+    /// Measuring takes the board for a while and writes the run folder, so it happens
+    /// only when `may_measure` (a token holder over HTTP, or the serial line).
+    pub fn table_file(&self, may_measure: bool) -> Result<Arc<TableFile>, Refusal> {
         if let Some(t) = lock(&self.table).clone() {
             return Ok(t);
         }
         let environment = Environment::here(self.runtime.clone(), self.bundle.hash.clone());
-        let path = RunFolder::create(&self.search_dir())
-            .map_err(|e| refuse(ErrorCode::Failed, e.to_string()))?
-            .table();
-        let saved = read_json::<TableFile>(&path).ok().flatten().filter(|t| {
-            t.check(&self.bundle, &self.profile.measurement, &environment)
-                .is_ok()
-        });
+        let folder = RunFolder::create(&self.search_dir())
+            .map_err(|e| refuse(ErrorCode::Failed, e.to_string()))?;
+        let path = folder.table();
+        let saved = match read_json::<TableFile>(&path) {
+            Ok(Some(t))
+                if t.check(&self.bundle, &self.profile.measurement, &environment)
+                    .is_ok() =>
+            {
+                Some(t)
+            }
+            Ok(None) => None,
+            _ if !may_measure => None,
+            // A table this agent cannot use is kept aside (as a search does), never
+            // written over.
+            _ => {
+                folder
+                    .set_aside(
+                        &["latency_table.json", "latency_model.svg"],
+                        "unused-caches",
+                    )
+                    .map_err(|e| refuse(ErrorCode::Failed, e.to_string()))?;
+                None
+            }
+        };
         if let Some(t) = saved.as_ref().filter(|t| t.choice.is_some()) {
             let t = Arc::new(t.clone());
             *lock(&self.table) = Some(t.clone());
             return Ok(t);
+        }
+        if !may_measure {
+            return Err(refuse(
+                ErrorCode::NoResult,
+                "no latency table is measured yet: start a search, or ask with the token \
+                 to measure it now",
+            ));
         }
         let mut probe = self.probe.try_lock().map_err(|_| {
             refuse(
@@ -308,9 +361,10 @@ impl Service {
         Ok(t)
     }
 
-    /// The whole latency table as one document.
-    pub fn table(&self) -> Result<TableJson, Refusal> {
-        let t = self.table_file()?;
+    /// The whole latency table as one document (measured now when `may_measure` and
+    /// there is none).
+    pub fn table(&self, may_measure: bool) -> Result<TableJson, Refusal> {
+        let t = self.table_file(may_measure)?;
         Ok(TableJson {
             total: t.blocks.len().min(u16::MAX as usize) as u16,
             overhead_us: t.overhead_us as f32,
@@ -329,8 +383,8 @@ impl Service {
         })
     }
 
-    fn table_chunk(&self, first: u16) -> Reply {
-        match self.table() {
+    fn table_chunk(&self, first: u16, may_measure: bool) -> Reply {
+        match self.table(may_measure) {
             Ok(t) => {
                 let start = usize::from(first);
                 if start > t.entries.len() {
@@ -511,10 +565,16 @@ impl Service {
                 );
                 let live = &mut mine;
                 match outcome {
-                    Ok(result) => {
-                        let onnx = std::fs::read(dir.join("best.onnx")).unwrap_or_default();
-                        live.finish(result, onnx);
-                    }
+                    Ok(result) => match std::fs::read(dir.join("best.onnx")) {
+                        Ok(onnx) => live.finish(result, onnx),
+                        Err(e) => {
+                            live.phase = Phase::Failed;
+                            live.error = Some(format!(
+                                "the search ended but {} cannot be read: {e}",
+                                dir.join("best.onnx").display()
+                            ));
+                        }
+                    },
                     Err(RunError::Stopped { step, .. }) => {
                         live.phase = Phase::Stopped;
                         live.step = step;
@@ -533,6 +593,9 @@ impl Service {
 
     /// Asks the running search to stop at its next step; returns the step it is at.
     pub fn stop(&self) -> u32 {
+        // Under the worker's lock, so that a stop cannot fall between a start's reset
+        // of the flag and its thread.
+        let _worker = lock(&self.worker);
         self.stop.store(true, Ordering::Relaxed);
         self.live().step
     }
@@ -544,15 +607,22 @@ impl Service {
         }
     }
 
-    /// Answers one protocol request.
+    /// Answers one protocol request from a peer allowed to change things (the serial
+    /// line, or an HTTP client with the token).
     pub fn answer(&self, request: Request<'_>) -> Reply {
+        self.answer_as(request, true)
+    }
+
+    /// Answers one protocol request; without `trusted`, a missing latency table is not
+    /// measured (the transport refuses requests that change things before this).
+    pub fn answer_as(&self, request: Request<'_>, trusted: bool) -> Reply {
         let or_error = |r: Result<Reply, Refusal>| r.unwrap_or_else(|(c, w)| Reply::error(c, w));
         match request {
             Request::Info => Reply::Info(self.info()),
             Request::Status => Reply::Status(self.status()),
             Request::Best => or_error(self.best().map(Reply::Best)),
             Request::BestOnnx { offset } => self.onnx_chunk(offset),
-            Request::LatencyTable { first } => self.table_chunk(first),
+            Request::LatencyTable { first } => self.table_chunk(first, trusted),
             Request::Measure { widths } => or_error(
                 self.measure(&widths)
                     .map(|record| Reply::Measured { widths, record }),

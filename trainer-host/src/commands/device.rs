@@ -37,18 +37,8 @@ pub struct DeviceArgs {
 impl DeviceArgs {
     /// The board these flags name.
     pub fn spec(&self) -> Result<DeviceSpec> {
-        let token = match &self.token_file {
-            Some(p) => Some(
-                std::fs::read_to_string(p)
-                    .with_context(|| format!("cannot read the token file {}", p.display()))?
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_string(),
-            ),
-            None => std::env::var("TABNAS_TOKEN").ok(),
-        };
+        let token = tabnas_link::token::host_token(self.token_file.as_deref())
+            .map_err(anyhow::Error::msg)?;
         match (&self.serial, &self.http) {
             (Some(path), None) => {
                 if self.baud == 0 {

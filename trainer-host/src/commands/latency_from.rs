@@ -26,12 +26,12 @@ pub enum LatencyMode {
 pub const MAX_MEASURED_CHILDREN: u64 = 4096;
 
 /// Takes the board's latencies for `space` (whose first layer takes `input_width`
-/// values), as `mode` says.
+/// values and whose head has `outputs`), as `mode` says.
 pub fn fetch(
     device: &str,
     token: Option<String>,
     space: &[Vec<u32>],
-    input_width: usize,
+    (input_width, outputs): (usize, usize),
     mode: LatencyMode,
 ) -> Result<DeviceLatency> {
     let spec = match device.parse::<DeviceSpec>()? {
@@ -48,16 +48,21 @@ pub fn fetch(
         .iter()
         .map(|l| l.iter().map(|&w| u32::from(w)).collect())
         .collect();
-    if info.input_width as usize != input_width || theirs != space {
+    if info.input_width as usize != input_width
+        || usize::from(info.outputs) != outputs
+        || theirs != space
+    {
         bail!(
-            "--latency-from {device}: the board ({}) measures a network with {} inputs and \
-             space {:?}; this search's has {} inputs and space {:?}. Serve the bundle of \
-             this data and space on the board (e.g. one `tabnas search --out` wrote), or \
-             pass --space to match",
+            "--latency-from {device}: the board ({}) measures a network with {} inputs, {} \
+             outputs and space {:?}; this search's has {} inputs, {} outputs and space {:?}. \
+             Serve the bundle of this data and space on the board (e.g. one `tabnas search \
+             --out` wrote), or pass --space to match",
             info.board,
             info.input_width,
+            info.outputs,
             theirs,
             input_width,
+            outputs,
             space
         );
     }

@@ -190,21 +190,14 @@ pub fn run(args: &SearchArgs) -> Result<()> {
             if args.resource == HostResource::Flops {
                 bail!("--latency-from limits latency: leave out --resource flops");
             }
-            let token = match &args.token_file {
-                Some(p) => Some(
-                    std::fs::read_to_string(p)
-                        .with_context(|| format!("cannot read --token-file {}", p.display()))?
-                        .trim()
-                        .to_string(),
-                ),
-                None => std::env::var("TABNAS_TOKEN").ok(),
-            };
+            let token = tabnas_link::token::host_token(args.token_file.as_deref())
+                .map_err(anyhow::Error::msg)?;
             let spec = data.supernet_spec(space.clone());
             let l = super::latency_from::fetch(
                 device,
                 token,
                 &space,
-                spec.dense_width(),
+                (spec.dense_width(), spec.outputs),
                 args.latency_mode,
             )?;
             println!(
