@@ -2,7 +2,12 @@
 // updates while the search runs, and it shows the final answer. Prints one JSON line of
 // what it saw; exits non-zero with the reason when something is missing.
 //
-//   node drive.cjs URL SCREENSHOT.png      (TABNAS_NODE_MODULES: playwright-core's folder)
+//   node drive.cjs URL SCREENSHOT.png
+//
+// TABNAS_NODE_MODULES: playwright-core's folder. With TABNAS_DASHBOARD_TOKEN set, the
+// script starts the search itself (POST /search, TABNAS_DASHBOARD_STEPS steps) once the
+// page shows the idle agent, so that the page sees the whole search however slow the
+// browser is to start.
 "use strict";
 const path = require("path");
 const { chromium } = require(path.join(process.env.TABNAS_NODE_MODULES, "playwright-core"));
@@ -22,6 +27,17 @@ async function main() {
     await page.goto(url);
     await page.waitForFunction(() => Number(document.body.dataset.updates) >= 1);
     const title = await page.title();
+    const idle = await page.textContent("#phase");
+    const token = process.env.TABNAS_DASHBOARD_TOKEN;
+    if (token) {
+      const steps = Number(process.env.TABNAS_DASHBOARD_STEPS || "4000");
+      const r = await fetch(new URL("search", url), {
+        method: "POST",
+        headers: { "Authorization": "Bearer " + token, "Content-Type": "application/json" },
+        body: JSON.stringify({ steps, seed: 1 }),
+      });
+      if (r.status !== 202) throw new Error("POST /search: " + r.status + " " + await r.text());
+    }
     // Updates while the search runs: several controller steps seen by the page itself.
     await page.waitForFunction(
       () => (document.body.dataset.stepsSeen || "").split(",").filter(Boolean).length >= 3,
@@ -46,7 +62,7 @@ async function main() {
       targetLine: await page.$$eval("#target-line", l => l.length),
     };
     await page.screenshot({ path: shot, fullPage: true });
-    console.log(JSON.stringify({ title, running, done, errors }));
+    console.log(JSON.stringify({ title, idle, running, done, errors }));
   } finally {
     await browser.close();
   }

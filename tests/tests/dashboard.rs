@@ -1,5 +1,6 @@
 //! The agent's dashboard in headless Chromium (`tests/dashboard/drive.cjs`, driven with
-//! playwright-core): while a served search runs the page shows several controller steps,
+//! playwright-core): the page loads on the idle agent and starts a search; while it runs
+//! the page shows several controller steps,
 //! the per-layer policy and the P(V) curve; at the end it shows the answer, the children
 //! evaluated (predicted and measured) and the target line; the page logs no errors. The
 //! answer on the page is the one `/best` reports. Needs Chromium and playwright-core
@@ -11,6 +12,9 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 use tabnas_test_support::{binaries, repo_root, under_ci};
+
+/// The agent's token in this test.
+const TOKEN: &str = "dashboard-test-token-0123456789";
 
 #[test]
 fn the_dashboard_renders_updates_and_shows_the_answer() {
@@ -25,7 +29,15 @@ fn the_dashboard_renders_updates_and_shows_the_answer() {
     let (_, agent) = binaries();
     let tmp = tempfile::tempdir().unwrap();
     let token = tmp.path().join("token");
-    std::fs::write(&token, "dashboard-test-token-0123456789\n").unwrap();
+    std::fs::write(&token, format!("{TOKEN}\n")).unwrap();
+    // Every step evaluates its child (a quality cache of one), so the search lasts
+    // seconds, not a fraction of one: the page sees it run.
+    let profile = tmp.path().join("slow.toml");
+    std::fs::write(
+        &profile,
+        "[board]\nname = \"host\"\n[search]\nquality_cache = 1\n",
+    )
+    .unwrap();
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -40,6 +52,8 @@ fn the_dashboard_renders_updates_and_shows_the_answer() {
             "--token-file",
         ])
         .arg(&token)
+        .arg("--profile")
+        .arg(&profile)
         .arg("--run-dir")
         .arg(tmp.path().join("runs"))
         .stdout(Stdio::piped())
@@ -59,12 +73,6 @@ fn the_dashboard_renders_updates_and_shows_the_answer() {
         .http_status_as_error(false)
         .build()
         .new_agent();
-    let started = agent_http
-        .post(format!("{url}/search"))
-        .header("Authorization", "Bearer dashboard-test-token-0123456789")
-        .send(r#"{"steps": 4000, "seed": 1}"#)
-        .unwrap();
-    assert_eq!(started.status().as_u16(), 202);
     let shot = std::env::var_os("TABNAS_DASHBOARD_SHOT")
         .map(Into::into)
         .unwrap_or_else(|| tmp.path().join("dashboard.png"));
@@ -73,6 +81,9 @@ fn the_dashboard_renders_updates_and_shows_the_answer() {
         .arg(format!("{url}/"))
         .arg(&shot)
         .env("TABNAS_NODE_MODULES", modules)
+        // The page starts the search once it shows the idle agent.
+        .env("TABNAS_DASHBOARD_TOKEN", TOKEN)
+        .env("TABNAS_DASHBOARD_STEPS", "4000")
         .output()
         .expect("node runs");
     let best: Value = serde_json::from_str(
@@ -95,6 +106,7 @@ fn the_dashboard_renders_updates_and_shows_the_answer() {
     let seen: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
     eprintln!("dashboard: {seen}");
     assert_eq!(seen["errors"], serde_json::json!([]), "{seen}");
+    assert_eq!(seen["idle"], "Idle", "{seen}");
     let running = &seen["running"];
     assert!(
         ["Searching", "Verifying"].contains(&running["phase"].as_str().unwrap()),
