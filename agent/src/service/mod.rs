@@ -322,8 +322,7 @@ impl Service {
         if !may_measure {
             return Err(refuse(
                 ErrorCode::NoResult,
-                "no latency table is measured yet: start a search, or ask with the token \
-                 to measure it now",
+                "no latency table yet; ask with the token to measure it",
             ));
         }
         let mut probe = self.probe.try_lock().map_err(|_| {
@@ -418,10 +417,10 @@ impl Service {
         if space.arch_from_widths(&as_u32).is_none() {
             return Err(refuse(
                 ErrorCode::BadRequest,
+                // Short enough for the protocol's 64-byte detail.
                 format!(
-                    "{} is not in the space {:?}",
-                    tabnas_core::space::show_widths(&as_u32),
-                    self.bundle.manifest.space
+                    "{} is not in the space; Info lists each layer's widths",
+                    tabnas_core::space::show_widths(&as_u32)
                 ),
             ));
         }
