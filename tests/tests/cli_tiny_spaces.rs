@@ -6,20 +6,9 @@
 //!
 //! The binaries are built by [`binaries`] (the test support crate says how).
 
-use std::io::Write;
 use std::path::Path;
 
-use tabnas_test_support::{binaries, run, Run};
-
-fn write_csv(path: &Path) {
-    let mut f = std::fs::File::create(path).unwrap();
-    writeln!(f, "x,z,y").unwrap();
-    for r in 0..150u32 {
-        let x = ((r * 29) % 83) as f32 / 8.3 - 5.0;
-        let z = ((r * 11) % 17) as f32 - 8.0;
-        writeln!(f, "{x},{z},{}", (x + 0.3 * z > 0.0) as u8).unwrap();
-    }
-}
+use tabnas_test_support::{binaries, run, write_linear_csv, Run};
 
 fn json(path: &Path) -> serde_json::Value {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -39,7 +28,7 @@ fn one_and_two_architecture_spaces_go_from_the_trainer_to_the_agent() {
     let (tabnas, agent) = binaries();
     let tmp = tempfile::tempdir().unwrap();
     let csv = tmp.path().join("rows.csv");
-    write_csv(&csv);
+    write_linear_csv(&csv, 150);
     for (space, archs) in [
         ("8", vec![vec![8]]),
         ("8,16", vec![vec![8], vec![16]]),

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tabnas_core::protocol::frame::{encode, read_content};
 use tabnas_core::protocol::{Event, FrameReader, Request, Response};
-use tabnas_test_support::{binaries, run, Run};
+use tabnas_test_support::{binaries, run, write_linear_csv, Run};
 
 /// A served agent, killed when dropped.
 struct Served {
@@ -122,21 +122,11 @@ fn wait_done(url: &str) -> Value {
     }
 }
 
-fn write_csv(path: &Path) {
-    let mut f = std::fs::File::create(path).expect("csv");
-    writeln!(f, "x,z,y").unwrap();
-    for r in 0..300u32 {
-        let x = ((r * 29) % 83) as f32 / 8.3 - 5.0;
-        let z = ((r * 11) % 17) as f32 - 8.0;
-        writeln!(f, "{x},{z},{}", (x + 0.3 * z > 0.0) as u8).unwrap();
-    }
-}
-
 /// A small bundle trained on generated rows, space 8,16,32 x 2.
 fn small_bundle(dir: &Path) -> (PathBuf, PathBuf) {
     let (tabnas, _) = binaries();
     let csv = dir.join("rows.csv");
-    write_csv(&csv);
+    write_linear_csv(&csv, 300);
     let out = dir.join("trained");
     let Run { ok, stderr, .. } = run(
         tabnas.to_str().unwrap(),

@@ -131,3 +131,19 @@ pub fn binaries() -> &'static (PathBuf, PathBuf) {
         (exe("tabnas"), exe("tabnas-agent"))
     })
 }
+
+/// Writes `rows` rows of a small, deterministic binary task with a header (`x,z,y`):
+/// `y` is 1 when `x + 0.3 z > 0`.
+pub fn write_linear_csv(path: &Path, rows: u32) {
+    use std::io::Write;
+    let mut f = std::fs::File::create(path)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
+    let mut text = String::from("x,z,y\n");
+    for r in 0..rows {
+        let x = ((r * 29) % 83) as f32 / 8.3 - 5.0;
+        let z = ((r * 11) % 17) as f32 - 8.0;
+        text.push_str(&format!("{x},{z},{}\n", (x + 0.3 * z > 0.0) as u8));
+    }
+    f.write_all(text.as_bytes())
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+}
