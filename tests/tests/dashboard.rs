@@ -7,11 +7,10 @@
 //! (`scripts/browser_deps.sh`, which the test command runs: it sets
 //! `TABNAS_NODE_MODULES`); without them the test says so and passes, except under CI.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::Value;
-use tabnas_test_support::{binaries, repo_root, under_ci};
+use tabnas_test_support::{repo_root, serve_agent, under_ci, write_token_file, SLOW_PROFILE};
 
 /// The agent's token in this test.
 const TOKEN: &str = "dashboard-test-token-0123456789";
@@ -26,49 +25,22 @@ fn the_dashboard_renders_updates_and_shows_the_answer() {
         eprintln!("skipped: TABNAS_NODE_MODULES is not set (run scripts/browser_deps.sh)");
         return;
     };
-    let (_, agent) = binaries();
     let tmp = tempfile::tempdir().unwrap();
-    let token = tmp.path().join("token");
-    std::fs::write(&token, format!("{TOKEN}\n")).unwrap();
-    // Every step evaluates its child (a quality cache of one), so the search lasts
-    // seconds, not a fraction of one: the page sees it run.
+    let token = write_token_file(tmp.path(), TOKEN);
+    // Every step evaluates its child, so the search lasts seconds, not a fraction of
+    // one: the page sees it run.
     let profile = tmp.path().join("slow.toml");
-    std::fs::write(
-        &profile,
-        "[board]\nname = \"host\"\n[search]\nquality_cache = 1\n",
-    )
-    .unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
-    let mut child = Command::new(agent)
-        .args([
-            "serve",
-            "--http",
-            "127.0.0.1:0",
-            "--fake-latency",
-            "--token-file",
-        ])
-        .arg(&token)
-        .arg("--profile")
-        .arg(&profile)
-        .arg("--run-dir")
-        .arg(tmp.path().join("runs"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("tabnas-agent serve starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap());
-    let url = loop {
-        let mut line = String::new();
-        assert!(lines.read_line(&mut line).unwrap() > 0, "the agent ended");
-        if let Some(rest) = line.strip_prefix("HTTP on ") {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines.lines() {});
+    std::fs::write(&profile, SLOW_PROFILE).unwrap();
+    let served = serve_agent(&[
+        "--fake-latency",
+        "--token-file",
+        token.to_str().unwrap(),
+        "--profile",
+        profile.to_str().unwrap(),
+        "--run-dir",
+        tmp.path().join("runs").to_str().unwrap(),
+    ]);
+    let url = served.url.clone();
     let agent_http = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
@@ -95,8 +67,7 @@ fn the_dashboard_renders_updates_and_shows_the_answer() {
             .unwrap_or_default(),
     )
     .unwrap_or(Value::Null);
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(served);
     assert!(
         out.status.success(),
         "drive.cjs: {}{}",

@@ -4,9 +4,9 @@
 //! polling for 30 s during a search leave its answer equal to an unloaded run's; and a
 //! hardware-in-the-loop `tabnas search --latency-from` against a served board.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,56 +14,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tabnas_core::protocol::frame::{encode, read_content};
 use tabnas_core::protocol::{Event, FrameReader, Request, Response};
-use tabnas_test_support::{binaries, run, write_linear_csv, Run};
-
-/// A served agent, killed when dropped.
-struct Served {
-    child: Child,
-    url: String,
-    pty: Option<String>,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `tabnas-agent serve ARGS --http 127.0.0.1:0` and reads where it serves.
-fn serve(args: &[&str]) -> Served {
-    let (_, agent) = binaries();
-    let mut child = Command::new(agent)
-        .arg("serve")
-        .args(["--http", "127.0.0.1:0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("tabnas-agent serve starts");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout"));
-    let (mut url, mut pty) = (None, None);
-    let wants_pty = args.contains(&"pty");
-    while url.is_none() || (wants_pty && pty.is_none()) {
-        let mut line = String::new();
-        assert!(
-            lines.read_line(&mut line).expect("agent output") > 0,
-            "the agent ended before serving"
-        );
-        if let Some(rest) = line.strip_prefix("HTTP on ") {
-            url = rest.split_whitespace().next().map(str::to_string);
-        }
-        if let Some(rest) = line.strip_prefix("serial on ") {
-            pty = rest.split_whitespace().next().map(str::to_string);
-        }
-    }
-    std::thread::spawn(move || for _ in lines.lines() {});
-    Served {
-        child,
-        url: url.expect("HTTP address"),
-        pty,
-    }
-}
+use tabnas_test_support::{
+    binaries, run, serve_agent as serve, write_linear_csv, write_token_file, Run, SLOW_PROFILE,
+};
 
 fn device(args: &[&str]) -> Run {
     let (tabnas, _) = binaries();
@@ -157,15 +110,8 @@ fn small_bundle(dir: &Path) -> (PathBuf, PathBuf) {
 }
 
 fn token_file(dir: &Path) -> (PathBuf, String) {
-    let token = "test-token-0123456789abcdef".to_string();
-    let path = dir.join("token");
-    std::fs::write(&path, format!("{token}\n")).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
-    (path, token)
+    let token = "test-token-0123456789abcdef";
+    (write_token_file(dir, token), token.to_string())
 }
 
 fn frame(id: u32, r: &Request<'_>) -> Vec<u8> {
@@ -382,11 +328,6 @@ fn serial_and_http_serve_the_same_answer_and_survive_bad_input() {
         }
     }
 }
-
-/// The demo bundle's search with a quality cache of one child, so that every step
-/// evaluates its child on the validation rows: about 2 ms a step here, so a search of
-/// [`LOAD_STEPS`] outlasts the 30 s of polling. The cache changes no value, only the time.
-const SLOW_PROFILE: &str = "[board]\nname = \"host\"\n[search]\nquality_cache = 1\n";
 
 /// Steps of the load test's search.
 const LOAD_STEPS: &str = "30000";

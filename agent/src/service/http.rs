@@ -282,7 +282,7 @@ fn route(
             Err(r) => Answer::refusal(r),
         },
         "/latency-table" => match service.table(check_token(token, auth).is_ok()) {
-            Ok(t) => Answer::json(200, &t),
+            Ok(t) => Answer::json(200, &*t),
             Err(r) => Answer::refusal(r),
         },
         "/trace" => trace(service),
@@ -358,7 +358,11 @@ fn trace(service: &Service) -> Answer {
             "error": live.error,
             "best": best,
             "answer": answer,
-            "policy": live.policy,
+            "policy": live.policy.map(|p| {
+                (0..p.shape().layers())
+                    .map(|l| p.layer(l).to_vec())
+                    .collect::<Vec<_>>()
+            }),
             "points": live.points,
             "children": live.children,
             "notes": live.notes,

@@ -70,8 +70,8 @@ pub struct Live {
     pub error: Option<String>,
     /// Searches started since the agent started.
     pub searches: u32,
-    /// The controller's latest per-layer probabilities.
-    pub policy: Vec<Vec<f64>>,
+    /// The controller's latest per-layer probabilities (a copy, no allocation per step).
+    pub policy: Option<tabnas_core::controller::Policy>,
     /// Sampled step history.
     pub points: Vec<StepSample>,
     /// Keep one step in this many.
@@ -93,7 +93,7 @@ impl Default for Live {
             finished: None,
             error: None,
             searches: 0,
-            policy: Vec::new(),
+            policy: None,
             points: Vec::new(),
             stride: 1,
             children: Vec::new(),
@@ -126,12 +126,7 @@ impl Live {
                 }
                 self.notes.push(text);
             }
-            Progress::Policy(policy) => {
-                let shape = policy.shape();
-                self.policy = (0..shape.layers())
-                    .map(|l| policy.layer(l).to_vec())
-                    .collect();
-            }
+            Progress::Policy(policy) => self.policy = Some(*policy),
             Progress::Step(point, planned) => {
                 self.phase = Phase::Searching;
                 self.step = point.step;

@@ -57,7 +57,9 @@ pub struct Service {
     live: Arc<Mutex<Arc<Live>>>,
     stop: Arc<AtomicBool>,
     worker: Mutex<Option<JoinHandle<()>>>,
-    table: Mutex<Option<Arc<TableFile>>>,
+    /// The latency table in its wire form, once loaded or measured (chunks are cut
+    /// from it without converting it again).
+    table: Mutex<Option<Arc<TableJson>>>,
 }
 
 impl std::fmt::Debug for Service {
@@ -88,6 +90,26 @@ fn finished_run(dir: &Path, bundle_hash: &str) -> Option<(crate::DeviceResult, V
     }
     let onnx = std::fs::read(dir.join("best.onnx")).ok()?;
     Some((result, onnx))
+}
+
+/// A saved table in the protocol's form.
+fn wire_table(t: &TableFile) -> TableJson {
+    TableJson {
+        total: t.blocks.len().min(u16::MAX as usize) as u16,
+        overhead_us: t.overhead_us as f32,
+        scale: t.calibration.scale as f32,
+        offset_us: t.calibration.offset_us as f32,
+        entries: t
+            .blocks
+            .iter()
+            .map(|b| tabnas_core::protocol::TableEntry {
+                block: b.block as u8,
+                in_choice: b.in_choice as u8,
+                out_choice: b.out_choice as u8,
+                latency_us: b.latency_us as f32,
+            })
+            .collect(),
+    }
 }
 
 /// Whether a search is under way in `phase`.
@@ -279,16 +301,12 @@ impl Service {
         }
     }
 
-    /// The latency table of this bundle on this board: the one in memory, else the
-    /// search folder's when it was measured for this bundle, protocol and runtime, else
-    /// measured now (not while a search runs).
+    /// The search folder's latency table when it was measured for this bundle,
+    /// protocol and runtime, else one measured now (not while a search runs).
     ///
     /// Measuring takes the board for a while and writes the run folder, so it happens
     /// only when `may_measure` (a token holder over HTTP, or the serial line).
-    pub fn table_file(&self, may_measure: bool) -> Result<Arc<TableFile>, Refusal> {
-        if let Some(t) = lock(&self.table).clone() {
-            return Ok(t);
-        }
+    fn load_or_measure_table(&self, may_measure: bool) -> Result<TableFile, Refusal> {
         let environment = Environment::here(self.runtime.clone(), self.bundle.hash.clone());
         let folder = RunFolder::create(&self.search_dir())
             .map_err(|e| refuse(ErrorCode::Failed, e.to_string()))?;
@@ -315,9 +333,7 @@ impl Service {
             }
         };
         if let Some(t) = saved.as_ref().filter(|t| t.choice.is_some()) {
-            let t = Arc::new(t.clone());
-            *lock(&self.table) = Some(t.clone());
-            return Ok(t);
+            return Ok(t.clone());
         }
         if !may_measure {
             return Err(refuse(
@@ -355,31 +371,18 @@ impl Service {
         if let Err(e) = write_json(&path, &file) {
             eprintln!("warning: the latency table could not be saved: {e}");
         }
-        let t = Arc::new(file);
-        *lock(&self.table) = Some(t.clone());
-        Ok(t)
+        Ok(file)
     }
 
-    /// The whole latency table as one document (measured now when `may_measure` and
-    /// there is none).
-    pub fn table(&self, may_measure: bool) -> Result<TableJson, Refusal> {
-        let t = self.table_file(may_measure)?;
-        Ok(TableJson {
-            total: t.blocks.len().min(u16::MAX as usize) as u16,
-            overhead_us: t.overhead_us as f32,
-            scale: t.calibration.scale as f32,
-            offset_us: t.calibration.offset_us as f32,
-            entries: t
-                .blocks
-                .iter()
-                .map(|b| tabnas_core::protocol::TableEntry {
-                    block: b.block as u8,
-                    in_choice: b.in_choice as u8,
-                    out_choice: b.out_choice as u8,
-                    latency_us: b.latency_us as f32,
-                })
-                .collect(),
-        })
+    /// The whole latency table as one document: the one in memory, else loaded or
+    /// measured (measured only when `may_measure`).
+    pub fn table(&self, may_measure: bool) -> Result<Arc<TableJson>, Refusal> {
+        if let Some(t) = lock(&self.table).clone() {
+            return Ok(t);
+        }
+        let t = Arc::new(wire_table(&self.load_or_measure_table(may_measure)?));
+        *lock(&self.table) = Some(t.clone());
+        Ok(t)
     }
 
     fn table_chunk(&self, first: u16, may_measure: bool) -> Reply {

@@ -4,8 +4,9 @@
 //! Nothing here decides what a test asserts; it only runs things and reports what
 //! happened.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 
 /// What one run of a binary did.
@@ -147,3 +148,75 @@ pub fn write_linear_csv(path: &Path, rows: u32) {
     f.write_all(text.as_bytes())
         .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
 }
+
+/// A served agent, killed when dropped.
+pub struct Served {
+    /// The agent's process.
+    pub child: Child,
+    /// Its HTTP address (`http://127.0.0.1:PORT`).
+    pub url: String,
+    /// The pseudo-terminal it serves, with `--serial pty`.
+    pub pty: Option<String>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `tabnas-agent serve ARGS --http 127.0.0.1:0` (built by [`binaries`]) and
+/// reads where it serves; the agent is killed when the result is dropped.
+pub fn serve_agent(args: &[&str]) -> Served {
+    let (_, agent) = binaries();
+    let mut child = Command::new(agent)
+        .arg("serve")
+        .args(["--http", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("tabnas-agent serve starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout"));
+    let (mut url, mut pty) = (None, None);
+    let wants_pty = args.contains(&"pty");
+    while url.is_none() || (wants_pty && pty.is_none()) {
+        let mut line = String::new();
+        assert!(
+            lines.read_line(&mut line).expect("agent output") > 0,
+            "the agent ended before serving"
+        );
+        if let Some(rest) = line.strip_prefix("HTTP on ") {
+            url = rest.split_whitespace().next().map(str::to_string);
+        }
+        if let Some(rest) = line.strip_prefix("serial on ") {
+            pty = rest.split_whitespace().next().map(str::to_string);
+        }
+    }
+    std::thread::spawn(move || for _ in lines.lines() {});
+    Served {
+        child,
+        url: url.expect("HTTP address"),
+        pty,
+    }
+}
+
+/// Writes `token` to `dir/token`, readable by its owner only (as the agent wants).
+pub fn write_token_file(dir: &Path, token: &str) -> PathBuf {
+    let path = dir.join("token");
+    std::fs::write(&path, format!("{token}\n"))
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+            .unwrap_or_else(|e| panic!("cannot chmod {}: {e}", path.display()));
+    }
+    path
+}
+
+/// A host profile whose search keeps one child's loss in its quality cache, so that
+/// every step evaluates its child on the validation rows: about 2 ms a step on the demo
+/// bundle here, so a search lasts seconds. The cache changes no value, only the time.
+pub const SLOW_PROFILE: &str = "[board]\nname = \"host\"\n[search]\nquality_cache = 1\n";
