@@ -1,6 +1,9 @@
 //! Device-search benchmarks on the committed demo bundle, measured on this machine
 //! (a bench binary: it prints one JSON object per part).
 //!
+//! 0. `quality`: one quality evaluation split into its stages (building the child's
+//!    graph, optimizing it, inference over `valid.bin` on one thread and on every core).
+//!    `-- --quality-only` stops after it.
 //! 1. `phases`: wall time of a full search split into table building, quality
 //!    evaluation, RL and verification.
 //!    With it, the held-out error of every latency model form on the same children.
@@ -41,6 +44,12 @@ fn main() {
             .expect("demo bundle");
     let shape = NetShape::of(&bundle.manifest);
     let protocol = MeasurementProtocol::default();
+
+    // 0. One quality evaluation, stage by stage.
+    quality_stages(&bundle);
+    if std::env::args().any(|a| a == "--quality-only") {
+        return;
+    }
 
     // 1. Phases of a full search.
     let dir = tempfile::tempdir().expect("temp dir");
@@ -147,5 +156,43 @@ fn main() {
     println!(
         "{}",
         serde_json::json!({"part": "runtimes", "skipped": "build with --features ort"})
+    );
+}
+
+/// Mean milliseconds per child of the stages of a quality evaluation (building the
+/// child's graph, optimizing it for the batch, inference and loss over `valid.bin` on
+/// one thread and on every core), and whether the two losses agree bit for bit.
+fn quality_stages(bundle: &Bundle) {
+    use std::time::Instant;
+    let kids = children(bundle, 20);
+    let batch = 256.min(bundle.valid.rows);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (mut build, mut optimize, mut one, mut all, mut same) = (0.0, 0.0, 0.0, 0.0, true);
+    for w in &kids {
+        let t = Instant::now();
+        let model = bundle.child_model(w).expect("child");
+        build += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let net = tabnas_bundle::TractNet::new(&model, &bundle.manifest, batch).expect("net");
+        optimize += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let a = net
+            .loss_on(&bundle.valid, &bundle.manifest, 1)
+            .expect("loss");
+        one += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let b = net
+            .loss_on(&bundle.valid, &bundle.manifest, cores)
+            .expect("loss");
+        all += t.elapsed().as_secs_f64();
+        same &= a.to_bits() == b.to_bits();
+    }
+    let ms = |s: f64| 1e3 * s / kids.len() as f64;
+    println!(
+        "{}",
+        serde_json::json!({"part": "quality", "children": kids.len(), "rows": bundle.valid.rows,
+            "batch": batch, "build_ms": ms(build), "optimize_ms": ms(optimize),
+            "infer_1_thread_ms": ms(one), "cores": cores, "infer_all_cores_ms": ms(all),
+            "losses_identical": same})
     );
 }

@@ -1,5 +1,6 @@
 //! Quality on the device: a child's validation loss on the bundle's `valid.bin` with the
-//! shared weights, through tract, cached per architecture in a bounded cache.
+//! shared weights, through tract (its batches spread over the cores), cached per
+//! architecture in a bounded cache.
 //! [`QualityFile`] is the cache as a run folder keeps it: keyed by what the losses depend
 //! on, and checked before any of it is reused.
 
@@ -90,6 +91,7 @@ pub struct BundleQuality<'a> {
     bundle: &'a Bundle,
     space: SearchSpace,
     batch: usize,
+    threads: usize,
     /// The cache (saved with checkpoints).
     pub cache: QualityCache,
     /// Evaluations served from the cache.
@@ -101,18 +103,26 @@ pub struct BundleQuality<'a> {
 }
 
 impl<'a> BundleQuality<'a> {
-    /// An evaluator with an empty cache of `capacity`, running `batch` rows at a time.
+    /// An evaluator with an empty cache of `capacity`, running `batch` rows at a time,
+    /// its batches spread over every core (losses do not depend on the threads).
     pub fn new(bundle: &'a Bundle, capacity: usize, batch: usize) -> Result<Self, BundleError> {
         let space = bundle.manifest.search_space()?;
         Ok(Self {
             bundle,
             space,
             batch: batch.max(1),
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             cache: QualityCache::new(capacity),
             hits: 0,
             misses: 0,
             seconds: 0.0,
         })
+    }
+
+    /// The same evaluator on `threads` threads (at least 1).
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
     }
 
     /// The loss of the child with hidden `widths`, computed without the cache.
@@ -123,7 +133,7 @@ impl<'a> BundleQuality<'a> {
             &self.bundle.manifest,
             self.batch.min(self.bundle.valid.rows),
         )?;
-        Ok(net.loss(&self.bundle.valid, &self.bundle.manifest)?)
+        Ok(net.loss_on(&self.bundle.valid, &self.bundle.manifest, self.threads)?)
     }
 }
 

@@ -175,6 +175,20 @@ impl TractNet {
 
     /// Runs exactly one batch; returns `batch x outputs` values.
     pub fn run(&self, numeric: &[f32], categorical: &[i64]) -> Result<Vec<f32>, InferenceError> {
+        let mut state = self.plan.spawn().map_err(err("start a run"))?;
+        let mut out = vec![0.0; self.batch * self.outputs];
+        self.run_into(&mut state, numeric, categorical, &mut out)?;
+        Ok(out)
+    }
+
+    /// Runs one batch on `state`, writing its `batch x outputs` values to `out`.
+    fn run_into(
+        &self,
+        state: &mut TypedSimpleState,
+        numeric: &[f32],
+        categorical: &[i64],
+        out: &mut [f32],
+    ) -> Result<(), InferenceError> {
         if numeric.len() != self.batch * self.numeric
             || categorical.len() != self.batch * self.categorical
         {
@@ -197,20 +211,21 @@ impl TractNet {
                     .into(),
             );
         }
-        let out = self.plan.run(inputs).map_err(err("run the model"))?;
-        let first = out.first().ok_or(InferenceError::OutputSize {
+        let result = state.run(inputs).map_err(err("run the model"))?;
+        let first = result.first().ok_or(InferenceError::OutputSize {
             expected: self.batch * self.outputs,
             found: 0,
         })?;
         let view = first.try_as_plain_ram().map_err(err("read the output"))?;
         let values = view.as_slice::<f32>().map_err(err("read the output"))?;
-        if values.len() != self.batch * self.outputs {
+        if values.len() != out.len() {
             return Err(InferenceError::OutputSize {
-                expected: self.batch * self.outputs,
+                expected: out.len(),
                 found: values.len(),
             });
         }
-        Ok(values.to_vec())
+        out.copy_from_slice(values);
+        Ok(())
     }
 
     /// Outputs for all rows of the given inputs (`rows x outputs`); inputs of another
@@ -221,6 +236,19 @@ impl TractNet {
         categorical: &[i64],
         rows: usize,
     ) -> Result<Vec<f32>, InferenceError> {
+        self.predict_on(numeric, categorical, rows, 1)
+    }
+
+    /// [`TractNet::predict`] on `threads` threads: each runs a contiguous range of the
+    /// batches with its own run state and buffers. Every batch is computed alone, so the
+    /// outputs are the same, bit for bit, whatever `threads` is.
+    pub fn predict_on(
+        &self,
+        numeric: &[f32],
+        categorical: &[i64],
+        rows: usize,
+        threads: usize,
+    ) -> Result<Vec<f32>, InferenceError> {
         if numeric.len() != rows * self.numeric || categorical.len() != rows * self.categorical {
             return Err(InferenceError::InputSize {
                 rows,
@@ -230,29 +258,88 @@ impl TractNet {
                 found_categorical: categorical.len(),
             });
         }
-        let mut out = Vec::with_capacity(rows * self.outputs);
+        let mut out = vec![0.0f32; rows * self.outputs];
+        let batches = rows.div_ceil(self.batch);
+        let parts = threads.clamp(1, batches.max(1));
+        // Part `p` runs batches `first(p)..first(p + 1)`.
+        let first = |p: usize| batches * p / parts;
+        let mut slices = Vec::with_capacity(parts);
+        let mut rest = out.as_mut_slice();
+        for p in 0..parts {
+            let part_rows = (first(p + 1) * self.batch).min(rows) - first(p) * self.batch;
+            let (head, tail) = rest.split_at_mut(part_rows * self.outputs);
+            slices.push((first(p) * self.batch, head));
+            rest = tail;
+        }
+        let run_part =
+            |(start, out): (usize, &mut [f32])| self.predict_rows(numeric, categorical, start, out);
+        let mut slices = slices.into_iter();
+        let mine = slices.next();
+        std::thread::scope(|scope| {
+            let others: Vec<_> = slices
+                .map(|part| scope.spawn(move || run_part(part)))
+                .collect();
+            let mut result = mine.map_or(Ok(()), run_part);
+            for handle in others {
+                let r = handle.join().unwrap_or_else(|_| {
+                    Err(InferenceError::Tract {
+                        stage: "run the model",
+                        detail: "a worker thread panicked".into(),
+                    })
+                });
+                result = result.and(r);
+            }
+            result
+        })?;
+        Ok(out)
+    }
+
+    /// Runs the rows from `start` on, as many as `out` holds outputs for, one batch at a
+    /// time (the last padded with zeros) on one run state.
+    fn predict_rows(
+        &self,
+        numeric: &[f32],
+        categorical: &[i64],
+        start: usize,
+        out: &mut [f32],
+    ) -> Result<(), InferenceError> {
+        let mut state = self.plan.spawn().map_err(err("start a run"))?;
         let mut num = vec![0.0f32; self.batch * self.numeric];
         let mut cat = vec![0i64; self.batch * self.categorical];
-        let mut start = 0;
-        while start < rows {
-            let n = self.batch.min(rows - start);
+        let mut y = vec![0.0f32; self.batch * self.outputs];
+        for (b, out) in out
+            .chunks_mut((self.batch * self.outputs).max(1))
+            .enumerate()
+        {
+            let row = start + b * self.batch;
+            let n = out.len() / self.outputs.max(1);
             num.fill(0.0);
             cat.fill(0);
             num[..n * self.numeric]
-                .copy_from_slice(&numeric[start * self.numeric..(start + n) * self.numeric]);
+                .copy_from_slice(&numeric[row * self.numeric..(row + n) * self.numeric]);
             cat[..n * self.categorical].copy_from_slice(
-                &categorical[start * self.categorical..(start + n) * self.categorical],
+                &categorical[row * self.categorical..(row + n) * self.categorical],
             );
-            let y = self.run(&num, &cat)?;
-            out.extend_from_slice(&y[..n * self.outputs]);
-            start += n;
+            self.run_into(&mut state, &num, &cat, &mut y)?;
+            out.copy_from_slice(&y[..out.len()]);
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Mean task loss on `valid`.
     pub fn loss(&self, valid: &ValidSet, manifest: &Manifest) -> Result<f64, InferenceError> {
-        let y = self.predict(&valid.numeric, &valid.categorical, valid.rows)?;
+        self.loss_on(valid, manifest, 1)
+    }
+
+    /// [`TractNet::loss`] with the rows run on `threads` threads (the same value, bit for
+    /// bit, whatever `threads` is).
+    pub fn loss_on(
+        &self,
+        valid: &ValidSet,
+        manifest: &Manifest,
+        threads: usize,
+    ) -> Result<f64, InferenceError> {
+        let y = self.predict_on(&valid.numeric, &valid.categorical, valid.rows, threads)?;
         Ok(mean_loss(
             manifest.task.loss,
             &y,
