@@ -84,8 +84,8 @@ fn host_search_on_higgs_learns_under_the_target() {
         PrepareOptions::default(),
     )
     .unwrap();
-    let p1 =
-        data.train.labels.iter().filter(|&&y| y == 1.0).count() as f64 / data.train.rows as f64;
+    let labels = data.train.labels();
+    let p1 = labels.count(1) as f64 / labels.rows as f64;
     let entropy = -(p1 * p1.ln() + (1.0 - p1) * (1.0 - p1).ln());
     let widths = vec![8, 16, 24, 32, 48, 64, 96, 128, 192, 256];
     let options = HostSearchOptions {

@@ -50,7 +50,7 @@ fn bundle_with_space(dir: &std::path::Path, space: Vec<Vec<u32>>) -> Bundle {
     let run = run_host_search(&data, &host, |_, _, _| {}).unwrap();
     let provenance = Provenance {
         dataset: data.name.clone(),
-        rows: [data.train.rows, data.valid.rows, data.test.rows],
+        rows: [data.train.rows(), data.valid.rows, data.test.rows],
         seed: 1,
         steps: 40,
         batch: 32,

@@ -63,7 +63,7 @@ fn trainer_bundle_agent_search_and_best_child_agree() {
     let run = run_host_search(&data, &host, |_, _, _| {}).unwrap();
     let provenance = Provenance {
         dataset: data.name.clone(),
-        rows: [data.train.rows, data.valid.rows, data.test.rows],
+        rows: [data.train.rows(), data.valid.rows, data.test.rows],
         seed: 2,
         steps: 300,
         batch: 64,

@@ -3,10 +3,17 @@
 //! log1p of the integers, FNV-1a bucket of each category), whatever the file's size.
 //!
 //! `cargo bench -p tabnas-trainer --bench criteo_stream -- [--rows N] [--file PATH]
-//! [--form raw|kaggle] [--max-rows M]`: writes a generated file of N rows (default
-//! 10,000,000) in the given form unless PATH exists, streams it, and prints one JSON
-//! line: rows, file bytes, seconds, rows per second, MB/s and the peak resident memory
-//! (`VmHWM` of /proc/self/status, Linux) before and after the stream.
+//! [--form raw|kaggle] [--max-rows M] [--train STEPS]`: writes a generated file of N
+//! rows (default 10,000,000) in the given form unless PATH exists, streams it, and
+//! prints one JSON line: rows, file bytes, seconds, rows per second, MB/s and the peak
+//! resident memory (`VmHWM` of /proc/self/status, Linux) before and after the stream.
+//!
+//! With `--train STEPS`, it then prepares the file as `tabnas search --criteo FILE
+//! --spill-dir DIR` does (two streaming passes, training rows to a row file) and trains
+//! the paper's Criteo supernet (embeddings of 39, three layers of 512) on batches of 512
+//! read from the row file, timing the reads apart from the steps; a second JSON line
+//! gives the preparation's rows per second, the row file's size, the read and step
+//! times and the peak resident memory after each phase.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -14,8 +21,12 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use rand_core::Rng;
+use tabnas_bundle::LossKind;
+use tabnas_core::paper::CRITEO_WIDTHS;
 use tabnas_core::rng::search_rng;
 use tabnas_trainer::data::{fnv1a64, for_each_criteo_row};
+use tabnas_trainer::prepare::{prepare, DataSource, PrepareOptions, Spill};
+use tabnas_trainer::supernet::{Supernet, SupernetSpec, TrainRows};
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
@@ -125,5 +136,65 @@ fn main() {
         before.map_or("null".into(), |m| format!("{m:.1}")),
         peak_mib().map_or("null".into(), |m| format!("{m:.1}")),
         sum + (buckets % 1000) as f64
+    );
+    if let Some(steps) = arg("--train").and_then(|v| v.parse::<usize>().ok()) {
+        train_from_spill(&file, max_rows, n, steps);
+    }
+}
+
+/// Prepares `file` through a spill folder and trains `steps` steps on it (see the
+/// module's documentation).
+fn train_from_spill(
+    file: &std::path::Path,
+    max_rows: Option<usize>,
+    rows_read: usize,
+    steps: usize,
+) {
+    let spill = tempfile::tempdir_in(std::env::temp_dir()).expect("spill folder");
+    let t = Instant::now();
+    let source = DataSource::Criteo {
+        path: file.to_path_buf(),
+        spill: Some(Spill {
+            dir: spill.path().to_path_buf(),
+            max_eval_rows: 200_000,
+        }),
+    };
+    let options = PrepareOptions {
+        embedding_dim: 39,
+        max_rows,
+        ..PrepareOptions::default()
+    };
+    let data = prepare(&source, options).expect("prepare the file");
+    let prepare_s = t.elapsed().as_secs_f64();
+    let peak_prepared = peak_mib();
+    let TrainRows::File(rows) = &data.train else {
+        panic!("a spilled source keeps its training rows in a file")
+    };
+    let row_file_bytes = std::fs::metadata(rows.path()).map_or(0, |m| m.len());
+    let spec: SupernetSpec = data.supernet_spec(vec![CRITEO_WIDTHS.to_vec(); 3]);
+    assert_eq!(spec.loss, LossKind::BinaryCrossEntropy);
+    let mut rng = search_rng(0);
+    let mut net = Supernet::new(spec, 1e-3, &mut rng);
+    let full = [512usize; 3];
+    let (mut read_s, mut step_s) = (0.0, 0.0);
+    for _ in 0..steps {
+        let t = Instant::now();
+        let batch = data.train.sample(512, &mut rng).expect("read a batch");
+        read_s += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        net.train_step(&batch, &full).expect("train");
+        step_s += t.elapsed().as_secs_f64();
+    }
+    println!(
+        "{{\"part\":\"train_from_spill\",\"prepare_seconds\":{prepare_s:.1},\
+         \"prepare_rows_per_s\":{:.0},\"train_rows\":{},\"row_file_bytes\":{row_file_bytes},\
+         \"steps\":{steps},\"batch\":512,\"read_ms_per_batch\":{:.2},\"step_ms\":{:.2},\
+         \"peak_mib_after_prepare\":{},\"peak_mib_after_training\":{}}}",
+        rows_read as f64 / prepare_s,
+        data.train.rows(),
+        1e3 * read_s / steps.max(1) as f64,
+        1e3 * step_s / steps.max(1) as f64,
+        peak_prepared.map_or("null".into(), |m| format!("{m:.1}")),
+        peak_mib().map_or("null".into(), |m| format!("{m:.1}")),
     );
 }

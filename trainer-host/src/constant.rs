@@ -11,33 +11,22 @@
 use tabnas_bundle::{mean_loss, LossError, LossKind};
 
 use crate::prepare::Prepared;
-use crate::supernet::Rows;
+use crate::supernet::{LabelSummary, Rows};
 
-/// The constant predictor's outputs (one row) fitted on `train`.
-pub fn constant_outputs(loss: LossKind, outputs: usize, train: &Rows) -> Vec<f32> {
-    let n = train.labels.len() as f64;
+/// The constant predictor's outputs (one row) fitted on training labels summarised by
+/// `train`.
+pub fn constant_outputs(loss: LossKind, outputs: usize, train: &LabelSummary) -> Vec<f32> {
+    let n = train.rows as f64;
     match loss {
         LossKind::BinaryCrossEntropy => {
-            let ones = train.labels.iter().filter(|&&y| y == 1.0).count() as f64;
+            let ones = train.count(1) as f64;
             let p = (ones + 0.5) / (n + 1.0);
             vec![(p / (1.0 - p)).ln() as f32]
         }
-        LossKind::SoftmaxCrossEntropy => {
-            let mut counts = vec![0.0f64; outputs];
-            for &y in &train.labels {
-                if let Some(c) = counts.get_mut(y as usize) {
-                    *c += 1.0;
-                }
-            }
-            counts
-                .iter()
-                .map(|c| ((c + 0.5) / (n + 0.5 * outputs as f64)).ln() as f32)
-                .collect()
-        }
-        LossKind::MeanSquaredError => {
-            let mean = train.labels.iter().map(|&y| y as f64).sum::<f64>() / n.max(1.0);
-            vec![mean as f32]
-        }
+        LossKind::SoftmaxCrossEntropy => (0..outputs)
+            .map(|k| ((train.count(k) as f64 + 0.5) / (n + 0.5 * outputs as f64)).ln() as f32)
+            .collect(),
+        LossKind::MeanSquaredError => vec![(train.sum / n.max(1.0)) as f32],
     }
 }
 
@@ -45,7 +34,7 @@ pub fn constant_outputs(loss: LossKind, outputs: usize, train: &Rows) -> Vec<f32
 pub fn constant_loss(
     loss: LossKind,
     outputs: usize,
-    train: &Rows,
+    train: &LabelSummary,
     rows: &Rows,
 ) -> Result<f64, LossError> {
     let one = constant_outputs(loss, outputs, train);
@@ -68,9 +57,10 @@ impl ConstantLoss {
     /// Fitted on the training split of `data`.
     pub fn of(data: &Prepared) -> Result<Self, LossError> {
         let (loss, outputs) = data.loss_and_outputs();
+        let train = data.train.labels();
         Ok(Self {
-            validation: constant_loss(loss, outputs, &data.train, &data.valid)?,
-            test: constant_loss(loss, outputs, &data.train, &data.test)?,
+            validation: constant_loss(loss, outputs, &train, &data.valid)?,
+            test: constant_loss(loss, outputs, &train, &data.test)?,
         })
     }
 }
@@ -90,20 +80,30 @@ mod tests {
         }
     }
 
+    fn summary(rows: &Rows) -> LabelSummary {
+        LabelSummary::of(&rows.labels)
+    }
+
     #[test]
     fn the_prior_gives_the_entropy_of_the_labels() {
         // 1 in 4 positive: log-loss of the prior is the binary entropy H(0.25).
         let train = rows(&[1.0, 0.0, 0.0, 0.0].repeat(250));
-        let l = constant_loss(LossKind::BinaryCrossEntropy, 1, &train, &train).unwrap();
+        let l = constant_loss(LossKind::BinaryCrossEntropy, 1, &summary(&train), &train).unwrap();
         let h = -(0.25f64 * 0.25f64.ln() + 0.75 * 0.75f64.ln());
         assert!((l - h).abs() < 1e-3, "{l} vs {h}");
         // Regression: the variance of the labels.
         let train = rows(&[1.0, 3.0]);
-        let l = constant_loss(LossKind::MeanSquaredError, 1, &train, &train).unwrap();
+        let l = constant_loss(LossKind::MeanSquaredError, 1, &summary(&train), &train).unwrap();
         assert!((l - 1.0).abs() < 1e-9, "{l}");
         // Multiclass: finite even for a class absent from training.
         let train = rows(&[0.0, 1.0, 1.0]);
-        let l = constant_loss(LossKind::SoftmaxCrossEntropy, 3, &train, &rows(&[2.0])).unwrap();
+        let l = constant_loss(
+            LossKind::SoftmaxCrossEntropy,
+            3,
+            &summary(&train),
+            &rows(&[2.0]),
+        )
+        .unwrap();
         assert!(l.is_finite() && l > 1.0, "{l}");
     }
 }

@@ -12,7 +12,7 @@ use tabnas_core::rng::search_rng;
 
 use crate::host_search::MAX_STEPS;
 use crate::prepare::Prepared;
-use crate::supernet::{SizeError, Supernet};
+use crate::supernet::{RowFileError, SizeError, Supernet};
 
 /// How to train each reference.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -80,6 +80,13 @@ pub enum ReferenceError {
         /// Why.
         source: SizeError,
     },
+    /// A training batch could not be read from the row file.
+    Rows {
+        /// The widths trained.
+        widths: Vec<u32>,
+        /// Why.
+        source: RowFileError,
+    },
     /// The loss could not be computed (the network diverged).
     Loss {
         /// The widths trained.
@@ -106,6 +113,9 @@ impl fmt::Display for ReferenceError {
                 "a reference may train at most {MAX_STEPS} steps, got {steps}"
             ),
             Self::Size { widths, .. } => write!(f, "reference {widths:?} does not fit in memory"),
+            Self::Rows { widths, .. } => {
+                write!(f, "reference {widths:?}: cannot read a training batch")
+            }
             Self::Loss {
                 widths,
                 step,
@@ -121,6 +131,7 @@ impl std::error::Error for ReferenceError {
         match self {
             Self::Loss { source, .. } => Some(source),
             Self::Size { source, .. } => Some(source),
+            Self::Rows { source, .. } => Some(source),
             _ => None,
         }
     }
@@ -176,7 +187,13 @@ pub fn train_reference(
     let mut trained_steps = 0;
     let mut stopped = false;
     for step in 1..=options.steps {
-        let batch = data.train.sample(options.batch, &mut rng);
+        let batch = data
+            .train
+            .sample(options.batch, &mut rng)
+            .map_err(|source| ReferenceError::Rows {
+                widths: widths.to_vec(),
+                source,
+            })?;
         net.train_step(&batch, &full)
             .map_err(loss_error(step, "training"))?;
         trained_steps = step;

@@ -200,3 +200,54 @@ fn csv_log1p_columns_and_named_spaces() {
         "{stderr}"
     );
 }
+
+#[test]
+fn criteo_streamed_through_a_spill_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("train.txt");
+    std::fs::write(&file, criteo_raw(600)).unwrap();
+    let spill = tmp.path().join("spill");
+    let out = tmp.path().join("run");
+    let Run { ok, stdout, stderr } = search(
+        &["--criteo", file.to_str().unwrap()],
+        &[
+            "--spill-dir",
+            spill.to_str().unwrap(),
+            "--max-eval-rows",
+            "50",
+            "--target",
+            "5000",
+        ],
+        &out,
+    );
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("in two streaming passes; its"), "{stdout}");
+    assert!(
+        stdout.contains("validation: a uniform sample of 50 of its"),
+        "{stdout}"
+    );
+    // The bundle keeps the sampled validation rows; the row file is gone with the run.
+    let m = manifest(&out);
+    assert_eq!(m["training"]["rows"][1], 50);
+    assert!(m["inputs"]["numeric"][0]["log1p"] == true);
+    assert_eq!(std::fs::read_dir(&spill).unwrap().count(), 0);
+
+    // --spill-dir is for Criteo files, and the sample needs a row.
+    let csv = tmp.path().join("t.csv");
+    std::fs::write(&csv, "1,0\n2,1\n").unwrap();
+    let Run { ok, stderr, .. } = search(
+        &["--csv", csv.to_str().unwrap()],
+        &["--spill-dir", spill.to_str().unwrap()],
+        &tmp.path().join("run-csv"),
+    );
+    assert!(!ok && stderr.contains("--criteo"), "{stderr}");
+    let Run { ok, stderr, .. } = search(
+        &["--criteo", file.to_str().unwrap()],
+        &["--max-eval-rows", "0", "--target", "5000"],
+        &tmp.path().join("run-zero"),
+    );
+    assert!(
+        !ok && stderr.contains("--max-eval-rows must be at least 1"),
+        "{stderr}"
+    );
+}

@@ -81,7 +81,7 @@ fn trained(dir: &Path, kind: LabelKind) -> (Prepared, Supernet, PathBuf) {
     let run = run_host_search(&data, &search, |_, _, _| {}).unwrap();
     let provenance = Provenance {
         dataset: data.name.clone(),
-        rows: [data.train.rows, data.valid.rows, data.test.rows],
+        rows: [data.train.rows(), data.valid.rows, data.test.rows],
         seed: 3,
         steps: 80,
         batch: 32,

@@ -22,7 +22,7 @@ use tabnas_trainer::data::{
     ColumnRef, CsvOptions, DataError, LabelKind, Preset, Quoted, SplitError,
 };
 use tabnas_trainer::host_search::HostResource;
-use tabnas_trainer::prepare::{prepare, DataSource, PrepareError, PrepareOptions, Prepared};
+use tabnas_trainer::prepare::{prepare, DataSource, PrepareError, PrepareOptions, Prepared, Spill};
 use tabnas_trainer::toy::SweepOver;
 
 /// A value the command line names by one of a fixed list of names (the type's own
@@ -203,6 +203,29 @@ pub struct DataArgs {
     /// Use only the first N rows.
     #[arg(long)]
     pub max_rows: Option<usize>,
+    /// Criteo: read the file in two streaming passes and keep the training rows in a
+    /// file in this folder, read a batch at a time, so that a file larger than memory
+    /// can be trained on [default: $XDG_CACHE_HOME/tabnas/spill (else ~/.cache/...) for
+    /// files of 1 GiB or more; smaller files are read into memory].
+    #[arg(long, requires = "criteo")]
+    pub spill_dir: Option<PathBuf>,
+    /// Criteo read in a stream: validation and test rows kept in memory, each (a seeded
+    /// uniform sample of a larger split).
+    #[arg(long, default_value_t = 200_000)]
+    pub max_eval_rows: usize,
+}
+
+/// A Criteo file at least this large is read in a stream without `--spill-dir`.
+const AUTO_SPILL_BYTES: u64 = 1 << 30;
+
+/// The spill folder used when `--spill-dir` is not given.
+fn default_spill_dir() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from(".cache"))
+        .join("tabnas")
+        .join("spill")
 }
 
 impl DataArgs {
@@ -217,7 +240,19 @@ impl DataArgs {
             return Ok(DataSource::Preset { preset, cache });
         }
         if let Some(path) = &self.criteo {
-            return Ok(DataSource::Criteo { path: path.clone() });
+            let large = std::fs::metadata(path).is_ok_and(|m| m.len() >= AUTO_SPILL_BYTES);
+            let dir = match &self.spill_dir {
+                Some(dir) => Some(dir.clone()),
+                None if large => Some(default_spill_dir()),
+                None => None,
+            };
+            return Ok(DataSource::Criteo {
+                path: path.clone(),
+                spill: dir.map(|dir| Spill {
+                    dir,
+                    max_eval_rows: self.max_eval_rows,
+                }),
+            });
         }
         let Some(path) = &self.csv else {
             bail!("no data: give --dataset higgs|adult, --csv FILE or --criteo FILE");
@@ -281,6 +316,9 @@ impl DataArgs {
         }
         if self.max_rows == Some(0) {
             bail!("--max-rows must be at least 1");
+        }
+        if self.max_eval_rows == 0 {
+            bail!("--max-eval-rows must be at least 1");
         }
         if !self.log1p.is_empty() && self.csv.is_none() {
             bail!("--log1p names columns of a --csv file (--criteo applies it to I1..I13 already)");

@@ -266,7 +266,7 @@ pub fn run(args: &SearchArgs) -> Result<()> {
     let name = args.name.clone().unwrap_or_else(|| data.name.clone());
     let provenance = Provenance {
         dataset: data.name.clone(),
-        rows: [data.train.rows, data.valid.rows, data.test.rows],
+        rows: [data.train.rows(), data.valid.rows, data.test.rows],
         seed: init_seed,
         steps: args.steps,
         batch: args.train.batch,

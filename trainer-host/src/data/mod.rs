@@ -25,7 +25,8 @@ pub use error::{ColumnRole, DataError, Quoted, QuotedList, QUOTE_CHARS, QUOTE_IT
 pub use label::{LabelKind, Task, MAX_CLASSES};
 pub use limit::MAX_LINE_BYTES;
 pub use preprocess::{
-    fnv1a64, CategoricalColumn, Encoded, NumericColumn, PreprocessOptions, Preprocessing,
+    fnv1a64, CategoricalColumn, Encoded, NumericColumn, NumericStats, PreprocessOptions,
+    Preprocessing,
 };
 pub use presets::{Preset, PresetFiles};
 pub use split::{split_rows, Split, SplitError};

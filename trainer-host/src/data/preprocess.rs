@@ -43,6 +43,51 @@ pub struct CategoricalColumn {
     pub buckets: u32,
 }
 
+/// The running sums a numeric column's fit needs, one value at a time (a stream of rows
+/// fits the same column as a table of them).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct NumericStats {
+    n: f64,
+    sum: f64,
+    squares: f64,
+}
+
+impl NumericStats {
+    /// Adds a raw value (NaN, a missing value, is skipped).
+    pub fn push(&mut self, x: f32, log1p: bool) {
+        if !x.is_nan() {
+            let v = transform(x, log1p) as f64;
+            self.n += 1.0;
+            self.sum += v;
+            self.squares += v * v;
+        }
+    }
+
+    /// Values added (missing ones not counted).
+    pub fn count(&self) -> u64 {
+        self.n as u64
+    }
+
+    /// The fitted column: mean and standard deviation of the values (0 and 1 without
+    /// values; a standard deviation of 1 for a constant column).
+    pub fn column(&self, name: &str, log1p: bool) -> NumericColumn {
+        let n = self.n;
+        let mean = if n > 0.0 { self.sum / n } else { 0.0 };
+        let var = if n > 0.0 {
+            (self.squares / n - mean * mean).max(0.0)
+        } else {
+            0.0
+        };
+        let std = var.sqrt();
+        NumericColumn {
+            name: name.to_string(),
+            log1p,
+            mean: mean as f32,
+            std: if std > 1e-12 { std as f32 } else { 1.0 },
+        }
+    }
+}
+
 /// All column transforms, in input order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Preprocessing {
@@ -88,29 +133,11 @@ impl Preprocessing {
             .enumerate()
             .map(|(c, name)| {
                 let log1p = table.numeric_log1p.get(c).copied().unwrap_or(false);
-                let (mut n, mut sum, mut sq) = (0.0f64, 0.0f64, 0.0f64);
+                let mut stats = NumericStats::default();
                 for &r in rows {
-                    let x = table.numeric_row(r)[c];
-                    if !x.is_nan() {
-                        let v = transform(x, log1p) as f64;
-                        n += 1.0;
-                        sum += v;
-                        sq += v * v;
-                    }
+                    stats.push(table.numeric_row(r)[c], log1p);
                 }
-                let mean = if n > 0.0 { sum / n } else { 0.0 };
-                let var = if n > 0.0 {
-                    (sq / n - mean * mean).max(0.0)
-                } else {
-                    0.0
-                };
-                let std = var.sqrt();
-                NumericColumn {
-                    name: name.clone(),
-                    log1p,
-                    mean: mean as f32,
-                    std: if std > 1e-12 { std as f32 } else { 1.0 },
-                }
+                stats.column(name, log1p)
             })
             .collect();
         let categorical = table

@@ -38,7 +38,7 @@ use tabnas_core::space::{Architecture, SearchSpace, SpaceError};
 use crate::constant::ConstantLoss;
 use crate::names::impl_names;
 use crate::prepare::Prepared;
-use crate::supernet::{SizeError, Supernet};
+use crate::supernet::{RowFileError, SizeError, Supernet};
 
 pub use guards::{Guards, ValidationPoint, CONVERGED_PROBABILITY, REJECTED_SHARE_WARNING};
 pub use plot::{render_trace_svg, PlotError};
@@ -189,6 +189,13 @@ pub enum HostSearchError {
         /// Why.
         source: StepError,
     },
+    /// A training batch could not be read from the row file.
+    Rows {
+        /// The step (1-based).
+        step: u32,
+        /// Why.
+        source: RowFileError,
+    },
     /// The found architecture's loss could not be computed.
     Evaluation {
         /// Which rows: `validation` or `test`.
@@ -230,6 +237,7 @@ impl fmt::Display for HostSearchError {
             Self::Training { step, .. } => write!(f, "training step {step} diverged"),
             Self::Validation { step, .. } => write!(f, "validation loss at step {step}"),
             Self::Controller { step, .. } => write!(f, "controller step {step} failed"),
+            Self::Rows { step, .. } => write!(f, "cannot read the training batch of step {step}"),
             Self::Evaluation { split, .. } => {
                 write!(
                     f,
@@ -251,6 +259,7 @@ impl std::error::Error for HostSearchError {
             | Self::Validation { source, .. }
             | Self::Evaluation { source, .. } => Some(source),
             Self::Controller { source, .. } => Some(source),
+            Self::Rows { source, .. } => Some(source),
             _ => None,
         }
     }
@@ -461,7 +470,13 @@ pub fn run_host_search(
             }
             widths_of(&space, &arch)
         };
-        let batch = data.train.sample(options.batch, &mut batch_rng);
+        let batch = data
+            .train
+            .sample(options.batch, &mut batch_rng)
+            .map_err(|source| HostSearchError::Rows {
+                step: step + 1,
+                source,
+            })?;
         let train_loss =
             supernet
                 .train_step(&batch, &widths)

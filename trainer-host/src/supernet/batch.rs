@@ -1,7 +1,10 @@
-//! Encoded rows and seeded mini-batches drawn from them.
+//! Encoded rows and seeded mini-batches drawn from them, in memory or from a
+//! [`RowFile`].
 
 use ndarray::Array2;
 use rand_core::Rng;
+
+use super::row_file::{RowFile, RowFileError};
 
 /// Model inputs and labels of a set of rows (row-major).
 #[derive(Debug, Clone, PartialEq)]
@@ -70,5 +73,94 @@ impl Rows {
             .map(|_| (rng.next_u64() % self.rows as u64) as usize)
             .collect();
         self.gather(&idx)
+    }
+}
+
+/// What the constant predictor and the class checks need of a split's labels: their
+/// number, their sum and the count of each class index (labels that are small
+/// non-negative integers), gathered without keeping the labels.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LabelSummary {
+    /// Labels seen.
+    pub rows: u64,
+    /// Their sum.
+    pub sum: f64,
+    /// Rows per class index (`counts[k]`: labels equal to `k`).
+    pub counts: Vec<u64>,
+}
+
+impl LabelSummary {
+    /// Class indices counted (labels at or above are only summed).
+    const MAX_COUNTED: usize = 1 << 16;
+
+    /// The summary of `labels`.
+    pub fn of(labels: &[f32]) -> Self {
+        let mut s = Self::default();
+        for &y in labels {
+            s.push(y);
+        }
+        s
+    }
+
+    /// Adds one label.
+    pub fn push(&mut self, y: f32) {
+        self.rows += 1;
+        self.sum += y as f64;
+        if y >= 0.0 && y.fract() == 0.0 && (y as usize) < Self::MAX_COUNTED {
+            let k = y as usize;
+            if self.counts.len() <= k {
+                self.counts.resize(k + 1, 0);
+            }
+            self.counts[k] += 1;
+        }
+    }
+
+    /// Rows of class `k`.
+    pub fn count(&self, k: usize) -> u64 {
+        self.counts.get(k).copied().unwrap_or(0)
+    }
+}
+
+/// The training split: rows in memory, or in a [`RowFile`] for data larger than memory.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrainRows {
+    /// In memory.
+    Memory(Rows),
+    /// In a file, read a batch at a time.
+    File(RowFile),
+}
+
+impl TrainRows {
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        match self {
+            Self::Memory(r) => r.rows,
+            Self::File(f) => f.rows(),
+        }
+    }
+
+    /// Numeric columns per row.
+    pub fn numeric_width(&self) -> usize {
+        match self {
+            Self::Memory(r) => r.numeric_width,
+            Self::File(f) => f.numeric_width(),
+        }
+    }
+
+    /// The labels' summary.
+    pub fn labels(&self) -> LabelSummary {
+        match self {
+            Self::Memory(r) => LabelSummary::of(&r.labels),
+            Self::File(f) => f.labels().clone(),
+        }
+    }
+
+    /// `size` rows drawn uniformly with replacement (the same rows from the same
+    /// generator wherever they are kept).
+    pub fn sample<R: Rng + ?Sized>(&self, size: usize, rng: &mut R) -> Result<Batch, RowFileError> {
+        match self {
+            Self::Memory(r) => Ok(r.sample(size, rng)),
+            Self::File(f) => f.sample(size, rng),
+        }
     }
 }

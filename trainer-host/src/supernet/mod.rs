@@ -7,6 +7,7 @@
 //!   time (AVX-512, AVX2/FMA, NEON) and owns the thread count.
 //! * [`adam`] is the optimizer of the shared weights.
 //! * [`batch`] assembles seeded mini-batches from encoded rows.
+//! * [`row_file`] keeps training rows in a file, for data larger than memory.
 //! * [`size`] bounds the parameters and batch activations before anything is allocated.
 //!
 //! Its forward pass is the graph of the bundle's ONNX file: `tests` in the workspace
@@ -16,9 +17,11 @@ pub mod adam;
 pub mod batch;
 pub mod kernels;
 pub mod model;
+pub mod row_file;
 pub mod size;
 
 pub use adam::AdamW;
-pub use batch::{Batch, Rows};
+pub use batch::{Batch, LabelSummary, Rows, TrainRows};
 pub use model::{Supernet, SupernetSpec, WeightsError};
+pub use row_file::{RowFile, RowFileError, RowFileWriter};
 pub use size::{SizeError, MAX_BATCH, MAX_BATCH_VALUES, MAX_PARAMS};

@@ -1,5 +1,11 @@
 //! From a data source to model-ready rows: load, split by seed, fit the preprocessing on
 //! the training rows, encode every split, and describe the inputs for the manifest.
+//!
+//! A table is read whole into memory; a Criteo file with a spill folder is read in two
+//! streaming passes instead (`streamed.rs`): its training rows go to a row file, so a file
+//! larger than memory can be trained on.
+
+mod streamed;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -12,7 +18,9 @@ use crate::data::{
     read_criteo, read_csv, split_rows, CsvOptions, DataError, PreprocessOptions, Preprocessing,
     Preset, Quoted, RawTable, SplitError, Task,
 };
-use crate::supernet::Rows;
+use crate::supernet::{LabelSummary, RowFileError, Rows, TrainRows};
+
+pub use streamed::Spill;
 
 /// Where the rows come from.
 #[derive(Debug, Clone)]
@@ -35,6 +43,9 @@ pub enum DataSource {
     Criteo {
         /// The file.
         path: PathBuf,
+        /// Read it in two streaming passes, keeping the training rows in a row file in
+        /// this folder (see [`Spill`]); else read it whole.
+        spill: Option<Spill>,
     },
 }
 
@@ -43,7 +54,7 @@ impl DataSource {
     pub fn name(&self) -> String {
         match self {
             Self::Preset { preset, .. } => preset.name().to_string(),
-            Self::Csv { path, .. } | Self::Criteo { path } => path.display().to_string(),
+            Self::Csv { path, .. } | Self::Criteo { path, .. } => path.display().to_string(),
         }
     }
 
@@ -59,7 +70,7 @@ impl DataSource {
                 };
                 Ok((read_csv(path, &options)?, None))
             }
-            Self::Criteo { path } => {
+            Self::Criteo { path, .. } => {
                 let (table, form) = read_criteo(path, max_rows)?;
                 Ok((table, Some(format!("read {} in {form}", path.display()))))
             }
@@ -173,6 +184,23 @@ pub enum PrepareError {
     },
     /// The rows could not be split.
     Split(SplitError),
+    /// The training rows of a streamed source could not be kept in a row file.
+    Spill {
+        /// The source's name.
+        name: String,
+        /// Why.
+        source: RowFileError,
+    },
+    /// A streamed source had another number of rows on its second pass (it changed while
+    /// it was read).
+    Changed {
+        /// The source's name.
+        name: String,
+        /// Rows on the first pass.
+        first_pass: usize,
+        /// Rows on the second.
+        second_pass: usize,
+    },
     /// The split leaves a part without rows.
     EmptyPart {
         /// Training rows.
@@ -251,6 +279,21 @@ impl fmt::Display for PrepareError {
                 Self::MIN_ROWS
             ),
             Self::Split(_) => f.write_str("cannot split the rows"),
+            Self::Spill { name, source } => {
+                write!(
+                    f,
+                    "{name}: cannot keep the training rows in a file: {source}"
+                )
+            }
+            Self::Changed {
+                name,
+                first_pass,
+                second_pass,
+            } => write!(
+                f,
+                "{name} changed while it was read: {first_pass} rows on the first pass, \
+                 {second_pass} on the second"
+            ),
             Self::EmptyPart { train, valid, test } => write!(
                 f,
                 "the split leaves an empty part ({train} training, {valid} validation, {test} \
@@ -281,8 +324,8 @@ pub struct Prepared {
     pub preprocessing: Preprocessing,
     /// Embedding size per categorical column.
     pub embedding_dim: u32,
-    /// Training rows.
-    pub train: Rows,
+    /// Training rows (in a row file when the source was streamed).
+    pub train: TrainRows,
     /// Validation rows.
     pub valid: Rows,
     /// Test rows.
@@ -305,7 +348,7 @@ impl Prepared {
     pub fn supernet_spec(&self, space: Vec<Vec<u32>>) -> crate::supernet::SupernetSpec {
         let (loss, outputs) = self.loss_and_outputs();
         crate::supernet::SupernetSpec {
-            numeric: self.train.numeric_width,
+            numeric: self.train.numeric_width(),
             buckets: self
                 .preprocessing
                 .categorical
@@ -335,23 +378,17 @@ impl Prepared {
     pub fn missing_classes(&self) -> Vec<(&'static str, String)> {
         let names = self.label_names();
         let mut missing = Vec::new();
-        for (split, rows) in [
-            ("training", &self.train),
-            ("validation", &self.valid),
-            ("test", &self.test),
+        for (split, labels) in [
+            ("training", self.train.labels()),
+            ("validation", LabelSummary::of(&self.valid.labels)),
+            ("test", LabelSummary::of(&self.test.labels)),
         ] {
-            let mut seen = vec![false; names.len()];
-            for &l in &rows.labels {
-                if let Some(s) = seen.get_mut(l as usize) {
-                    *s = true;
-                }
-            }
             missing.extend(
                 names
                     .iter()
-                    .zip(&seen)
-                    .filter(|(_, &s)| !s)
-                    .map(|(n, _)| (split, n.clone())),
+                    .enumerate()
+                    .filter(|&(k, _)| labels.count(k) == 0)
+                    .map(|(_, n)| (split, n.clone())),
             );
         }
         missing
@@ -409,6 +446,13 @@ pub fn prepare(source: &DataSource, options: PrepareOptions) -> Result<Prepared,
         return Err(PrepareError::EmbeddingTooLarge {
             embedding_dim: options.embedding_dim,
         });
+    }
+    if let DataSource::Criteo {
+        path,
+        spill: Some(spill),
+    } = source
+    {
+        return streamed::prepare_streamed(path, spill, options);
     }
     let (table, note) = source.load(options.max_rows).map_err(PrepareError::Load)?;
     let columns = table.numeric_names.len() + table.categorical_names.len();
@@ -508,7 +552,7 @@ pub fn prepare(source: &DataSource, options: PrepareOptions) -> Result<Prepared,
         name: source.name(),
         task: table.task.clone(),
         embedding_dim: options.embedding_dim,
-        train: encode(&split.train)?,
+        train: TrainRows::Memory(encode(&split.train)?),
         valid: encode(&split.valid)?,
         test: encode(&split.test)?,
         preprocessing,
@@ -601,7 +645,10 @@ mod tests {
                         data.missing_classes(),
                         [("validation", "1".to_string()), ("test", "1".to_string())]
                     );
-                    for rows in [&data.train, &data.valid, &data.test] {
+                    let TrainRows::Memory(train) = &data.train else {
+                        panic!("a table is read into memory")
+                    };
+                    for rows in [train, &data.valid, &data.test] {
                         assert!(rows.numeric.iter().all(|x| x.is_finite()));
                     }
                     kept += 1;
