@@ -104,7 +104,8 @@ pub struct BundleQuality<'a> {
 
 impl<'a> BundleQuality<'a> {
     /// An evaluator with an empty cache of `capacity`, running `batch` rows at a time,
-    /// its batches spread over every core (losses do not depend on the threads).
+    /// its batches spread over every core this process may run on (one when the
+    /// measurement protocol pins it to a CPU); losses do not depend on the threads.
     pub fn new(bundle: &'a Bundle, capacity: usize, batch: usize) -> Result<Self, BundleError> {
         let space = bundle.manifest.search_space()?;
         Ok(Self {

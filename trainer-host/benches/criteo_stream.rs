@@ -24,7 +24,7 @@ use rand_core::Rng;
 use tabnas_bundle::LossKind;
 use tabnas_core::paper::CRITEO_WIDTHS;
 use tabnas_core::rng::search_rng;
-use tabnas_trainer::data::{fnv1a64, for_each_criteo_row};
+use tabnas_trainer::data::{fnv1a64, for_each_criteo_row, DataError};
 use tabnas_trainer::prepare::{prepare, DataSource, PrepareOptions, Spill};
 use tabnas_trainer::supernet::{Supernet, SupernetSpec, TrainRows};
 
@@ -123,7 +123,7 @@ fn main() {
         for c in row.cats.iter().flatten() {
             buckets = buckets.wrapping_add(1 + fnv1a64(c.as_bytes()) % 999);
         }
-        Ok(())
+        Ok::<(), DataError>(())
     })
     .expect("stream the file");
     let s = t.elapsed().as_secs_f64();

@@ -276,10 +276,23 @@ impl TractNet {
         let mut slices = slices.into_iter();
         let mine = slices.next();
         std::thread::scope(|scope| {
-            let others: Vec<_> = slices
-                .map(|part| scope.spawn(move || run_part(part)))
-                .collect();
-            let mut result = mine.map_or(Ok(()), run_part);
+            // A thread that cannot be started is an error, not a panic; the threads
+            // started are joined first.
+            let mut started = Ok(());
+            let mut others = Vec::new();
+            for part in slices {
+                match std::thread::Builder::new().spawn_scoped(scope, move || run_part(part)) {
+                    Ok(handle) => others.push(handle),
+                    Err(e) => {
+                        started = Err(InferenceError::Tract {
+                            stage: "start a thread",
+                            detail: e.to_string(),
+                        });
+                        break;
+                    }
+                }
+            }
+            let mut result = started.and_then(|()| mine.map_or(Ok(()), run_part));
             for handle in others {
                 let r = handle.join().unwrap_or_else(|_| {
                     Err(InferenceError::Tract {

@@ -206,7 +206,7 @@ pub struct DataArgs {
     /// Criteo: read the file in two streaming passes and keep the training rows in a
     /// file in this folder, read a batch at a time, so that a file larger than memory
     /// can be trained on [default: $XDG_CACHE_HOME/tabnas/spill (else ~/.cache/...) for
-    /// files of 1 GiB or more; smaller files are read into memory].
+    /// files of 1 GiB or more without --max-rows; other files are read into memory].
     #[arg(long, requires = "criteo")]
     pub spill_dir: Option<PathBuf>,
     /// Criteo read in a stream: validation and test rows kept in memory, each (a seeded
@@ -220,8 +220,10 @@ const AUTO_SPILL_BYTES: u64 = 1 << 30;
 
 /// The spill folder used when `--spill-dir` is not given.
 fn default_spill_dir() -> PathBuf {
+    // XDG: a relative (or empty) $XDG_CACHE_HOME is ignored.
     std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .unwrap_or_else(|| PathBuf::from(".cache"))
         .join("tabnas")
@@ -240,7 +242,8 @@ impl DataArgs {
             return Ok(DataSource::Preset { preset, cache });
         }
         if let Some(path) = &self.criteo {
-            let large = std::fs::metadata(path).is_ok_and(|m| m.len() >= AUTO_SPILL_BYTES);
+            let large = self.max_rows.is_none()
+                && std::fs::metadata(path).is_ok_and(|m| m.len() >= AUTO_SPILL_BYTES);
             let dir = match &self.spill_dir {
                 Some(dir) => Some(dir.clone()),
                 None if large => Some(default_spill_dir()),

@@ -124,11 +124,11 @@ pub struct CriteoRow<'a> {
 /// them when given (reading stops there); returns the form it saw and the rows visited.
 /// Memory is one line (at most [`MAX_LINE_BYTES`]) and the read buffer, whatever the
 /// file's size. An error of `visit` ends the stream and is returned.
-pub fn for_each_criteo_row(
+pub fn for_each_criteo_row<E: From<DataError>>(
     path: &Path,
     max_rows: Option<usize>,
-    mut visit: impl FnMut(&CriteoRow<'_>) -> Result<(), DataError>,
-) -> Result<(CriteoForm, usize), DataError> {
+    mut visit: impl FnMut(&CriteoRow<'_>) -> Result<(), E>,
+) -> Result<(CriteoForm, usize), E> {
     let file = File::open(path).map_err(|source| DataError::Open {
         path: path.to_path_buf(),
         source,
@@ -182,7 +182,8 @@ pub fn for_each_criteo_row(
                 form: layout.form,
                 expected: layout.fields,
                 found: parts.len(),
-            });
+            }
+            .into());
         }
         let label = match parts[layout.label] {
             "0" => 0.0,
@@ -192,7 +193,8 @@ pub fn for_each_criteo_row(
                     path: path.to_path_buf(),
                     line: n,
                     text: other.to_string(),
-                })
+                }
+                .into())
             }
         };
         let mut ints = [f32::NAN; CRITEO_INT_FIELDS];

@@ -303,6 +303,12 @@ impl fmt::Display for PrepareError {
     }
 }
 
+impl From<DataError> for PrepareError {
+    fn from(e: DataError) -> Self {
+        Self::Load(e)
+    }
+}
+
 impl std::error::Error for PrepareError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
@@ -452,6 +458,7 @@ pub fn prepare(source: &DataSource, options: PrepareOptions) -> Result<Prepared,
         spill: Some(spill),
     } = source
     {
+        streamed::check_fractions(&options).map_err(PrepareError::Split)?;
         return streamed::prepare_streamed(path, spill, options);
     }
     let (table, note) = source.load(options.max_rows).map_err(PrepareError::Load)?;

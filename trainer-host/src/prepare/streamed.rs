@@ -16,8 +16,8 @@ use tabnas_core::rng::search_rng;
 
 use super::{PrepareError, PrepareOptions, Prepared};
 use crate::data::{
-    for_each_criteo_row, CategoricalColumn, CriteoRow, DataError, NumericStats, Preprocessing,
-    Task, CRITEO_CAT_FIELDS, CRITEO_INT_FIELDS,
+    for_each_criteo_row, CategoricalColumn, CriteoRow, DataError, LabelKind, NumericStats,
+    Preprocessing, SplitError, Task, CRITEO_CAT_FIELDS, CRITEO_INT_FIELDS,
 };
 use crate::supernet::{RowFileError, RowFileWriter, Rows, TrainRows};
 
@@ -45,6 +45,18 @@ fn splitmix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
+}
+
+/// Refuses fractions that are not in `[0, 1)` or leave no training rows, as the
+/// in-memory split does.
+pub(super) fn check_fractions(options: &PrepareOptions) -> Result<(), SplitError> {
+    let (valid, test) = (options.valid_fraction, options.test_fraction);
+    let ok = |f: f64| (0.0..1.0).contains(&f);
+    if ok(valid) && ok(test) && valid + test < 1.0 {
+        Ok(())
+    } else {
+        Err(SplitError::Fractions { valid, test })
+    }
 }
 
 /// The split of row `row` (0-based) under `options`' seed and fractions.
@@ -155,11 +167,42 @@ pub(super) fn prepare_streamed(
     options: PrepareOptions,
 ) -> Result<Prepared, PrepareError> {
     let name = path.display().to_string();
+    // The row file first: a folder that cannot hold it fails before any pass.
+    let spill_error = |source| PrepareError::Spill {
+        name: name.clone(),
+        source,
+    };
+    std::fs::create_dir_all(&spill.dir).map_err(|e| {
+        spill_error(RowFileError {
+            path: spill.dir.clone(),
+            doing: "create the spill folder".into(),
+            detail: e.to_string(),
+        })
+    })?;
+    let stamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let file = spill
+        .dir
+        .join(format!("train-{}-{stamp}.rows", std::process::id()));
+    let mut writer =
+        RowFileWriter::create(&file, CRITEO_INT_FIELDS, CRITEO_CAT_FIELDS).map_err(spill_error)?;
+
     let first = first_pass(path, &options).map_err(PrepareError::Load)?;
     if first.rows == 0 {
         return Err(PrepareError::Load(DataError::NoRows {
             path: path.to_path_buf(),
         }));
+    }
+    for class in 0..2 {
+        if first.class_rows[class] == 0 {
+            return Err(PrepareError::Load(DataError::OneClass {
+                path: path.to_path_buf(),
+                column: "label".into(),
+                kind: LabelKind::Binary,
+                class: (1 - class).to_string(),
+            }));
+        }
     }
     if first.rows < PrepareError::MIN_ROWS {
         return Err(PrepareError::TooFewRows {
@@ -216,63 +259,33 @@ pub(super) fn prepare_streamed(
         return Err(scale(c));
     }
 
-    std::fs::create_dir_all(&spill.dir).map_err(|e| PrepareError::Spill {
-        name: name.clone(),
-        source: RowFileError {
-            path: spill.dir.clone(),
-            doing: "create the folder of".into(),
-            detail: e.to_string(),
-        },
-    })?;
-    let stamp = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let file = spill
-        .dir
-        .join(format!("train-{}-{stamp}.rows", std::process::id()));
-    let spill_error = |source| PrepareError::Spill {
-        name: name.clone(),
-        source,
-    };
-    let mut writer =
-        RowFileWriter::create(&file, CRITEO_INT_FIELDS, CRITEO_CAT_FIELDS).map_err(spill_error)?;
     let mut valid_rows = Reservoir::new(spill.max_eval_rows, search_rng(options.seed ^ 0x7661));
     let mut test_rows = Reservoir::new(spill.max_eval_rows, search_rng(options.seed ^ 0x7465));
     let mut numeric = [0.0f32; CRITEO_INT_FIELDS];
     let mut categorical = [0i64; CRITEO_CAT_FIELDS];
-    let mut failure: Option<PrepareError> = None;
     let mut row = 0u64;
+    // An error of a row (a value that overflows, a failed write) ends the pass.
     let second = for_each_criteo_row(path, options.max_rows, |r: &CriteoRow<'_>| {
         let part = part_of(&options, row);
         row += 1;
-        if failure.is_some() {
-            return Ok(());
-        }
         for (c, (x, &raw)) in numeric.iter_mut().zip(&r.ints).enumerate() {
             *x = preprocessing.numeric_value(c, raw);
             if !x.is_finite() {
-                failure = Some(scale(c));
-                return Ok(());
+                return Err(scale(c));
             }
         }
         for (c, (b, raw)) in categorical.iter_mut().zip(&r.cats).enumerate() {
             *b = preprocessing.bucket(c, *raw);
         }
         match part {
-            Part::Train => {
-                if let Err(e) = writer.push(r.label, &numeric, &categorical) {
-                    failure = Some(spill_error(e));
-                }
-            }
+            Part::Train => writer
+                .push(r.label, &numeric, &categorical)
+                .map_err(spill_error)?,
             Part::Valid => valid_rows.offer(r.label, &numeric, &categorical),
             Part::Test => test_rows.offer(r.label, &numeric, &categorical),
         }
         Ok(())
-    })
-    .map_err(PrepareError::Load)?;
-    if let Some(e) = failure {
-        return Err(e);
-    }
+    })?;
     if second.1 != first.rows {
         return Err(PrepareError::Changed {
             name,
@@ -282,11 +295,11 @@ pub(super) fn prepare_streamed(
     }
     let train_rows = writer.finish().map_err(spill_error)?;
     let mut notes = vec![format!(
-        "read {name} in {} in two streaming passes; its {train} training rows are in {} \
-         ({:.1} MB, read a batch at a time)",
+        "read {name} in {} in two streaming passes; its {train} training rows are in an \
+         unlinked row file in {} ({:.1} MB, read a batch at a time)",
         first.form,
-        file.display(),
-        std::fs::metadata(&file).map_or(0.0, |m| m.len() as f64 / 1e6)
+        spill.dir.display(),
+        train as f64 * (4 + 4 * CRITEO_INT_FIELDS + 8 * CRITEO_CAT_FIELDS) as f64 / 1e6
     )];
     for (split, kept) in [("validation", &valid_rows), ("test", &test_rows)] {
         if kept.seen as usize > kept.rows.rows {
@@ -400,6 +413,11 @@ mod tests {
         };
         assert_eq!(file.rows(), train.len());
         assert!(file.path().starts_with(dir.path().join("spill")));
+        // Unlinked: the folder is empty while the rows are in use.
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("spill")).unwrap().count(),
+            0
+        );
         let encoded = data.preprocessing.encode(&table, &train);
         let all: Vec<usize> = (0..train.len()).collect();
         let batch = file.gather(&all).unwrap();
@@ -414,10 +432,6 @@ mod tests {
             data.preprocessing.encode(&table, &valid).labels
         );
         assert_eq!(data.test.rows, test.len());
-        // The row file goes with the last handle.
-        let path = file.path().to_path_buf();
-        drop(data);
-        assert!(!path.exists());
     }
 
     #[test]
@@ -450,7 +464,7 @@ mod tests {
             dir: dir.path().to_path_buf(),
             max_eval_rows: 10,
         });
-        // Every label 0: the training split lacks class 1.
+        // Every label 0: one class, as the in-memory reader says.
         let mut f = tempfile::NamedTempFile::new().unwrap();
         for _ in 0..40 {
             writeln!(f, "0{}", "\t".repeat(39)).unwrap();
@@ -460,7 +474,40 @@ mod tests {
             spill: spill.clone(),
         };
         let e = prepare(&source, options()).unwrap_err();
-        assert!(matches!(e, PrepareError::ClassNotInTraining { .. }), "{e}");
+        assert!(
+            matches!(&e, PrepareError::Load(DataError::OneClass { class, .. }) if class == "0"),
+            "{e}"
+        );
+        // The one row with label 1 falls outside the training split.
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        let first_valid = (0..)
+            .find(|&r| part_of(&options(), r) != Part::Train)
+            .unwrap();
+        for r in 0..40 {
+            let label = u8::from(r == first_valid);
+            writeln!(f, "{label}{}", "\t".repeat(39)).unwrap();
+        }
+        let source = DataSource::Criteo {
+            path: f.path().to_path_buf(),
+            spill: spill.clone(),
+        };
+        let e = prepare(&source, options()).unwrap_err();
+        assert!(
+            matches!(&e, PrepareError::ClassNotInTraining { class, rows_with_class: 1, .. } if class == "1"),
+            "{e}"
+        );
+        // Fractions that leave no training rows are refused before any reading.
+        let source = DataSource::Criteo {
+            path: PathBuf::from("/nonexistent/criteo.txt"),
+            spill: spill.clone(),
+        };
+        let bad = PrepareOptions {
+            valid_fraction: 0.6,
+            test_fraction: 0.5,
+            ..options()
+        };
+        let e = prepare(&source, bad).unwrap_err();
+        assert!(matches!(e, PrepareError::Split(_)), "{e}");
         // No rows at all.
         let empty = tempfile::NamedTempFile::new().unwrap();
         let source = DataSource::Criteo {

@@ -90,8 +90,8 @@ pub struct LabelSummary {
 }
 
 impl LabelSummary {
-    /// Class indices counted (labels at or above are only summed).
-    const MAX_COUNTED: usize = 1 << 16;
+    /// Class indices counted (labels at or above, never a class, are only summed).
+    const MAX_COUNTED: usize = crate::data::MAX_CLASSES;
 
     /// The summary of `labels`.
     pub fn of(labels: &[f32]) -> Self {

@@ -4,8 +4,10 @@
 //! the numeric inputs (`f32` each), then the categorical bucket ids (`i64` each). Rows
 //! are written once, in order ([`RowFileWriter`]), and read back a row at a time by
 //! position ([`RowFile::sample`]), so the process holds one batch, never the file; the
-//! operating system's page cache keeps what fits of it. The file is removed when the
-//! last [`RowFile`] handle to it is dropped.
+//! operating system's page cache keeps what fits of it. The file is unlinked as soon as
+//! it is created and used through its open handle: its space is freed when the last
+//! handle closes, however the process ends (an error, a panic, a kill), and no other
+//! process can see it.
 
 use std::fmt;
 use std::fs::File;
@@ -24,7 +26,7 @@ use super::batch::{Batch, LabelSummary};
 pub struct RowFileError {
     /// The file.
     pub path: PathBuf,
-    /// What was being done (`create`, `write`, `read row 17`, ...).
+    /// What was being done (`create the row file`, `read row 17 of the row file`, ...).
     pub doing: String,
     /// The system's message.
     pub detail: String,
@@ -34,7 +36,7 @@ impl fmt::Display for RowFileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "cannot {} the row file {}: {}",
+            "cannot {} {}: {}",
             self.doing,
             self.path.display(),
             self.detail
@@ -53,17 +55,11 @@ fn io_error(path: &Path, doing: impl Into<String>) -> impl FnOnce(std::io::Error
     }
 }
 
-/// Removes the file when dropped (the last handle of a [`RowFile`]).
+/// The open (and already unlinked) file and the path it was created at, for messages.
 #[derive(Debug)]
 struct Owned {
     file: File,
     path: PathBuf,
-}
-
-impl Drop for Owned {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
 }
 
 /// Training rows in a file of fixed-size records (see the module's documentation).
@@ -107,7 +103,7 @@ impl RowFile {
         &self.labels
     }
 
-    /// The file's path.
+    /// The path the file was created at (it is unlinked: the path no longer names it).
     pub fn path(&self) -> &Path {
         &self.owned.path
     }
@@ -124,14 +120,17 @@ impl RowFile {
             if r >= self.rows {
                 return Err(RowFileError {
                     path: self.owned.path.clone(),
-                    doing: format!("read row {r}"),
+                    doing: format!("read row {r} of the row file"),
                     detail: format!("it holds {} rows", self.rows),
                 });
             }
             self.owned
                 .file
-                .read_exact_at(&mut record, (r * size) as u64)
-                .map_err(io_error(&self.owned.path, format!("read row {r}")))?;
+                .read_exact_at(&mut record, r as u64 * size as u64)
+                .map_err(io_error(
+                    &self.owned.path,
+                    format!("read row {r} of the row file"),
+                ))?;
             let f32_at =
                 |at: usize| f32::from_le_bytes(record[at..at + 4].try_into().unwrap_or([0; 4]));
             labels.push(f32_at(0));
@@ -145,7 +144,7 @@ impl RowFile {
         let numeric =
             Array2::from_shape_vec((idx.len(), nw), numeric).map_err(|e| RowFileError {
                 path: self.owned.path.clone(),
-                doing: "shape a batch".into(),
+                doing: "shape a batch of the row file".into(),
                 detail: e.to_string(),
             })?;
         Ok(Batch {
@@ -178,7 +177,8 @@ pub struct RowFileWriter {
 }
 
 impl RowFileWriter {
-    /// Creates (or truncates) `path` for rows of the given widths.
+    /// Creates `path` for rows of the given widths (an existing file there is replaced)
+    /// and unlinks it at once (see the module's documentation).
     pub fn create(
         path: &Path,
         numeric_width: usize,
@@ -191,7 +191,8 @@ impl RowFileWriter {
             .create(true)
             .truncate(true)
             .open(path)
-            .map_err(io_error(path, "create"))?;
+            .map_err(io_error(path, "create the row file"))?;
+        std::fs::remove_file(path).map_err(io_error(path, "unlink the row file"))?;
         Ok(Self {
             out: BufWriter::with_capacity(1 << 20, file),
             path: path.to_path_buf(),
@@ -227,7 +228,7 @@ impl RowFileWriter {
         }
         self.out
             .write_all(&self.record)
-            .map_err(io_error(&self.path, "write"))?;
+            .map_err(io_error(&self.path, "write the row file"))?;
         self.labels.push(label);
         self.rows += 1;
         Ok(())
@@ -238,7 +239,7 @@ impl RowFileWriter {
         self.rows
     }
 
-    /// Flushes the rows and opens the file for reading.
+    /// Flushes the rows; the file is then read through the same handle.
     pub fn finish(self) -> Result<RowFile, RowFileError> {
         let Self {
             out,
@@ -251,8 +252,7 @@ impl RowFileWriter {
         } = self;
         let file = out
             .into_inner()
-            .map_err(|e| io_error(&path, "write")(e.into_error()))?;
-        file.sync_data().map_err(io_error(&path, "write"))?;
+            .map_err(|e| io_error(&path, "write the row file")(e.into_error()))?;
         Ok(RowFile {
             owned: Arc::new(Owned { file, path }),
             rows,
@@ -291,9 +291,11 @@ mod tests {
             )
             .unwrap();
         }
+        // Unlinked at once: nothing is left behind, however the process ends.
+        assert!(!path.exists());
         let file = w.finish().unwrap();
         assert_eq!(
-            std::fs::metadata(&path).unwrap().len() as usize,
+            file.owned.file.metadata().unwrap().len() as usize,
             n * record_bytes(nw, cw)
         );
         assert_eq!(file.labels(), &LabelSummary::of(&rows.labels));
@@ -301,12 +303,9 @@ mod tests {
         assert_eq!(file.sample(64, &mut a).unwrap(), rows.sample(64, &mut b));
         assert_eq!(file.gather(&[49, 0]).unwrap(), rows.gather(&[49, 0]));
         let err = file.gather(&[50]).unwrap_err();
-        assert_eq!(err.doing, "read row 50");
-        // The last handle removes the file.
-        let copy = file.clone();
-        drop(file);
-        assert!(path.exists());
-        drop(copy);
-        assert!(!path.exists());
+        assert_eq!(err.doing, "read row 50 of the row file");
+        assert!(err.to_string().contains("it holds 50 rows"), "{err}");
+        // A clone reads the same file.
+        assert_eq!(file.clone().gather(&[7]).unwrap(), rows.gather(&[7]));
     }
 }
