@@ -60,24 +60,38 @@ fn compare_runs_every_method_and_writes_table_json_and_plot() {
         "random feasible, stand-alone, chosen on validation |",
         "constant predictor: test loss",
         "compute: one search trains the shared weights 120 steps",
+        "| rejection, exact P(V), best of ",
+        "compute of rejection, exact P(V), best of ",
     ] {
         assert!(stdout.contains(row), "no {row:?} in\n{stdout}");
     }
     let c: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("compare.json")).unwrap()).unwrap();
     let found = c["found"].as_array().unwrap();
-    // 2 rejection runs, 2 rewards x 2 betas, random search.
-    assert_eq!(found.len(), 7, "{found:?}");
+    // 2 rejection runs and their finalists, 2 rewards x 2 betas, random search.
+    assert_eq!(found.len(), 9, "{found:?}");
     for f in found {
         let cost = f["cost"].as_f64().unwrap();
         assert_eq!(f["feasible"].as_bool().unwrap(), cost <= 300.0, "{f}");
         assert!(f["standalone"]["test_loss"].as_f64().unwrap().is_finite());
     }
-    for f in &found[..2] {
+    for f in &found[..4] {
         assert_eq!(
             f["feasible"], true,
             "rejection never answers infeasibly: {f}"
         );
+    }
+    // The finalists include the answer: their pick is at least as good on validation,
+    // and it cost stand-alone steps.
+    for pair in [&found[0..2], &found[2..4]] {
+        let (answer, finalists) = (&pair[0], &pair[1]);
+        assert!(
+            finalists["method"].as_str().unwrap().contains("finalists"),
+            "{finalists}"
+        );
+        let v = |f: &serde_json::Value| f["standalone"]["validation_loss"].as_f64().unwrap();
+        assert!(v(finalists) <= v(answer), "{finalists} vs {answer}");
+        assert!(finalists["selection_steps"].as_u64().unwrap() > 0);
     }
     let sample = c["sample"].as_array().unwrap();
     assert!(sample.iter().filter(|s| s["feasible"] == true).count() >= 5);

@@ -68,6 +68,10 @@ pub struct CompareArgs {
     /// Random architectures of the whole space also trained stand-alone for the front.
     #[arg(long, default_value_t = 10)]
     pub front_extra: usize,
+    /// Each rejection run's most probable feasible architectures trained stand-alone,
+    /// the best on validation loss answering as a method of its own (0 or 1: none).
+    #[arg(long, default_value_t = 4)]
+    pub finalists: usize,
     /// Steps of each stand-alone training (at most; early-stopped).
     #[arg(long, default_value_t = 3000)]
     pub reference_steps: u32,
@@ -99,6 +103,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     in_range("--random-children", args.random_children, 0..=MAX_SAMPLE)?;
     in_range("--sample", args.sample, 0..=MAX_SAMPLE)?;
     in_range("--front-extra", args.front_extra, 0..=MAX_SAMPLE)?;
+    in_range("--finalists", args.finalists, 0..=MAX_SAMPLE)?;
     in_range("--reference-steps", args.reference_steps, 1..=MAX_STEPS)?;
     in_range("--patience", args.patience, 0..=MAX_STEPS)?;
     if !(args.target.is_finite() && args.target > 0.0) {
@@ -142,6 +147,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         random_children: args.random_children,
         sample: args.sample,
         front_extra: args.front_extra,
+        finalists: args.finalists,
         reference: ReferenceOptions {
             steps: args.reference_steps,
             batch: args.train.batch,
@@ -208,6 +214,17 @@ pub fn table(c: &Comparison) -> String {
                  networks trained {steps} steps in all ({:.0}%)\n",
                 r.search_steps,
                 100.0 * r.search_steps as f64 / steps.max(1) as f64
+            ));
+        }
+        for f in c.found.iter().filter(|f| f.selection_steps > 0) {
+            let total = f.search_steps as u64 + f.selection_steps;
+            t.push_str(&format!(
+                "compute of {}: the search's {} steps and {} stand-alone steps, {total} in all \
+                 ({:.0}% of the sample's)\n",
+                f.method,
+                f.search_steps,
+                f.selection_steps,
+                100.0 * total as f64 / steps.max(1) as f64
             ));
         }
     }

@@ -7,7 +7,9 @@
 //! loss) and, with a few architectures from the whole space, the stand-alone Pareto front.
 //!
 //! Penalty rewards are judged by their controller's most probable architecture (where
-//! they converge, feasible or not); rejection by its most probable feasible one.
+//! they converge, feasible or not); rejection by its most probable feasible one, and
+//! also by the best on stand-alone validation loss of its `finalists` most probable
+//! feasible ones (each trained stand-alone; their steps are counted in its compute).
 
 mod plot;
 
@@ -51,7 +53,13 @@ pub struct CompareOptions {
     pub front_extra: usize,
     /// How each stand-alone network is trained.
     pub reference: ReferenceOptions,
+    /// Most probable feasible architectures of each rejection run trained stand-alone,
+    /// the best on validation loss answering (0 or 1: no such method).
+    pub finalists: usize,
 }
+
+/// Architectures a space may have for its finalists to be found by listing it.
+const MAX_LISTED: u64 = 1 << 20;
 
 /// One method's answer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -72,6 +80,9 @@ pub struct Found {
     pub search_steps: u32,
     /// Wall time of the search, seconds.
     pub search_wall_s: f64,
+    /// Stand-alone training steps spent choosing the answer among finalists (0 for the
+    /// other methods).
+    pub selection_steps: u64,
 }
 
 /// One architecture of the stand-alone sample.
@@ -314,7 +325,67 @@ pub fn compare(
             shared_validation_loss,
             search_steps: r.steps,
             search_wall_s: r.wall_s,
+            selection_steps: 0,
         });
+        let first = found.last().map(|f: &Found| f.standalone.clone());
+        if !penalty && options.finalists > 1 && space.cardinality() <= MAX_LISTED {
+            if let (Some(last), Some(answer)) = (r.distributions.last(), first) {
+                let prob = |arch: &tabnas_core::space::Architecture| -> f64 {
+                    (0..arch.len())
+                        .map(|l| last.probs[l][arch.choice(l)])
+                        .product()
+                };
+                let mut ranked: Vec<(f64, tabnas_core::space::Architecture)> = (0..space
+                    .cardinality())
+                    .filter_map(|i| space.arch_at(i))
+                    .filter(|a| feasibility.judge(a).feasible)
+                    .map(|a| (prob(&a), a))
+                    .collect();
+                ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+                // The answer (already trained) and the next most probable ones.
+                ranked.retain(|(_, a)| widths_of(a) != answer.widths);
+                ranked.truncate(options.finalists - 1);
+                let mut best = (answer.clone(), r.cost, r.probability);
+                let mut steps = answer.trained_steps as u64;
+                for (p, arch) in &ranked {
+                    let s = standalone(&widths_of(arch))?;
+                    steps += s.trained_steps as u64;
+                    if s.validation_loss < best.0.validation_loss {
+                        best = (s, feasibility.judge(arch).cost, *p);
+                    }
+                }
+                let method = format!("{method}, best of {} finalists", ranked.len() + 1);
+                note(&format!(
+                    "{method}: {:?} ({:.0}), stand-alone test loss {:.4}",
+                    best.0.widths, best.1, best.0.test_loss
+                ));
+                let shared: Vec<usize> = best.0.widths.iter().map(|&w| w as usize).collect();
+                let shared_validation_loss = run
+                    .supernet
+                    .loss(
+                        &data.valid,
+                        &shared,
+                        run.supernet.spec().rows_per_chunk(EVAL_CHUNK),
+                    )
+                    .map_err(|source| {
+                        search_error(&method)(HostSearchError::Evaluation {
+                            split: "validation",
+                            source,
+                        })
+                    })?;
+                found.push(Found {
+                    method,
+                    standalone: best.0,
+                    cost: best.1,
+                    feasible: true,
+                    probability: Some(best.2),
+                    shared_validation_loss,
+                    search_steps: r.steps,
+                    search_wall_s: r.wall_s,
+                    selection_steps: steps,
+                });
+            }
+        }
         if rejection_supernet.is_none() && !penalty {
             rejection_supernet = Some((run.supernet, r.steps, r.wall_s));
         }
@@ -370,6 +441,7 @@ pub fn compare(
                 shared_validation_loss: l,
                 search_steps: *steps,
                 search_wall_s: *wall_s,
+                selection_steps: 0,
             });
         }
     }
