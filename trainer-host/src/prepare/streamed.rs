@@ -176,7 +176,11 @@ pub(super) fn prepare_streamed(
         spill_error(RowFileError {
             path: spill.dir.clone(),
             doing: "create the spill folder".into(),
-            detail: e.to_string(),
+            detail: if spill.dir.exists() && !spill.dir.is_dir() {
+                "it is a file, not a folder".into()
+            } else {
+                e.to_string()
+            },
         })
     })?;
     let stamp = SystemTime::now()
