@@ -109,6 +109,45 @@ fn compare_runs_every_method_and_writes_table_json_and_plot() {
         assert!(x >= 640, "{entry} at x = {x}");
     }
 
+    // Under a target nothing meets, no finalists row claims a feasible answer.
+    let Run { ok, stdout, stderr } = run(
+        TABNAS,
+        &[
+            "compare",
+            "--csv",
+            csv.to_str().unwrap(),
+            "--header",
+            "--label",
+            "y",
+            "--space",
+            "4,8,16;4,8",
+            "--target",
+            "10",
+            "--steps",
+            "60",
+            "--batch",
+            "16",
+            "--betas",
+            "1",
+            "--sample",
+            "2",
+            "--front-extra",
+            "1",
+            "--random-children",
+            "2",
+            "--reference-steps",
+            "50",
+            "--out",
+            tmp.path().join("cmp-none").to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{stderr}");
+    assert!(!stdout.contains("finalists"), "{stdout}");
+    assert!(
+        stdout.contains("| rejection, exact P(V) | 4-4 | 37 | **no** |"),
+        "{stdout}"
+    );
+
     // Bad flags are named.
     let Run { ok, stderr, .. } = run(
         TABNAS,

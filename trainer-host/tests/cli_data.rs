@@ -237,10 +237,13 @@ fn criteo_streamed_through_a_spill_folder() {
     std::fs::write(&csv, "1,0\n2,1\n").unwrap();
     let Run { ok, stderr, .. } = search(
         &["--csv", csv.to_str().unwrap()],
-        &["--spill-dir", spill.to_str().unwrap()],
+        &["--spill-dir", spill.to_str().unwrap(), "--target", "5000"],
         &tmp.path().join("run-csv"),
     );
-    assert!(!ok && stderr.contains("--criteo"), "{stderr}");
+    assert!(
+        !ok && stderr.contains("--spill-dir applies to a --criteo file"),
+        "{stderr}"
+    );
     let Run { ok, stderr, .. } = search(
         &["--criteo", file.to_str().unwrap()],
         &["--max-eval-rows", "0", "--target", "5000"],

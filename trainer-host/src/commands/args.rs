@@ -207,13 +207,16 @@ pub struct DataArgs {
     /// file in this folder, read a batch at a time, so that a file larger than memory
     /// can be trained on [default: $XDG_CACHE_HOME/tabnas/spill (else ~/.cache/...) for
     /// files of 1 GiB or more without --max-rows; other files are read into memory].
-    #[arg(long, requires = "criteo")]
+    #[arg(long)]
     pub spill_dir: Option<PathBuf>,
     /// Criteo read in a stream: validation and test rows kept in memory, each (a seeded
-    /// uniform sample of a larger split).
-    #[arg(long, default_value_t = 200_000)]
-    pub max_eval_rows: usize,
+    /// uniform sample of a larger split) [default: 200000].
+    #[arg(long)]
+    pub max_eval_rows: Option<usize>,
 }
+
+/// Validation and test rows a streamed source keeps without `--max-eval-rows`.
+const DEFAULT_MAX_EVAL_ROWS: usize = 200_000;
 
 /// A Criteo file at least this large is read in a stream without `--spill-dir`.
 const AUTO_SPILL_BYTES: u64 = 1 << 30;
@@ -253,7 +256,7 @@ impl DataArgs {
                 path: path.clone(),
                 spill: dir.map(|dir| Spill {
                     dir,
-                    max_eval_rows: self.max_eval_rows,
+                    max_eval_rows: self.max_eval_rows.unwrap_or(DEFAULT_MAX_EVAL_ROWS),
                 }),
             });
         }
@@ -320,8 +323,18 @@ impl DataArgs {
         if self.max_rows == Some(0) {
             bail!("--max-rows must be at least 1");
         }
-        if self.max_eval_rows == 0 {
+        if self.max_eval_rows == Some(0) {
             bail!("--max-eval-rows must be at least 1");
+        }
+        if self.criteo.is_none() {
+            for (flag, given) in [
+                ("--spill-dir", self.spill_dir.is_some()),
+                ("--max-eval-rows", self.max_eval_rows.is_some()),
+            ] {
+                if given {
+                    bail!("{flag} applies to a --criteo file (read in a stream)");
+                }
+            }
         }
         if !self.log1p.is_empty() && self.csv.is_none() {
             bail!("--log1p names columns of a --csv file (--criteo applies it to I1..I13 already)");

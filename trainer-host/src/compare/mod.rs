@@ -330,60 +330,66 @@ pub fn compare(
         let first = found.last().map(|f: &Found| f.standalone.clone());
         if !penalty && options.finalists > 1 && space.cardinality() <= MAX_LISTED {
             if let (Some(last), Some(answer)) = (r.distributions.last(), first) {
-                let prob = |arch: &tabnas_core::space::Architecture| -> f64 {
-                    (0..arch.len())
-                        .map(|l| last.probs[l][arch.choice(l)])
-                        .product()
-                };
-                let mut ranked: Vec<(f64, tabnas_core::space::Architecture)> = (0..space
-                    .cardinality())
-                    .filter_map(|i| space.arch_at(i))
-                    .filter(|a| feasibility.judge(a).feasible)
-                    .map(|a| (prob(&a), a))
-                    .collect();
-                ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
-                // The answer (already trained) and the next most probable ones.
-                ranked.retain(|(_, a)| widths_of(a) != answer.widths);
-                ranked.truncate(options.finalists - 1);
-                let mut best = (answer.clone(), r.cost, r.probability);
-                let mut steps = answer.trained_steps as u64;
-                for (p, arch) in &ranked {
-                    let s = standalone(&widths_of(arch))?;
-                    steps += s.trained_steps as u64;
-                    if s.validation_loss < best.0.validation_loss {
-                        best = (s, feasibility.judge(arch).cost, *p);
+                'finalists: {
+                    let prob = |arch: &tabnas_core::space::Architecture| -> f64 {
+                        (0..arch.len())
+                            .map(|l| last.probs[l][arch.choice(l)])
+                            .product()
+                    };
+                    let mut ranked: Vec<(f64, tabnas_core::space::Architecture)> = (0..space
+                        .cardinality())
+                        .filter_map(|i| space.arch_at(i))
+                        .filter(|a| feasibility.judge(a).feasible)
+                        .map(|a| (prob(&a), a))
+                        .collect();
+                    ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+                    // The answer (already trained) and the next most probable ones.
+                    ranked.retain(|(_, a)| widths_of(a) != answer.widths);
+                    ranked.truncate(options.finalists - 1);
+                    if ranked.is_empty() {
+                        // No other feasible architecture: the method would be the answer.
+                        break 'finalists;
                     }
+                    let mut best = (answer.clone(), r.cost, r.probability, r.feasible);
+                    let mut steps = answer.trained_steps as u64;
+                    for (p, arch) in &ranked {
+                        let s = standalone(&widths_of(arch))?;
+                        steps += s.trained_steps as u64;
+                        if s.validation_loss < best.0.validation_loss || !best.3 {
+                            best = (s, feasibility.judge(arch).cost, *p, true);
+                        }
+                    }
+                    let method = format!("{method}, best of {} finalists", ranked.len() + 1);
+                    note(&format!(
+                        "{method}: {:?} ({:.0}), stand-alone test loss {:.4}",
+                        best.0.widths, best.1, best.0.test_loss
+                    ));
+                    let shared: Vec<usize> = best.0.widths.iter().map(|&w| w as usize).collect();
+                    let shared_validation_loss = run
+                        .supernet
+                        .loss(
+                            &data.valid,
+                            &shared,
+                            run.supernet.spec().rows_per_chunk(EVAL_CHUNK),
+                        )
+                        .map_err(|source| {
+                            search_error(&method)(HostSearchError::Evaluation {
+                                split: "validation",
+                                source,
+                            })
+                        })?;
+                    found.push(Found {
+                        method,
+                        standalone: best.0,
+                        cost: best.1,
+                        feasible: best.3,
+                        probability: Some(best.2),
+                        shared_validation_loss,
+                        search_steps: r.steps,
+                        search_wall_s: r.wall_s,
+                        selection_steps: steps,
+                    });
                 }
-                let method = format!("{method}, best of {} finalists", ranked.len() + 1);
-                note(&format!(
-                    "{method}: {:?} ({:.0}), stand-alone test loss {:.4}",
-                    best.0.widths, best.1, best.0.test_loss
-                ));
-                let shared: Vec<usize> = best.0.widths.iter().map(|&w| w as usize).collect();
-                let shared_validation_loss = run
-                    .supernet
-                    .loss(
-                        &data.valid,
-                        &shared,
-                        run.supernet.spec().rows_per_chunk(EVAL_CHUNK),
-                    )
-                    .map_err(|source| {
-                        search_error(&method)(HostSearchError::Evaluation {
-                            split: "validation",
-                            source,
-                        })
-                    })?;
-                found.push(Found {
-                    method,
-                    standalone: best.0,
-                    cost: best.1,
-                    feasible: true,
-                    probability: Some(best.2),
-                    shared_validation_loss,
-                    search_steps: r.steps,
-                    search_wall_s: r.wall_s,
-                    selection_steps: steps,
-                });
             }
         }
         if rejection_supernet.is_none() && !penalty {

@@ -163,6 +163,12 @@ pub fn for_each_criteo_row<E: From<DataError>>(
         }
         let line = buffer.strip_suffix('\n').unwrap_or(&buffer);
         let line = line.strip_suffix('\r').unwrap_or(line);
+        // A byte-order mark (editors on Windows write one) opens the first line only.
+        let line = if n == 1 {
+            line.strip_prefix('\u{feff}').unwrap_or(line)
+        } else {
+            line
+        };
         if line.is_empty() {
             continue;
         }
@@ -403,6 +409,11 @@ pub(crate) mod tests {
         // `max_rows` stops reading.
         let (c, _) = read_criteo(file(&kaggle_rows(&raw)).path(), Some(7)).unwrap();
         assert_eq!(c.labels, a.labels[..7]);
+        // A byte-order mark before the first row (or header) changes nothing.
+        for text in [raw.clone(), kaggle_rows(&raw)] {
+            let (d, _) = read_criteo(file(&format!("\u{feff}{text}")).path(), None).unwrap();
+            assert_eq!(d.labels, a.labels);
+        }
     }
 
     #[test]

@@ -191,6 +191,12 @@ pub enum PrepareError {
         /// Why.
         source: RowFileError,
     },
+    /// A source to be read in two streaming passes is not a regular file (a pipe, a
+    /// terminal): it cannot be read twice.
+    NotRegularFile {
+        /// The source's name.
+        name: String,
+    },
     /// A streamed source had another number of rows on its second pass (it changed while
     /// it was read).
     Changed {
@@ -285,6 +291,12 @@ impl fmt::Display for PrepareError {
                     "{name}: cannot keep the training rows in a file: {source}"
                 )
             }
+            Self::NotRegularFile { name } => write!(
+                f,
+                "{name} is not a regular file: reading it in two streaming passes \
+                 (--spill-dir) needs a file that can be read twice; give a file, or leave out \
+                 --spill-dir to read it once into memory"
+            ),
             Self::Changed {
                 name,
                 first_pass,

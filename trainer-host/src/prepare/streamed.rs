@@ -167,7 +167,17 @@ pub(super) fn prepare_streamed(
     options: PrepareOptions,
 ) -> Result<Prepared, PrepareError> {
     let name = path.display().to_string();
-    // The row file first: a folder that cannot hold it fails before any pass.
+    // Read twice: a pipe would block on its second opening, or give no rows.
+    let meta = std::fs::metadata(path).map_err(|source| {
+        PrepareError::Load(DataError::Open {
+            path: path.to_path_buf(),
+            source,
+        })
+    })?;
+    if !meta.is_file() {
+        return Err(PrepareError::NotRegularFile { name });
+    }
+    // Then the row file: a folder that cannot hold it fails before any pass.
     let spill_error = |source| PrepareError::Spill {
         name: name.clone(),
         source,
@@ -500,6 +510,29 @@ mod tests {
             matches!(&e, PrepareError::ClassNotInTraining { class, rows_with_class: 1, .. } if class == "1"),
             "{e}"
         );
+        // A pipe cannot be read twice; a missing file is named before any folder is made.
+        let source = DataSource::Criteo {
+            path: PathBuf::from("/dev/stdin"),
+            spill: spill.clone(),
+        };
+        if std::fs::metadata("/dev/stdin").is_ok_and(|m| !m.is_file()) {
+            let e = prepare(&source, options()).unwrap_err();
+            assert!(matches!(e, PrepareError::NotRegularFile { .. }), "{e}");
+        }
+        let missing = dir.path().join("no-such-folder");
+        let source = DataSource::Criteo {
+            path: PathBuf::from("/nonexistent/criteo.txt"),
+            spill: Some(Spill {
+                dir: missing.clone(),
+                max_eval_rows: 10,
+            }),
+        };
+        let e = prepare(&source, options()).unwrap_err();
+        assert!(
+            matches!(e, PrepareError::Load(DataError::Open { .. })),
+            "{e}"
+        );
+        assert!(!missing.exists());
         // Fractions that leave no training rows are refused before any reading.
         let source = DataSource::Criteo {
             path: PathBuf::from("/nonexistent/criteo.txt"),
