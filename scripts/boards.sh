@@ -158,8 +158,10 @@ fi
 
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 export CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_LINKER=arm-linux-gnueabihf-gcc
-QEMU_AARCH64=(qemu-aarch64-static -L /usr/aarch64-linux-gnu)
-QEMU_ARMV7=(qemu-arm-static -L /usr/arm-linux-gnueabihf)
+# One quality thread: under this qemu-user (7.2) with Debian's cross glibc, creating any
+# thread in an ARM binary hangs (agent/src/quality.rs, `quality_threads`).
+QEMU_AARCH64=(qemu-aarch64-static -E TABNAS_QUALITY_THREADS=1 -L /usr/aarch64-linux-gnu)
+QEMU_ARMV7=(qemu-arm-static -E TABNAS_QUALITY_THREADS=1 -L /usr/arm-linux-gnueabihf)
 
 # Host helpers (rustup's toolchain, the main build cache): the Cortex-M4 blob generator
 # and the tract loader of a board's answer.

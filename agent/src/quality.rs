@@ -85,6 +85,21 @@ impl QualityCache {
     }
 }
 
+/// Threads of a quality evaluation: `TABNAS_QUALITY_THREADS` when it holds a positive
+/// number, else every core this process may run on (one when the measurement protocol
+/// pins it to a CPU).
+///
+/// The variable exists for emulators: under qemu-user 7.2 (Debian 12) with Debian's
+/// cross glibc, creating any thread in an aarch64 or armv7 binary hangs (a ten-line
+/// program that spawns one thread does too), so `scripts/boards.sh` sets it to 1.
+pub fn quality_threads() -> usize {
+    std::env::var("TABNAS_QUALITY_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// The bundle's quality evaluator for the core's search.
 #[derive(Debug)]
 pub struct BundleQuality<'a> {
@@ -104,15 +119,15 @@ pub struct BundleQuality<'a> {
 
 impl<'a> BundleQuality<'a> {
     /// An evaluator with an empty cache of `capacity`, running `batch` rows at a time,
-    /// its batches spread over every core this process may run on (one when the
-    /// measurement protocol pins it to a CPU); losses do not depend on the threads.
+    /// its batches spread over [`quality_threads`] threads; losses do not depend on the
+    /// threads.
     pub fn new(bundle: &'a Bundle, capacity: usize, batch: usize) -> Result<Self, BundleError> {
         let space = bundle.manifest.search_space()?;
         Ok(Self {
             bundle,
             space,
             batch: batch.max(1),
-            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            threads: quality_threads(),
             cache: QualityCache::new(capacity),
             hits: 0,
             misses: 0,
