@@ -16,12 +16,13 @@ mod plot;
 use std::fmt;
 
 use serde::Serialize;
-use tabnas_core::capacity::DEFAULT_MC_CAPACITY;
+use tabnas_core::capacity::{DEFAULT_MC_CAPACITY, MAX_EXACT_ENUMERATION};
+use tabnas_core::cost::CostModel;
 use tabnas_core::feasibility::Feasibility;
 use tabnas_core::reward::RewardKind;
 use tabnas_core::rng::search_rng;
 use tabnas_core::search::{PvKind, SearchSettings};
-use tabnas_core::space::SearchSpace;
+use tabnas_core::space::{Architecture, SearchSpace};
 
 use crate::constant::ConstantLoss;
 use crate::host_search::{
@@ -30,6 +31,7 @@ use crate::host_search::{
 };
 use crate::prepare::Prepared;
 use crate::reference::{train_reference, ReferenceError, ReferenceOptions, ReferenceResult};
+use crate::supernet::Supernet;
 
 pub use plot::render_compare_svg;
 
@@ -58,8 +60,50 @@ pub struct CompareOptions {
     pub finalists: usize,
 }
 
-/// Architectures a space may have for its finalists to be found by listing it.
-const MAX_LISTED: u64 = 1 << 20;
+/// The shared-weight validation loss of the child with hidden `widths`.
+fn shared_validation_loss(
+    supernet: &Supernet,
+    data: &Prepared,
+    widths: &[u32],
+) -> Result<f64, HostSearchError> {
+    let widths: Vec<usize> = widths.iter().map(|&w| w as usize).collect();
+    supernet
+        .loss(
+            &data.valid,
+            &widths,
+            supernet.spec().rows_per_chunk(EVAL_CHUNK),
+        )
+        .map_err(|source| HostSearchError::Evaluation {
+            split: "validation",
+            source,
+        })
+}
+
+/// The feasible architectures other than `answer`, most probable first under the
+/// per-layer probabilities `probs`, with their probabilities; none when the space is
+/// too large to list ([`MAX_EXACT_ENUMERATION`], as the agent's candidates).
+///
+/// The agent ranks its candidates the same way from a core `Policy`
+/// (`agent/src/device_search/verify.rs`); the host result keeps probabilities only.
+fn other_finalists(
+    space: &SearchSpace,
+    feasibility: &Feasibility<'_, dyn CostModel + '_>,
+    probs: &[Vec<f64>],
+    answer: &[u32],
+) -> Vec<(f64, Architecture)> {
+    if space.cardinality() > MAX_EXACT_ENUMERATION {
+        return Vec::new();
+    }
+    let prob = |a: &Architecture| -> f64 { (0..a.len()).map(|l| probs[l][a.choice(l)]).product() };
+    let widths = |a: &Architecture| (0..a.len()).map(|l| space.width(a, l)).collect::<Vec<_>>();
+    let mut ranked: Vec<(f64, Architecture)> = space
+        .iter()
+        .filter(|a| feasibility.judge(a).feasible && widths(a) != answer)
+        .map(|a| (prob(&a), a))
+        .collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+    ranked
+}
 
 /// One method's answer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -296,26 +340,17 @@ pub fn compare(
                 Some(r.probability),
             )
         };
-        let shared: Vec<usize> = widths.iter().map(|&w| w as usize).collect();
-        let shared_validation_loss = run
-            .supernet
-            .loss(
-                &data.valid,
-                &shared,
-                run.supernet.spec().rows_per_chunk(EVAL_CHUNK),
-            )
-            .map_err(|source| {
-                search_error(&method)(HostSearchError::Evaluation {
-                    split: "validation",
-                    source,
-                })
-            })?;
+        let shared_loss = |widths: &[u32], method: &str| {
+            shared_validation_loss(&run.supernet, data, widths).map_err(search_error(method))
+        };
+        let shared_validation_loss = shared_loss(&widths, &method)?;
         let s = standalone(&widths)?;
         note(&format!(
             "{method}: {widths:?} ({cost:.0}{}), stand-alone test loss {:.4}",
             if feasible { "" } else { ", INFEASIBLE" },
             s.test_loss
         ));
+        let answer = s.clone();
         found.push(Found {
             method: method.clone(),
             standalone: s,
@@ -327,70 +362,43 @@ pub fn compare(
             search_wall_s: r.wall_s,
             selection_steps: 0,
         });
-        let first = found.last().map(|f: &Found| f.standalone.clone());
-        if !penalty && options.finalists > 1 && space.cardinality() <= MAX_LISTED {
-            if let (Some(last), Some(answer)) = (r.distributions.last(), first) {
-                'finalists: {
-                    let prob = |arch: &tabnas_core::space::Architecture| -> f64 {
-                        (0..arch.len())
-                            .map(|l| last.probs[l][arch.choice(l)])
-                            .product()
-                    };
-                    let mut ranked: Vec<(f64, tabnas_core::space::Architecture)> = (0..space
-                        .cardinality())
-                        .filter_map(|i| space.arch_at(i))
-                        .filter(|a| feasibility.judge(a).feasible)
-                        .map(|a| (prob(&a), a))
-                        .collect();
-                    ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
-                    // The answer (already trained) and the next most probable ones.
-                    ranked.retain(|(_, a)| widths_of(a) != answer.widths);
-                    ranked.truncate(options.finalists - 1);
-                    if ranked.is_empty() {
-                        // No other feasible architecture: the method would be the answer.
-                        break 'finalists;
-                    }
-                    let mut best = (answer.clone(), r.cost, r.probability, r.feasible);
-                    let mut steps = answer.trained_steps as u64;
-                    for (p, arch) in &ranked {
-                        let s = standalone(&widths_of(arch))?;
-                        steps += s.trained_steps as u64;
-                        if s.validation_loss < best.0.validation_loss || !best.3 {
-                            best = (s, feasibility.judge(arch).cost, *p, true);
-                        }
-                    }
-                    let method = format!("{method}, best of {} finalists", ranked.len() + 1);
-                    note(&format!(
-                        "{method}: {:?} ({:.0}), stand-alone test loss {:.4}",
-                        best.0.widths, best.1, best.0.test_loss
-                    ));
-                    let shared: Vec<usize> = best.0.widths.iter().map(|&w| w as usize).collect();
-                    let shared_validation_loss = run
-                        .supernet
-                        .loss(
-                            &data.valid,
-                            &shared,
-                            run.supernet.spec().rows_per_chunk(EVAL_CHUNK),
-                        )
-                        .map_err(|source| {
-                            search_error(&method)(HostSearchError::Evaluation {
-                                split: "validation",
-                                source,
-                            })
-                        })?;
-                    found.push(Found {
-                        method,
-                        standalone: best.0,
-                        cost: best.1,
-                        feasible: best.3,
-                        probability: Some(best.2),
-                        shared_validation_loss,
-                        search_steps: r.steps,
-                        search_wall_s: r.wall_s,
-                        selection_steps: steps,
-                    });
+        let others = match r.distributions.last() {
+            Some(last) if !penalty && options.finalists > 1 => {
+                other_finalists(&space, &feasibility, &last.probs, &answer.widths)
+                    .into_iter()
+                    .take(options.finalists - 1)
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        // Without another feasible architecture the method would be the answer itself.
+        if !others.is_empty() {
+            let mut best = (answer.clone(), r.cost, r.probability, r.feasible);
+            let mut steps = answer.trained_steps as u64;
+            for (p, arch) in &others {
+                let s = standalone(&widths_of(arch))?;
+                steps += s.trained_steps as u64;
+                if s.validation_loss < best.0.validation_loss || !best.3 {
+                    best = (s, feasibility.judge(arch).cost, *p, true);
                 }
             }
+            let method = format!("{method}, best of {} finalists", others.len() + 1);
+            note(&format!(
+                "{method}: {:?} ({:.0}), stand-alone test loss {:.4}",
+                best.0.widths, best.1, best.0.test_loss
+            ));
+            let shared_validation_loss = shared_loss(&best.0.widths, &method)?;
+            found.push(Found {
+                method,
+                standalone: best.0,
+                cost: best.1,
+                feasible: best.3,
+                probability: Some(best.2),
+                shared_validation_loss,
+                search_steps: r.steps,
+                search_wall_s: r.wall_s,
+                selection_steps: steps,
+            });
         }
         if rejection_supernet.is_none() && !penalty {
             rejection_supernet = Some((run.supernet, r.steps, r.wall_s));
@@ -411,19 +419,11 @@ pub fn compare(
     };
     // Random search with the rejection run's shared weights.
     if let Some((supernet, steps, wall_s)) = &rejection_supernet {
-        let chunk = supernet.spec().rows_per_chunk(EVAL_CHUNK);
         let mut best: Option<(f64, Vec<u32>, f64)> = None;
         for arch in draw_feasible(options.random_children) {
             let widths = widths_of(&arch);
-            let shared: Vec<usize> = widths.iter().map(|&w| w as usize).collect();
-            let l = supernet
-                .loss(&data.valid, &shared, chunk)
-                .map_err(|source| {
-                    search_error("random search")(HostSearchError::Evaluation {
-                        split: "validation",
-                        source,
-                    })
-                })?;
+            let l = shared_validation_loss(supernet, data, &widths)
+                .map_err(search_error("random search"))?;
             if best.as_ref().is_none_or(|b| l < b.0) {
                 best = Some((l, widths, feasibility.judge(&arch).cost));
             }

@@ -155,6 +155,14 @@ impl Preprocessing {
         }
     }
 
+    /// The first numeric column whose fitted mean or spread is not finite in 32-bit
+    /// floats (its values cannot be standardised), if any.
+    pub fn unscalable_column(&self) -> Option<usize> {
+        self.numeric
+            .iter()
+            .position(|c| !(c.mean.is_finite() && c.std.is_finite()))
+    }
+
     /// The model input of one numeric value of column `c`.
     pub fn numeric_value(&self, c: usize, x: f32) -> f32 {
         let col = &self.numeric[c];

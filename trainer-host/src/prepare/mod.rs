@@ -546,11 +546,7 @@ pub fn prepare(source: &DataSource, options: PrepareOptions) -> Result<Prepared,
         name: source.name(),
         column: table.numeric_names[c].clone(),
     };
-    if let Some(c) = preprocessing
-        .numeric
-        .iter()
-        .position(|c| !(c.mean.is_finite() && c.std.is_finite()))
-    {
+    if let Some(c) = preprocessing.unscalable_column() {
         return Err(scale(c));
     }
     let encode = |idx: &[usize]| {

@@ -265,11 +265,7 @@ pub(super) fn prepare_streamed(
         name: name.clone(),
         column: int_name(c),
     };
-    if let Some(c) = preprocessing
-        .numeric
-        .iter()
-        .position(|c| !(c.mean.is_finite() && c.std.is_finite()))
-    {
+    if let Some(c) = preprocessing.unscalable_column() {
         return Err(scale(c));
     }
 
