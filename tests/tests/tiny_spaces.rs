@@ -28,7 +28,11 @@ fn bundle_with_space(dir: &std::path::Path, space: Vec<Vec<u32>>) -> Bundle {
     let mut options = CsvOptions::new(ColumnRef::Name("label".into()), LabelKind::Binary);
     options.header = true;
     let data = prepare(
-        &DataSource::Csv { path: csv, options },
+        &DataSource::Csv {
+            path: csv,
+            options,
+            spill: None,
+        },
         PrepareOptions::default(),
     )
     .unwrap();

@@ -37,7 +37,11 @@ fn trainer_bundle_agent_search_and_best_child_agree() {
     options.header = true;
     options.categorical = vec![ColumnRef::Name("city".into())];
     let data = prepare(
-        &DataSource::Csv { path: csv, options },
+        &DataSource::Csv {
+            path: csv,
+            options,
+            spill: None,
+        },
         PrepareOptions {
             buckets: 16,
             embedding_dim: 4,

@@ -232,16 +232,67 @@ fn criteo_streamed_through_a_spill_folder() {
     assert!(m["inputs"]["numeric"][0]["log1p"] == true);
     assert_eq!(std::fs::read_dir(&spill).unwrap().count(), 0);
 
-    // --spill-dir is for Criteo files, and the sample needs a row.
+    // A CSV file streams too: text labels, a categorical column, missing values.
     let csv = tmp.path().join("t.csv");
-    std::fs::write(&csv, "1,0\n2,1\n").unwrap();
+    let mut text = String::from("size,colour,y\n");
+    for i in 0..400 {
+        let size = if i % 17 == 0 {
+            "?".to_string()
+        } else {
+            (i % 23).to_string()
+        };
+        let label = if (i * 7) % 5 < 2 { "yes" } else { "no" };
+        text.push_str(&format!("{size},c{},{label}\n", i % 6));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let csv_data = [
+        "--csv",
+        csv.to_str().unwrap(),
+        "--header",
+        "--label",
+        "y",
+        "--categorical",
+        "colour",
+    ];
+    let out = tmp.path().join("run-csv");
+    let Run { ok, stdout, stderr } = search(
+        &csv_data,
+        &[
+            "--spill-dir",
+            spill.to_str().unwrap(),
+            "--max-eval-rows",
+            "20",
+            "--space",
+            "toy",
+            "--target",
+            "30",
+        ],
+        &out,
+    );
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("in two streaming passes; its") && !stdout.contains(" in raw "),
+        "{stdout}"
+    );
+    let m = manifest(&out);
+    assert_eq!(m["training"]["rows"][1], 20);
+    assert_eq!(m["task"]["labels"], serde_json::json!(["no", "yes"]));
+    assert_eq!(m["inputs"]["categorical"][0]["name"], "colour");
+    assert_eq!(std::fs::read_dir(&spill).unwrap().count(), 0);
+
+    // --spill-dir is for files read in a stream, and the sample needs a row.
     let Run { ok, stderr, .. } = search(
-        &["--csv", csv.to_str().unwrap()],
+        &[
+            "--dataset",
+            "adult",
+            "--data-dir",
+            tmp.path().to_str().unwrap(),
+        ],
         &["--spill-dir", spill.to_str().unwrap(), "--target", "5000"],
-        &tmp.path().join("run-csv"),
+        &tmp.path().join("run-preset"),
     );
     assert!(
-        !ok && stderr.contains("--spill-dir applies to a --criteo file"),
+        !ok && stderr.contains("--spill-dir applies to a --criteo or --csv file"),
         "{stderr}"
     );
     let Run { ok, stderr, .. } = search(

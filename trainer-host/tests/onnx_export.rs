@@ -55,7 +55,11 @@ fn trained(dir: &Path, kind: LabelKind) -> (Prepared, Supernet, PathBuf) {
     options.header = true;
     options.categorical = vec![ColumnRef::Name("color".into()), ColumnRef::Index(4)];
     let data = prepare(
-        &DataSource::Csv { path: csv, options },
+        &DataSource::Csv {
+            path: csv,
+            options,
+            spill: None,
+        },
         PrepareOptions {
             buckets: 11,
             embedding_dim: 3,

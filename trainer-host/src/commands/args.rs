@@ -203,13 +203,13 @@ pub struct DataArgs {
     /// Use only the first N rows.
     #[arg(long)]
     pub max_rows: Option<usize>,
-    /// Criteo: read the file in two streaming passes and keep the training rows in a
-    /// file in this folder, read a batch at a time, so that a file larger than memory
+    /// --criteo or --csv: read the file in two streaming passes and keep the training rows
+    /// in a file in this folder, read a batch at a time, so that a file larger than memory
     /// can be trained on [default: $XDG_CACHE_HOME/tabnas/spill (else ~/.cache/...) for
     /// files of 1 GiB or more without --max-rows; other files are read into memory].
     #[arg(long)]
     pub spill_dir: Option<PathBuf>,
-    /// Criteo read in a stream: validation and test rows kept in memory, each (a seeded
+    /// A file read in a stream: validation and test rows kept in memory, each (a seeded
     /// uniform sample of a larger split) [default: 200000].
     #[arg(long)]
     pub max_eval_rows: Option<usize>,
@@ -218,7 +218,7 @@ pub struct DataArgs {
 /// Validation and test rows a streamed source keeps without `--max-eval-rows`.
 const DEFAULT_MAX_EVAL_ROWS: usize = 200_000;
 
-/// A Criteo file at least this large is read in a stream without `--spill-dir`.
+/// A Criteo or CSV file at least this large is read in a stream without `--spill-dir`.
 const AUTO_SPILL_BYTES: u64 = 1 << 30;
 
 /// The spill folder used when `--spill-dir` is not given.
@@ -245,19 +245,9 @@ impl DataArgs {
             return Ok(DataSource::Preset { preset, cache });
         }
         if let Some(path) = &self.criteo {
-            let large = self.max_rows.is_none()
-                && std::fs::metadata(path).is_ok_and(|m| m.len() >= AUTO_SPILL_BYTES);
-            let dir = match &self.spill_dir {
-                Some(dir) => Some(dir.clone()),
-                None if large => Some(default_spill_dir()),
-                None => None,
-            };
             return Ok(DataSource::Criteo {
                 path: path.clone(),
-                spill: dir.map(|dir| Spill {
-                    dir,
-                    max_eval_rows: self.max_eval_rows.unwrap_or(DEFAULT_MAX_EVAL_ROWS),
-                }),
+                spill: self.spill(path),
             });
         }
         let Some(path) = &self.csv else {
@@ -289,6 +279,24 @@ impl DataArgs {
         Ok(DataSource::Csv {
             path: path.clone(),
             options,
+            spill: self.spill(path),
+        })
+    }
+
+    /// Where a file read in a stream keeps its training rows: `--spill-dir`, else the
+    /// default folder for a file of [`AUTO_SPILL_BYTES`] or more without `--max-rows`;
+    /// `None` reads the file into memory.
+    fn spill(&self, path: &std::path::Path) -> Option<Spill> {
+        let large = self.max_rows.is_none()
+            && std::fs::metadata(path).is_ok_and(|m| m.len() >= AUTO_SPILL_BYTES);
+        let dir = match &self.spill_dir {
+            Some(dir) => dir.clone(),
+            None if large => default_spill_dir(),
+            None => return None,
+        };
+        Some(Spill {
+            dir,
+            max_eval_rows: self.max_eval_rows.unwrap_or(DEFAULT_MAX_EVAL_ROWS),
         })
     }
 
@@ -326,13 +334,13 @@ impl DataArgs {
         if self.max_eval_rows == Some(0) {
             bail!("--max-eval-rows must be at least 1");
         }
-        if self.criteo.is_none() {
+        if self.criteo.is_none() && self.csv.is_none() {
             for (flag, given) in [
                 ("--spill-dir", self.spill_dir.is_some()),
                 ("--max-eval-rows", self.max_eval_rows.is_some()),
             ] {
                 if given {
-                    bail!("{flag} applies to a --criteo file (read in a stream)");
+                    bail!("{flag} applies to a --criteo or --csv file (read in a stream)");
                 }
             }
         }

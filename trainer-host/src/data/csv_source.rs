@@ -7,12 +7,14 @@
 //! any row.
 
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use csv::StringRecord;
 
 use serde::{Deserialize, Serialize};
 
 use super::error::{ColumnRole, DataError};
-use super::label::{encode_labels, LabelKind};
+use super::label::{LabelCollector, LabelKind};
 use super::limit::{LineLimit, LineTooLong, MAX_LINE_BYTES};
 use super::table::RawTable;
 
@@ -116,45 +118,236 @@ fn resolve(
     }
 }
 
-/// Reads a delimited file into a [`RawTable`].
-pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<RawTable, DataError> {
-    let file = File::open(path).map_err(|source| DataError::Open {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(options.separator)
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(LineLimit::new(file, MAX_LINE_BYTES, true));
+/// The columns of a delimited file, as its first record and the options resolve them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsvLayout {
+    /// Numeric input columns, in file order.
+    pub numeric_names: Vec<String>,
+    /// Whether each numeric input takes `ln(1 + x)` first.
+    pub numeric_log1p: Vec<bool>,
+    /// Categorical input columns, in file order.
+    pub categorical_names: Vec<String>,
+    /// The label column.
+    pub label_name: String,
+}
+
+/// One data row, borrowed from its record.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CsvRow<'a> {
+    /// 1-based line of the file where the record starts.
+    pub line: u64,
+    /// The label's text (never missing).
+    pub label: &'a str,
+    /// Numeric inputs, NaN where missing.
+    pub numeric: &'a [f32],
+    /// Categorical inputs, `None` where missing.
+    pub categorical: &'a [Option<&'a str>],
+}
+
+/// A delimited file opened for streaming: its columns are resolved from the first record,
+/// then [`CsvRows::for_each`] visits the data rows. Memory is one record and the read
+/// buffer, whatever the file's size.
+pub struct CsvRows {
+    path: PathBuf,
+    reader: csv::Reader<LineLimit<File>>,
+    /// The first record when it is a data row (no header).
+    pending: Option<StringRecord>,
+    width: usize,
+    roles: Vec<Role>,
+    names: Vec<String>,
+    missing: Vec<String>,
+    max_rows: usize,
+    layout: CsvLayout,
+}
+
+/// Reads the next record, refusing one longer than [`MAX_LINE_BYTES`].
+fn next_record(
+    path: &Path,
+    reader: &mut csv::Reader<LineLimit<File>>,
+) -> Result<Option<StringRecord>, DataError> {
+    let mut record = StringRecord::new();
+    if !reader
+        .read_record(&mut record)
+        .map_err(|e| csv_error(path, e))?
+    {
+        return Ok(None);
+    }
     // Every line is at most MAX_LINE_BYTES as it is read; a record spanning lines (a
     // quoted field with line breaks) is checked once read.
-    let mut records = reader.records().map(|r| {
-        let record = r.map_err(|e| csv_error(path, e))?;
-        if record.as_byte_record().as_slice().len() > MAX_LINE_BYTES {
-            return Err(DataError::RecordTooLong {
-                path: path.to_path_buf(),
-                line: record.position().map_or(0, |p| p.line()),
-                limit: MAX_LINE_BYTES,
-            });
-        }
-        Ok(record)
-    });
-    let first = match records.next() {
-        None => {
+    if record.as_byte_record().as_slice().len() > MAX_LINE_BYTES {
+        return Err(DataError::RecordTooLong {
+            path: path.to_path_buf(),
+            line: record.position().map_or(0, |p| p.line()),
+            limit: MAX_LINE_BYTES,
+        });
+    }
+    Ok(Some(record))
+}
+
+impl CsvRows {
+    /// Opens `path` and resolves its columns from the first record and `options`.
+    pub fn open(path: &Path, options: &CsvOptions) -> Result<Self, DataError> {
+        let file = File::open(path).map_err(|source| DataError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(options.separator)
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(LineLimit::new(file, MAX_LINE_BYTES, true));
+        let Some(first) = next_record(path, &mut reader)? else {
             return Err(DataError::Empty {
                 path: path.to_path_buf(),
-            })
+            });
+        };
+        let width = first.len();
+        let names: Vec<String> = if options.header {
+            first.iter().map(str::to_string).collect()
+        } else {
+            (0..width).map(|i| format!("c{i}")).collect()
+        };
+        let (roles, log1p) = column_roles(path, options, &names)?;
+        let picked =
+            |role: Role| -> Vec<usize> { (0..width).filter(|&i| roles[i] == role).collect() };
+        let numeric = picked(Role::Numeric);
+        let layout = CsvLayout {
+            numeric_names: numeric.iter().map(|&i| names[i].clone()).collect(),
+            numeric_log1p: numeric.iter().map(|&i| log1p[i]).collect(),
+            categorical_names: picked(Role::Categorical)
+                .into_iter()
+                .map(|i| names[i].clone())
+                .collect(),
+            label_name: picked(Role::Label)
+                .first()
+                .map(|&i| names[i].clone())
+                .unwrap_or_default(),
+        };
+        Ok(Self {
+            path: path.to_path_buf(),
+            reader,
+            pending: (!options.header).then_some(first),
+            width,
+            roles,
+            names,
+            missing: options.missing.clone(),
+            max_rows: options.max_rows.unwrap_or(usize::MAX),
+            layout,
+        })
+    }
+
+    /// The resolved columns.
+    pub fn layout(&self) -> &CsvLayout {
+        &self.layout
+    }
+
+    /// Visits every data row (at most `max_rows`: reading stops there) and returns how
+    /// many. Blank lines are skipped. Refuses a row with another field count, a missing
+    /// label, a numeric field that is not a finite `f32`, no data row at all, and an input
+    /// column without any value. An error of `visit` ends the stream and is returned.
+    pub fn for_each<E: From<DataError>>(
+        mut self,
+        mut visit: impl FnMut(&CsvRow<'_>) -> Result<(), E>,
+    ) -> Result<usize, E> {
+        let path = self.path.clone();
+        let width = self.width;
+        let mut numeric = Vec::with_capacity(self.layout.numeric_names.len());
+        // Whether an input column has had a value (not missing) yet.
+        let mut has_value = vec![false; width];
+        let mut rows = 0usize;
+        while rows < self.max_rows {
+            let record = match self.pending.take() {
+                Some(r) => r,
+                None => match next_record(&path, &mut self.reader)? {
+                    Some(r) => r,
+                    None => break,
+                },
+            };
+            let line = record.position().map_or(0, |p| p.line());
+            if record.len() == 1 && record.get(0) == Some("") {
+                continue; // blank line
+            }
+            if record.len() != width {
+                return Err(DataError::FieldCount {
+                    path,
+                    line,
+                    expected: width,
+                    found: record.len(),
+                }
+                .into());
+            }
+            numeric.clear();
+            let mut categorical = Vec::with_capacity(self.layout.categorical_names.len());
+            let mut label = "";
+            for (i, field) in record.iter().enumerate() {
+                let missing = self.missing.iter().any(|m| m == field);
+                has_value[i] |= !missing;
+                match self.roles[i] {
+                    Role::Ignored => {}
+                    Role::Label if missing => {
+                        return Err(DataError::MissingLabel {
+                            path,
+                            line,
+                            column: self.names[i].clone(),
+                        }
+                        .into())
+                    }
+                    Role::Label => label = field,
+                    Role::Categorical => categorical.push((!missing).then_some(field)),
+                    Role::Numeric if missing => numeric.push(f32::NAN),
+                    Role::Numeric => match field.parse::<f32>() {
+                        Ok(x) if x.is_finite() => numeric.push(x),
+                        _ => {
+                            return Err(DataError::NotANumber {
+                                path,
+                                line,
+                                column: self.names[i].clone(),
+                                text: field.to_string(),
+                            }
+                            .into())
+                        }
+                    },
+                }
+            }
+            visit(&CsvRow {
+                line,
+                label,
+                numeric: &numeric,
+                categorical: &categorical,
+            })?;
+            rows += 1;
         }
-        Some(r) => r?,
-    };
-    let width = first.len();
-    let names: Vec<String> = if options.header {
-        first.iter().map(str::to_string).collect()
-    } else {
-        (0..width).map(|i| format!("c{i}")).collect()
-    };
+        if rows == 0 {
+            return Err(DataError::NoDataRows { path }.into());
+        }
+        // A column without any value would be a constant input (0) that the model cannot
+        // use: the user most likely meant to ignore it or gave the wrong missing markers.
+        let empty: Vec<String> = (0..width)
+            .filter(|&i| {
+                matches!(self.roles[i], Role::Numeric | Role::Categorical) && !has_value[i]
+            })
+            .map(|i| self.names[i].clone())
+            .collect();
+        if !empty.is_empty() {
+            return Err(DataError::NoValues {
+                path,
+                columns: empty,
+                rows,
+            }
+            .into());
+        }
+        Ok(rows)
+    }
+}
+
+/// Each column's role and whether it takes `ln(1 + x)`, from `options` and the names.
+fn column_roles(
+    path: &Path,
+    options: &CsvOptions,
+    names: &[String],
+) -> Result<(Vec<Role>, Vec<bool>), DataError> {
+    let width = names.len();
     let named = |r: &ColumnRef| matches!(r, ColumnRef::Name(_));
     if !options.header
         && (named(&options.label)
@@ -170,7 +363,7 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<RawTable, DataError
         });
     }
     let mut roles = vec![Role::Numeric; width];
-    let label_at = resolve(path, &options.label, &names, ColumnRole::Label)?;
+    let label_at = resolve(path, &options.label, names, ColumnRole::Label)?;
     roles[label_at] = Role::Label;
     let given = options
         .categorical
@@ -182,15 +375,15 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<RawTable, DataError
                 .iter()
                 .map(|r| (r, ColumnRole::Ignored, Role::Ignored)),
         );
+    let role_before = |role: Role| match role {
+        Role::Numeric => None,
+        Role::Label => Some(ColumnRole::Label),
+        Role::Categorical => Some(ColumnRole::Categorical),
+        Role::Ignored => Some(ColumnRole::Ignored),
+    };
     for (r, role, as_role) in given {
-        let at = resolve(path, r, &names, role)?;
-        let before = match roles[at] {
-            Role::Numeric => None,
-            Role::Label => Some(ColumnRole::Label),
-            Role::Categorical => Some(ColumnRole::Categorical),
-            Role::Ignored => Some(ColumnRole::Ignored),
-        };
-        match before {
+        let at = resolve(path, r, names, role)?;
+        match role_before(roles[at]) {
             // Naming a column twice in the same list is harmless.
             Some(b) if b == role => {}
             Some(first) => {
@@ -206,14 +399,8 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<RawTable, DataError
     }
     let mut log1p = vec![false; width];
     for r in &options.log1p {
-        let at = resolve(path, r, &names, ColumnRole::Log1p)?;
-        let first = match roles[at] {
-            Role::Numeric => None,
-            Role::Label => Some(ColumnRole::Label),
-            Role::Categorical => Some(ColumnRole::Categorical),
-            Role::Ignored => Some(ColumnRole::Ignored),
-        };
-        if let Some(first) = first {
+        let at = resolve(path, r, names, ColumnRole::Log1p)?;
+        if let Some(first) = role_before(roles[at]) {
             return Err(DataError::TwoRoles {
                 path: path.to_path_buf(),
                 column: names[at].clone(),
@@ -223,108 +410,32 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<RawTable, DataError
         }
         log1p[at] = true;
     }
-    let numeric_names: Vec<String> = (0..width)
-        .filter(|&i| roles[i] == Role::Numeric)
-        .map(|i| names[i].clone())
-        .collect();
-    let numeric_log1p: Vec<bool> = (0..width)
-        .filter(|&i| roles[i] == Role::Numeric)
-        .map(|i| log1p[i])
-        .collect();
-    let categorical_names: Vec<String> = (0..width)
-        .filter(|&i| roles[i] == Role::Categorical)
-        .map(|i| names[i].clone())
-        .collect();
+    Ok((roles, log1p))
+}
 
+/// Reads a delimited file into a [`RawTable`].
+pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<RawTable, DataError> {
+    let rows = CsvRows::open(path, options)?;
+    let layout = rows.layout().clone();
+    let mut collector = LabelCollector::new(path, &layout.label_name, options.label_kind);
     let mut numeric = Vec::new();
     let mut categorical = Vec::new();
-    let mut labels = Vec::new();
-    // Whether an input column has had a value (not missing) yet.
-    let mut has_value = vec![false; width];
-    let data_rows = (!options.header)
-        .then_some(Ok(first))
-        .into_iter()
-        .chain(records);
-    let max_rows = options.max_rows.unwrap_or(usize::MAX);
-    for record in data_rows {
-        if labels.len() >= max_rows {
-            break;
-        }
-        let record = record?;
-        let line = record.position().map_or(0, |p| p.line());
-        if record.len() == 1 && record.get(0) == Some("") {
-            continue; // blank line
-        }
-        if record.len() != width {
-            return Err(DataError::FieldCount {
-                path: path.to_path_buf(),
-                line,
-                expected: width,
-                found: record.len(),
-            });
-        }
-        for (i, field) in record.iter().enumerate() {
-            let missing = options.missing.iter().any(|m| m == field);
-            has_value[i] |= !missing;
-            match roles[i] {
-                Role::Ignored => {}
-                Role::Label if missing => {
-                    return Err(DataError::MissingLabel {
-                        path: path.to_path_buf(),
-                        line,
-                        column: names[i].clone(),
-                    })
-                }
-                Role::Label => labels.push((line, field.to_string())),
-                Role::Categorical => categorical.push((!missing).then(|| field.to_string())),
-                Role::Numeric if missing => numeric.push(f32::NAN),
-                Role::Numeric => match field.parse::<f32>() {
-                    Ok(x) if x.is_finite() => numeric.push(x),
-                    _ => {
-                        return Err(DataError::NotANumber {
-                            path: path.to_path_buf(),
-                            line,
-                            column: names[i].clone(),
-                            text: field.to_string(),
-                        })
-                    }
-                },
-            }
-        }
-    }
-    if labels.is_empty() {
-        return Err(DataError::NoDataRows {
-            path: path.to_path_buf(),
-        });
-    }
-    // A column without any value would be a constant input (0) that the model cannot
-    // use: the user most likely meant to ignore it or gave the wrong missing markers.
-    let empty: Vec<String> = (0..width)
-        .filter(|&i| matches!(roles[i], Role::Numeric | Role::Categorical) && !has_value[i])
-        .map(|i| names[i].clone())
-        .collect();
-    if !empty.is_empty() {
-        return Err(DataError::NoValues {
-            path: path.to_path_buf(),
-            columns: empty,
-            rows: labels.len(),
-        });
-    }
-    let (labels, task) = encode_labels(
-        path,
-        &names[label_at],
-        &labels,
-        options.label_kind,
-        options.positive.as_deref(),
-    )?;
+    let mut codes = Vec::new();
+    rows.for_each(|row: &CsvRow<'_>| {
+        numeric.extend_from_slice(row.numeric);
+        categorical.extend(row.categorical.iter().map(|c| c.map(str::to_string)));
+        codes.push(collector.push(row.line, row.label)?);
+        Ok::<(), DataError>(())
+    })?;
+    let map = collector.finish(options.positive.as_deref())?;
     Ok(RawTable {
-        numeric_names,
-        numeric_log1p,
-        categorical_names,
+        labels: codes.into_iter().map(|c| map.value_of(c)).collect(),
+        task: map.task,
+        numeric_names: layout.numeric_names,
+        numeric_log1p: layout.numeric_log1p,
+        categorical_names: layout.categorical_names,
         numeric,
         categorical,
-        labels,
-        task,
     })
 }
 

@@ -354,7 +354,7 @@ pub enum DataError {
         path: PathBuf,
         /// The label column.
         column: String,
-        /// Distinct labels found.
+        /// Distinct labels found when reading stopped (the first one too many).
         found: usize,
         /// The most allowed.
         max: usize,
@@ -590,7 +590,7 @@ impl DataError {
             ),
             Self::TooManyClasses { found, max, .. } => write!(
                 f,
-                "{found} distinct labels; a multiclass task may have at most {max}"
+                "at least {found} distinct labels; a multiclass task may have at most {max}"
             ),
         }
     }

@@ -5,7 +5,7 @@
 //! UCI Adult, `>50K`). Multiclass: classes are the distinct labels in sorted order (a
 //! numeric sort when all are numbers). Regression: labels must be finite numbers.
 
-use std::collections::BTreeSet;
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -63,135 +63,220 @@ fn as_f32(s: &str) -> Option<f32> {
 /// Most classes of a multiclass head (the manifest's limit on a head's width).
 pub const MAX_CLASSES: usize = tabnas_bundle::MAX_WIDTH as usize;
 
-/// Encodes `labels` (with their 1-based file lines) for `kind`.
-pub(crate) fn encode_labels(
-    path: &Path,
-    field: &str,
-    labels: &[(u64, String)],
+/// A label as a stream gave it: the value of a regression label, the first-seen index of
+/// a class label. [`LabelMap::value_of`] turns it into the model's label once the stream
+/// has been read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct LabelCode(f32);
+
+impl LabelCode {
+    /// The class's first-seen index (meaningless for regression).
+    pub(crate) fn distinct(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// The distinct labels of a stream, checked for the task as they arrive: a label that is
+/// not a number (regression), a third label (binary) or one class too many (multiclass)
+/// is refused at its line. Memory is the distinct labels, at most [`MAX_CLASSES`] of them.
+pub(crate) struct LabelCollector<'p> {
+    path: &'p Path,
+    field: &'p str,
     kind: LabelKind,
-    positive: Option<&str>,
-) -> Result<(Vec<f32>, Task), DataError> {
-    match kind {
-        LabelKind::Regression => {
-            let values = labels
-                .iter()
-                .map(|(line, s)| {
-                    as_f32(s).ok_or_else(|| DataError::LabelNotANumber {
-                        path: path.to_path_buf(),
-                        line: *line,
-                        column: field.to_string(),
-                        text: s.clone(),
-                    })
+    /// Distinct class labels in first-seen order (none for regression).
+    distinct: Vec<String>,
+    index: HashMap<String, usize>,
+}
+
+impl<'p> LabelCollector<'p> {
+    /// No labels yet.
+    pub(crate) fn new(path: &'p Path, field: &'p str, kind: LabelKind) -> Self {
+        Self {
+            path,
+            field,
+            kind,
+            distinct: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+
+    /// Adds the label on `line`.
+    pub(crate) fn push(&mut self, line: u64, text: &str) -> Result<LabelCode, DataError> {
+        if self.kind == LabelKind::Regression {
+            return as_f32(text)
+                .map(LabelCode)
+                .ok_or_else(|| DataError::LabelNotANumber {
+                    path: self.path.to_path_buf(),
+                    line,
+                    column: self.field.to_string(),
+                    text: text.to_string(),
+                });
+        }
+        if let Some(&d) = self.index.get(text) {
+            return Ok(LabelCode(d as f32));
+        }
+        match self.kind {
+            LabelKind::Binary if self.distinct.len() == 2 => {
+                return Err(DataError::ThirdLabel {
+                    path: self.path.to_path_buf(),
+                    line,
+                    column: self.field.to_string(),
+                    label: text.to_string(),
+                    seen: Box::new([self.distinct[0].clone(), self.distinct[1].clone()]),
                 })
-                .collect::<Result<_, _>>()?;
-            Ok((values, Task::Regression))
+            }
+            LabelKind::Multiclass if self.distinct.len() == MAX_CLASSES => {
+                return Err(DataError::TooManyClasses {
+                    path: self.path.to_path_buf(),
+                    column: self.field.to_string(),
+                    found: MAX_CLASSES + 1,
+                    max: MAX_CLASSES,
+                })
+            }
+            _ => {}
         }
-        LabelKind::Binary => {
-            let mut seen: Vec<&str> = Vec::new();
-            for (line, s) in labels {
-                if !seen.contains(&s.as_str()) {
-                    if seen.len() == 2 {
-                        return Err(DataError::ThirdLabel {
-                            path: path.to_path_buf(),
-                            line: *line,
-                            column: field.to_string(),
-                            label: s.clone(),
-                            seen: Box::new([seen[0].to_string(), seen[1].to_string()]),
-                        });
+        let d = self.distinct.len();
+        self.distinct.push(text.to_string());
+        self.index.insert(text.to_string(), d);
+        Ok(LabelCode(d as f32))
+    }
+
+    /// The mapping of the labels seen: the positive label is `positive` if given (binary).
+    pub(crate) fn finish(self, positive: Option<&str>) -> Result<LabelMap, DataError> {
+        let kind = self.kind;
+        let path = || self.path.to_path_buf();
+        let one_class = |class: &str| DataError::OneClass {
+            path: path(),
+            column: self.field.to_string(),
+            kind,
+            class: class.to_string(),
+        };
+        let numeric_order = |a: &String, b: &String| match (as_number(a), as_number(b)) {
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            _ => a.cmp(b),
+        };
+        let (task, by_distinct) = match kind {
+            LabelKind::Regression => (Task::Regression, Vec::new()),
+            LabelKind::Binary => {
+                match self.distinct.len() {
+                    0 => return Err(DataError::NoLabels { path: path() }),
+                    1 => return Err(one_class(&self.distinct[0])),
+                    _ => {}
+                }
+                let mut sorted = self.distinct.clone();
+                sorted.sort_by(numeric_order);
+                let positive = match positive {
+                    Some(p) if sorted.iter().any(|s| s == p) => p.to_string(),
+                    Some(p) => {
+                        return Err(DataError::PositiveNotFound {
+                            path: path(),
+                            positive: p.to_string(),
+                            labels: sorted,
+                        })
                     }
-                    seen.push(s);
-                }
+                    None => sorted[1].clone(),
+                };
+                let negative = sorted
+                    .iter()
+                    .find(|s| **s != positive)
+                    .cloned()
+                    .unwrap_or_default();
+                let by_distinct = self
+                    .distinct
+                    .iter()
+                    .map(|s| f32::from(u8::from(*s == positive)))
+                    .collect();
+                (Task::Binary { positive, negative }, by_distinct)
             }
-            if let [class] = seen[..] {
-                return Err(DataError::OneClass {
-                    path: path.to_path_buf(),
-                    column: field.to_string(),
-                    kind,
-                    class: class.to_string(),
-                });
-            }
-            seen.sort_by(|a, b| match (as_number(a), as_number(b)) {
-                (Some(x), Some(y)) => x.total_cmp(&y),
-                _ => a.cmp(b),
-            });
-            let positive = match positive {
-                Some(p) if seen.contains(&p) => p.to_string(),
-                Some(p) => {
-                    return Err(DataError::PositiveNotFound {
-                        path: path.to_path_buf(),
-                        positive: p.to_string(),
-                        labels: seen.iter().map(|s| s.to_string()).collect(),
-                    })
+            LabelKind::Multiclass => {
+                let mut classes = self.distinct.clone();
+                classes.sort();
+                if classes.iter().all(|c| as_number(c).is_some()) {
+                    classes.sort_by(numeric_order);
                 }
-                None => seen
-                    .last()
-                    .map(|s| s.to_string())
-                    .ok_or_else(|| DataError::NoLabels {
-                        path: path.to_path_buf(),
-                    })?,
-            };
-            let negative = seen
-                .iter()
-                .find(|s| **s != positive)
-                .map(|s| s.to_string())
-                .unwrap_or_default();
-            let values = labels
-                .iter()
-                .map(|(_, s)| (*s == positive) as u8 as f32)
-                .collect();
-            Ok((values, Task::Binary { positive, negative }))
+                match classes.len() {
+                    0 => return Err(DataError::NoLabels { path: path() }),
+                    1 => return Err(one_class(&classes[0])),
+                    _ => {}
+                }
+                let by_distinct = self
+                    .distinct
+                    .iter()
+                    .map(|s| classes.iter().position(|c| c == s).unwrap_or(0) as f32)
+                    .collect();
+                (Task::Multiclass { classes }, by_distinct)
+            }
+        };
+        Ok(LabelMap {
+            task,
+            by_distinct,
+            distinct: self.distinct,
+            index: self.index,
+        })
+    }
+}
+
+/// How a stream's label texts become the model's labels (see [`LabelCollector`]).
+#[derive(Debug, Clone)]
+pub(crate) struct LabelMap {
+    /// The task with its mapping.
+    pub(crate) task: Task,
+    /// The model's label of each distinct class label, in first-seen order.
+    by_distinct: Vec<f32>,
+    distinct: Vec<String>,
+    index: HashMap<String, usize>,
+}
+
+impl LabelMap {
+    /// The model's label of a label as pushed.
+    pub(crate) fn value_of(&self, code: LabelCode) -> f32 {
+        match self.task {
+            Task::Regression => code.0,
+            _ => self.by_distinct[code.distinct()],
         }
-        LabelKind::Multiclass => {
-            let distinct: BTreeSet<&str> = labels.iter().map(|(_, s)| s.as_str()).collect();
-            let mut classes: Vec<String> = distinct.into_iter().map(str::to_string).collect();
-            if classes.iter().all(|c| as_number(c).is_some()) {
-                classes.sort_by(|a, b| {
-                    as_number(a)
-                        .unwrap_or(0.0)
-                        .total_cmp(&as_number(b).unwrap_or(0.0))
-                });
-            }
-            match classes.len() {
-                0 => {
-                    return Err(DataError::NoLabels {
-                        path: path.to_path_buf(),
-                    })
-                }
-                1 => {
-                    return Err(DataError::OneClass {
-                        path: path.to_path_buf(),
-                        column: field.to_string(),
-                        kind,
-                        class: classes.swap_remove(0),
-                    })
-                }
-                found if found > MAX_CLASSES => {
-                    return Err(DataError::TooManyClasses {
-                        path: path.to_path_buf(),
-                        column: field.to_string(),
-                        found,
-                        max: MAX_CLASSES,
-                    })
-                }
-                _ => {}
-            }
-            let index: std::collections::HashMap<&str, usize> = classes
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (c.as_str(), i))
-                .collect();
-            let values = labels
-                .iter()
-                .map(|(_, s)| index.get(s.as_str()).copied().unwrap_or(0) as f32)
-                .collect();
-            Ok((values, Task::Multiclass { classes }))
+    }
+
+    /// The model's label of `text`; `None` if it is not a number (regression) or was not
+    /// seen when the map was made.
+    pub(crate) fn value(&self, text: &str) -> Option<f32> {
+        match self.task {
+            Task::Regression => as_f32(text),
+            _ => self.index.get(text).map(|&d| self.by_distinct[d]),
         }
+    }
+
+    /// The text of a distinct class label, by first-seen index.
+    pub(crate) fn text_of(&self, distinct: usize) -> &str {
+        &self.distinct[distinct]
+    }
+
+    /// Distinct class labels (0 for regression).
+    pub(crate) fn classes(&self) -> usize {
+        self.distinct.len()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Encodes `labels` (with their 1-based file lines) for `kind`.
+    fn encode_labels(
+        path: &Path,
+        field: &str,
+        labels: &[(u64, String)],
+        kind: LabelKind,
+        positive: Option<&str>,
+    ) -> Result<(Vec<f32>, Task), DataError> {
+        let mut collector = LabelCollector::new(path, field, kind);
+        let codes = labels
+            .iter()
+            .map(|(line, s)| collector.push(*line, s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let map = collector.finish(positive)?;
+        let values = codes.into_iter().map(|c| map.value_of(c)).collect();
+        Ok((values, map.task))
+    }
 
     fn lines(xs: &[&str]) -> Vec<(u64, String)> {
         xs.iter()

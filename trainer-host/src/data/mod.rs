@@ -20,8 +20,9 @@ mod table;
 pub use criteo::{
     for_each_criteo_row, read_criteo, CriteoForm, CriteoRow, CRITEO_CAT_FIELDS, CRITEO_INT_FIELDS,
 };
-pub use csv_source::{read_csv, ColumnRef, CsvOptions};
+pub use csv_source::{read_csv, ColumnRef, CsvLayout, CsvOptions, CsvRow, CsvRows};
 pub use error::{ColumnRole, DataError, Quoted, QuotedList, QUOTE_CHARS, QUOTE_ITEMS};
+pub(crate) use label::{LabelCollector, LabelMap};
 pub use label::{LabelKind, Task, MAX_CLASSES};
 pub use limit::MAX_LINE_BYTES;
 pub use preprocess::{

@@ -658,6 +658,7 @@ mod tests {
         let source = DataSource::Csv {
             path: f.path().to_path_buf(),
             options: CsvOptions::new(ColumnRef::Index(2), LabelKind::Binary),
+            spill: None,
         };
         let data = prepare(&source, PrepareOptions::default()).unwrap();
         let mut options = HostSearchOptions {

@@ -1,9 +1,9 @@
 //! From a data source to model-ready rows: load, split by seed, fit the preprocessing on
 //! the training rows, encode every split, and describe the inputs for the manifest.
 //!
-//! A table is read whole into memory; a Criteo file with a spill folder is read in two
-//! streaming passes instead (`streamed.rs`): its training rows go to a row file, so a file
-//! larger than memory can be trained on.
+//! A table is read whole into memory; a Criteo or CSV file with a spill folder is read in
+//! two streaming passes instead (`streamed.rs`): its training rows go to a row file, so a
+//! file larger than memory can be trained on.
 
 mod streamed;
 
@@ -21,6 +21,7 @@ use crate::data::{
 use crate::supernet::{LabelSummary, RowFileError, Rows, TrainRows};
 
 pub use streamed::Spill;
+use streamed::Stream;
 
 /// Where the rows come from.
 #[derive(Debug, Clone)]
@@ -38,6 +39,9 @@ pub enum DataSource {
         path: PathBuf,
         /// How to read it.
         options: CsvOptions,
+        /// Read it in two streaming passes, keeping the training rows in a row file in
+        /// this folder (see [`Spill`]); else read it whole.
+        spill: Option<Spill>,
     },
     /// A file in Criteo's tab-separated format.
     Criteo {
@@ -63,7 +67,7 @@ impl DataSource {
     fn load(&self, max_rows: Option<usize>) -> Result<(RawTable, Option<String>), DataError> {
         match self {
             Self::Preset { preset, cache } => Ok((preset.load_rows(cache, max_rows)?, None)),
-            Self::Csv { path, options } => {
+            Self::Csv { path, options, .. } => {
                 let options = CsvOptions {
                     max_rows,
                     ..options.clone()
@@ -197,6 +201,16 @@ pub enum PrepareError {
         /// The source's name.
         name: String,
     },
+    /// A streamed source's second pass found a label its first pass had not seen (it
+    /// changed while it was read).
+    ChangedLabel {
+        /// The source's name.
+        name: String,
+        /// 1-based line.
+        line: u64,
+        /// The label's text.
+        label: String,
+    },
     /// A streamed source had another number of rows on its second pass (it changed while
     /// it was read).
     Changed {
@@ -296,6 +310,12 @@ impl fmt::Display for PrepareError {
                 "{name} is not a regular file: reading it in two streaming passes \
                  (--spill-dir) needs a file that can be read twice; give a file, or leave out \
                  --spill-dir to read it once into memory"
+            ),
+            Self::ChangedLabel { name, line, label } => write!(
+                f,
+                "{name} changed while it was read: line {line} has the label {}, which the \
+                 first pass did not see",
+                Quoted(label)
             ),
             Self::Changed {
                 name,
@@ -445,6 +465,22 @@ impl Prepared {
     }
 }
 
+/// Refuses a source without input columns or with more than a bundle may have.
+fn check_columns(name: &str, columns: usize) -> Result<(), PrepareError> {
+    if columns == 0 {
+        return Err(PrepareError::NoInputs {
+            name: name.to_string(),
+        });
+    }
+    if columns > MAX_WIDTH as usize {
+        return Err(PrepareError::TooManyColumns {
+            name: name.to_string(),
+            columns,
+        });
+    }
+    Ok(())
+}
+
 /// Loads `source` and prepares it.
 pub fn prepare(source: &DataSource, options: PrepareOptions) -> Result<Prepared, PrepareError> {
     if options.buckets < 2 {
@@ -465,27 +501,27 @@ pub fn prepare(source: &DataSource, options: PrepareOptions) -> Result<Prepared,
             embedding_dim: options.embedding_dim,
         });
     }
-    if let DataSource::Criteo {
-        path,
-        spill: Some(spill),
-    } = source
-    {
+    let streamed = match source {
+        DataSource::Criteo {
+            path,
+            spill: Some(spill),
+        } => Some((Stream::Criteo(path), spill)),
+        DataSource::Csv {
+            path,
+            options: csv,
+            spill: Some(spill),
+        } => Some((Stream::Csv(path, csv), spill)),
+        _ => None,
+    };
+    if let Some((stream, spill)) = streamed {
         streamed::check_fractions(&options).map_err(PrepareError::Split)?;
-        return streamed::prepare_streamed(path, spill, options);
+        return streamed::prepare_streamed(stream, spill, options);
     }
     let (table, note) = source.load(options.max_rows).map_err(PrepareError::Load)?;
-    let columns = table.numeric_names.len() + table.categorical_names.len();
-    if columns == 0 {
-        return Err(PrepareError::NoInputs {
-            name: source.name(),
-        });
-    }
-    if columns > MAX_WIDTH as usize {
-        return Err(PrepareError::TooManyColumns {
-            name: source.name(),
-            columns,
-        });
-    }
+    check_columns(
+        &source.name(),
+        table.numeric_names.len() + table.categorical_names.len(),
+    )?;
     let rows = options.max_rows.unwrap_or(usize::MAX).min(table.rows());
     if rows < PrepareError::MIN_ROWS {
         return Err(PrepareError::TooFewRows {
@@ -588,6 +624,7 @@ mod tests {
         let source = DataSource::Csv {
             path: f.path().to_path_buf(),
             options,
+            spill: None,
         };
         (f, source)
     }

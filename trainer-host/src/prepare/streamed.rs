@@ -1,12 +1,15 @@
-//! A Criteo file of any size, read in two streaming passes.
+//! A Criteo or CSV file of any size, read in two streaming passes.
 //!
 //! Each row's split is a seeded hash of its position, so it is known as the row is read
 //! and no list of rows is kept. The first pass fits the preprocessing on the training
-//! rows (running sums per column) and counts what the checks need; the second encodes
-//! every row, appends the training rows to a [`RowFile`] in the spill folder and keeps a
-//! uniform sample (reservoir sampling, seeded) of at most `max_eval_rows` validation and
-//! test rows in memory. Memory is the read buffer, the write buffer and the two samples,
+//! rows (running sums per column), collects the distinct labels (a CSV's label mapping)
+//! and counts what the checks need; the second encodes every row, appends the training
+//! rows to a [`RowFile`] in the spill folder and keeps a uniform sample (reservoir
+//! sampling, seeded) of at most `max_eval_rows` validation and test rows in memory.
+//! Memory is the read buffer, the write buffer, the distinct labels and the two samples,
 //! whatever the file's size; the split sizes are the fractions up to the binomial spread.
+//!
+//! [`RowFile`]: crate::supernet::RowFile
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -14,10 +17,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rand_core::Rng;
 use tabnas_core::rng::search_rng;
 
-use super::{PrepareError, PrepareOptions, Prepared};
+use super::{check_columns, PrepareError, PrepareOptions, Prepared};
 use crate::data::{
-    for_each_criteo_row, CategoricalColumn, CriteoRow, DataError, LabelKind, NumericStats,
-    Preprocessing, SplitError, Task, CRITEO_CAT_FIELDS, CRITEO_INT_FIELDS,
+    for_each_criteo_row, CategoricalColumn, CriteoForm, CriteoRow, CsvOptions, CsvRow, CsvRows,
+    DataError, LabelCollector, LabelKind, LabelMap, NumericStats, Preprocessing, SplitError, Task,
+    CRITEO_CAT_FIELDS, CRITEO_INT_FIELDS,
 };
 use crate::supernet::{RowFileError, RowFileWriter, Rows, TrainRows};
 
@@ -30,6 +34,103 @@ pub struct Spill {
     /// Validation and test rows kept in memory, each: a uniform sample when the split has
     /// more.
     pub max_eval_rows: usize,
+}
+
+/// A file to read in two streaming passes.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Stream<'a> {
+    /// Criteo's format (either form).
+    Criteo(&'a Path),
+    /// A delimited file read as the options say.
+    Csv(&'a Path, &'a CsvOptions),
+}
+
+/// The inputs and the label of a stream, known before its rows are read.
+struct Columns {
+    numeric: Vec<String>,
+    log1p: Vec<bool>,
+    categorical: Vec<String>,
+    label: String,
+    kind: LabelKind,
+    positive: Option<String>,
+}
+
+/// One row of either format, borrowed from the line it was read from.
+struct StreamRow<'r> {
+    line: u64,
+    label: &'r str,
+    numeric: &'r [f32],
+    categorical: &'r [Option<&'r str>],
+}
+
+impl Stream<'_> {
+    fn path(&self) -> &Path {
+        match *self {
+            Self::Criteo(path) | Self::Csv(path, _) => path,
+        }
+    }
+
+    /// The columns (a CSV's first record is read to resolve them).
+    fn columns(&self) -> Result<Columns, DataError> {
+        Ok(match *self {
+            Self::Criteo(_) => Columns {
+                numeric: (1..=CRITEO_INT_FIELDS).map(|k| format!("I{k}")).collect(),
+                log1p: vec![true; CRITEO_INT_FIELDS],
+                categorical: (1..=CRITEO_CAT_FIELDS).map(|k| format!("C{k}")).collect(),
+                label: "label".into(),
+                kind: LabelKind::Binary,
+                positive: Some("1".into()),
+            },
+            Self::Csv(path, options) => {
+                let layout = CsvRows::open(path, options)?.layout().clone();
+                Columns {
+                    numeric: layout.numeric_names,
+                    log1p: layout.numeric_log1p,
+                    categorical: layout.categorical_names,
+                    label: layout.label_name,
+                    kind: options.label_kind,
+                    positive: options.positive.clone(),
+                }
+            }
+        })
+    }
+
+    /// Visits at most `max_rows` rows (reading stops there); returns how many, and the
+    /// form of a Criteo file.
+    fn for_each(
+        &self,
+        max_rows: Option<usize>,
+        mut visit: impl FnMut(&StreamRow<'_>) -> Result<(), PrepareError>,
+    ) -> Result<(usize, Option<CriteoForm>), PrepareError> {
+        match *self {
+            Self::Criteo(path) => {
+                let (form, rows) = for_each_criteo_row(path, max_rows, |r: &CriteoRow<'_>| {
+                    visit(&StreamRow {
+                        line: r.line,
+                        label: if r.label == 1.0 { "1" } else { "0" },
+                        numeric: &r.ints,
+                        categorical: &r.cats,
+                    })
+                })?;
+                Ok((rows, Some(form)))
+            }
+            Self::Csv(path, options) => {
+                let options = CsvOptions {
+                    max_rows,
+                    ..options.clone()
+                };
+                let rows = CsvRows::open(path, &options)?.for_each(|r: &CsvRow<'_>| {
+                    visit(&StreamRow {
+                        line: r.line,
+                        label: r.label,
+                        numeric: r.numeric,
+                        categorical: r.categorical,
+                    })
+                })?;
+                Ok((rows, None))
+            }
+        }
+    }
 }
 
 /// The split of a row.
@@ -80,14 +181,14 @@ struct Reservoir<R> {
 }
 
 impl<R: Rng> Reservoir<R> {
-    fn new(cap: usize, rng: R) -> Self {
+    fn new(cap: usize, numeric_width: usize, categorical_width: usize, rng: R) -> Self {
         Self {
             cap,
             seen: 0,
             rows: Rows {
                 rows: 0,
-                numeric_width: CRITEO_INT_FIELDS,
-                categorical_width: CRITEO_CAT_FIELDS,
+                numeric_width,
+                categorical_width,
                 numeric: Vec::new(),
                 categorical: Vec::new(),
                 labels: Vec::new(),
@@ -120,52 +221,100 @@ impl<R: Rng> Reservoir<R> {
 struct FirstPass {
     rows: usize,
     parts: [usize; 3],
-    stats: [NumericStats; CRITEO_INT_FIELDS],
-    rows_with_value: [usize; CRITEO_INT_FIELDS],
-    /// Rows with label 0 and 1, overall and in training.
-    class_rows: [usize; 2],
-    class_train: [usize; 2],
-    form: String,
+    stats: Vec<NumericStats>,
+    rows_with_value: Vec<usize>,
+    /// Rows of each distinct class label (in first-seen order), overall and in training.
+    class_rows: Vec<usize>,
+    class_train: Vec<usize>,
+    labels: LabelMap,
+    form: Option<CriteoForm>,
 }
 
-fn first_pass(path: &Path, options: &PrepareOptions) -> Result<FirstPass, DataError> {
-    let mut pass = FirstPass {
-        rows: 0,
-        parts: [0; 3],
-        stats: [NumericStats::default(); CRITEO_INT_FIELDS],
-        rows_with_value: [0; CRITEO_INT_FIELDS],
-        class_rows: [0; 2],
-        class_train: [0; 2],
-        form: String::new(),
-    };
-    let (form, rows) = for_each_criteo_row(path, options.max_rows, |row: &CriteoRow<'_>| {
-        let part = part_of(options, pass.rows as u64);
-        pass.rows += 1;
-        pass.parts[part as usize] += 1;
-        let class = (row.label == 1.0) as usize;
-        pass.class_rows[class] += 1;
-        for (c, &x) in row.ints.iter().enumerate() {
-            pass.rows_with_value[c] += !x.is_nan() as usize;
+fn first_pass(
+    stream: Stream<'_>,
+    columns: &Columns,
+    options: &PrepareOptions,
+) -> Result<FirstPass, PrepareError> {
+    let width = columns.numeric.len();
+    let mut stats = vec![NumericStats::default(); width];
+    let mut rows_with_value = vec![0; width];
+    let mut parts = [0; 3];
+    let (mut class_rows, mut class_train) = (Vec::new(), Vec::new());
+    let mut collector = LabelCollector::new(stream.path(), &columns.label, columns.kind);
+    let mut row = 0u64;
+    let (rows, form) = stream.for_each(options.max_rows, |r: &StreamRow<'_>| {
+        let part = part_of(options, row);
+        row += 1;
+        parts[part as usize] += 1;
+        let code = collector.push(r.line, r.label)?;
+        if columns.kind != LabelKind::Regression {
+            let d = code.distinct();
+            if d == class_rows.len() {
+                class_rows.push(0);
+                class_train.push(0);
+            }
+            class_rows[d] += 1;
+            class_train[d] += usize::from(part == Part::Train);
+        }
+        for (c, &x) in r.numeric.iter().enumerate() {
+            rows_with_value[c] += usize::from(!x.is_nan());
         }
         if part == Part::Train {
-            pass.class_train[class] += 1;
-            for (stats, &x) in pass.stats.iter_mut().zip(&row.ints) {
-                stats.push(x, true);
+            for ((s, &x), &log1p) in stats.iter_mut().zip(r.numeric).zip(&columns.log1p) {
+                s.push(x, log1p);
             }
         }
         Ok(())
     })?;
-    pass.rows = rows;
-    pass.form = form.to_string();
-    Ok(pass)
+    if rows == 0 {
+        return Err(PrepareError::Load(DataError::NoRows {
+            path: stream.path().to_path_buf(),
+        }));
+    }
+    let labels = collector.finish(columns.positive.as_deref())?;
+    Ok(FirstPass {
+        rows,
+        parts,
+        stats,
+        rows_with_value,
+        class_rows,
+        class_train,
+        labels,
+        form,
+    })
 }
 
-/// Prepares a Criteo file in two streaming passes (see the module's documentation).
+/// Creates the spill folder and the row file in it.
+fn row_file_writer(
+    spill: &Spill,
+    numeric_width: usize,
+    categorical_width: usize,
+) -> Result<RowFileWriter, RowFileError> {
+    std::fs::create_dir_all(&spill.dir).map_err(|e| RowFileError {
+        path: spill.dir.clone(),
+        doing: "create the spill folder".into(),
+        detail: if spill.dir.exists() && !spill.dir.is_dir() {
+            "it is a file, not a folder".into()
+        } else {
+            e.to_string()
+        },
+    })?;
+    let stamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let file = spill
+        .dir
+        .join(format!("train-{}-{stamp}.rows", std::process::id()));
+    RowFileWriter::create(&file, numeric_width, categorical_width)
+}
+
+/// Prepares a file in two streaming passes (see the module's documentation).
 pub(super) fn prepare_streamed(
-    path: &Path,
+    stream: Stream<'_>,
     spill: &Spill,
     options: PrepareOptions,
 ) -> Result<Prepared, PrepareError> {
+    let path = stream.path();
     let name = path.display().to_string();
     // Read twice: a pipe would block on its second opening, or give no rows.
     let meta = std::fs::metadata(path).map_err(|source| {
@@ -177,47 +326,18 @@ pub(super) fn prepare_streamed(
     if !meta.is_file() {
         return Err(PrepareError::NotRegularFile { name });
     }
+    let columns = stream.columns()?;
+    check_columns(&name, columns.numeric.len() + columns.categorical.len())?;
     // Then the row file: a folder that cannot hold it fails before any pass.
     let spill_error = |source| PrepareError::Spill {
         name: name.clone(),
         source,
     };
-    std::fs::create_dir_all(&spill.dir).map_err(|e| {
-        spill_error(RowFileError {
-            path: spill.dir.clone(),
-            doing: "create the spill folder".into(),
-            detail: if spill.dir.exists() && !spill.dir.is_dir() {
-                "it is a file, not a folder".into()
-            } else {
-                e.to_string()
-            },
-        })
-    })?;
-    let stamp = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let file = spill
-        .dir
-        .join(format!("train-{}-{stamp}.rows", std::process::id()));
+    let (numeric_width, categorical_width) = (columns.numeric.len(), columns.categorical.len());
     let mut writer =
-        RowFileWriter::create(&file, CRITEO_INT_FIELDS, CRITEO_CAT_FIELDS).map_err(spill_error)?;
+        row_file_writer(spill, numeric_width, categorical_width).map_err(spill_error)?;
 
-    let first = first_pass(path, &options).map_err(PrepareError::Load)?;
-    if first.rows == 0 {
-        return Err(PrepareError::Load(DataError::NoRows {
-            path: path.to_path_buf(),
-        }));
-    }
-    for class in 0..2 {
-        if first.class_rows[class] == 0 {
-            return Err(PrepareError::Load(DataError::OneClass {
-                path: path.to_path_buf(),
-                column: "label".into(),
-                kind: LabelKind::Binary,
-                class: (1 - class).to_string(),
-            }));
-        }
-    }
+    let first = first_pass(stream, &columns, &options)?;
     if first.rows < PrepareError::MIN_ROWS {
         return Err(PrepareError::TooFewRows {
             name,
@@ -228,34 +348,37 @@ pub(super) fn prepare_streamed(
     if train == 0 || valid == 0 || test == 0 {
         return Err(PrepareError::EmptyPart { train, valid, test });
     }
-    for (class, label) in ["0", "1"].into_iter().enumerate() {
-        if first.class_train[class] == 0 {
-            return Err(PrepareError::ClassNotInTraining {
-                name,
-                class: label.to_string(),
-                rows_with_class: first.class_rows[class],
-                train,
-            });
+    if matches!(first.labels.task, Task::Binary { .. }) {
+        for d in 0..first.labels.classes() {
+            if first.class_train[d] == 0 {
+                return Err(PrepareError::ClassNotInTraining {
+                    name,
+                    class: first.labels.text_of(d).to_string(),
+                    rows_with_class: first.class_rows[d],
+                    train,
+                });
+            }
         }
     }
-    let int_name = |c: usize| format!("I{}", c + 1);
-    for c in 0..CRITEO_INT_FIELDS {
+    for (c, column) in columns.numeric.iter().enumerate() {
         if first.rows_with_value[c] > 0 && first.stats[c].count() == 0 {
             return Err(PrepareError::NoTrainingValues {
                 name,
-                column: int_name(c),
+                column: column.clone(),
                 rows_with_value: first.rows_with_value[c],
                 train,
             });
         }
     }
     let preprocessing = Preprocessing {
-        numeric: (0..CRITEO_INT_FIELDS)
-            .map(|c| first.stats[c].column(&int_name(c), true))
+        numeric: (0..numeric_width)
+            .map(|c| first.stats[c].column(&columns.numeric[c], columns.log1p[c]))
             .collect(),
-        categorical: (1..=CRITEO_CAT_FIELDS)
-            .map(|k| CategoricalColumn {
-                name: format!("C{k}"),
+        categorical: columns
+            .categorical
+            .iter()
+            .map(|name| CategoricalColumn {
+                name: name.clone(),
                 buckets: options.buckets,
             })
             .collect(),
@@ -263,53 +386,68 @@ pub(super) fn prepare_streamed(
     };
     let scale = |c: usize| PrepareError::Scale {
         name: name.clone(),
-        column: int_name(c),
+        column: columns.numeric[c].clone(),
     };
     if let Some(c) = preprocessing.unscalable_column() {
         return Err(scale(c));
     }
 
-    let mut valid_rows = Reservoir::new(spill.max_eval_rows, search_rng(options.seed ^ 0x7661));
-    let mut test_rows = Reservoir::new(spill.max_eval_rows, search_rng(options.seed ^ 0x7465));
-    let mut numeric = [0.0f32; CRITEO_INT_FIELDS];
-    let mut categorical = [0i64; CRITEO_CAT_FIELDS];
+    let reservoir = |salt| {
+        Reservoir::new(
+            spill.max_eval_rows,
+            numeric_width,
+            categorical_width,
+            search_rng(options.seed ^ salt),
+        )
+    };
+    let (mut valid_rows, mut test_rows) = (reservoir(0x7661), reservoir(0x7465));
+    let mut numeric = vec![0.0f32; numeric_width];
+    let mut categorical = vec![0i64; categorical_width];
     let mut row = 0u64;
     // An error of a row (a value that overflows, a failed write) ends the pass.
-    let second = for_each_criteo_row(path, options.max_rows, |r: &CriteoRow<'_>| {
+    let (second_rows, _) = stream.for_each(options.max_rows, |r: &StreamRow<'_>| {
         let part = part_of(&options, row);
         row += 1;
-        for (c, (x, &raw)) in numeric.iter_mut().zip(&r.ints).enumerate() {
+        let label = first
+            .labels
+            .value(r.label)
+            .ok_or_else(|| PrepareError::ChangedLabel {
+                name: name.clone(),
+                line: r.line,
+                label: r.label.to_string(),
+            })?;
+        for (c, (x, &raw)) in numeric.iter_mut().zip(r.numeric).enumerate() {
             *x = preprocessing.numeric_value(c, raw);
             if !x.is_finite() {
                 return Err(scale(c));
             }
         }
-        for (c, (b, raw)) in categorical.iter_mut().zip(&r.cats).enumerate() {
+        for (c, (b, raw)) in categorical.iter_mut().zip(r.categorical).enumerate() {
             *b = preprocessing.bucket(c, *raw);
         }
         match part {
             Part::Train => writer
-                .push(r.label, &numeric, &categorical)
+                .push(label, &numeric, &categorical)
                 .map_err(spill_error)?,
-            Part::Valid => valid_rows.offer(r.label, &numeric, &categorical),
-            Part::Test => test_rows.offer(r.label, &numeric, &categorical),
+            Part::Valid => valid_rows.offer(label, &numeric, &categorical),
+            Part::Test => test_rows.offer(label, &numeric, &categorical),
         }
         Ok(())
     })?;
-    if second.1 != first.rows {
+    if second_rows != first.rows {
         return Err(PrepareError::Changed {
             name,
             first_pass: first.rows,
-            second_pass: second.1,
+            second_pass: second_rows,
         });
     }
     let train_rows = writer.finish().map_err(spill_error)?;
+    let form = first.form.map(|f| format!(" in {f}")).unwrap_or_default();
     let mut notes = vec![format!(
-        "read {name} in {} in two streaming passes; its {train} training rows are in an \
+        "read {name}{form} in two streaming passes; its {train} training rows are in an \
          unlinked row file in {} ({:.1} MB, read a batch at a time)",
-        first.form,
         spill.dir.display(),
-        train as f64 * (4 + 4 * CRITEO_INT_FIELDS + 8 * CRITEO_CAT_FIELDS) as f64 / 1e6
+        train as f64 * (4 + 4 * numeric_width + 8 * categorical_width) as f64 / 1e6
     )];
     for (split, kept) in [("validation", &valid_rows), ("test", &test_rows)] {
         if kept.seen as usize > kept.rows.rows {
@@ -321,10 +459,7 @@ pub(super) fn prepare_streamed(
     }
     Ok(Prepared {
         name,
-        task: Task::Binary {
-            positive: "1".into(),
-            negative: "0".into(),
-        },
+        task: first.labels.task.clone(),
         preprocessing,
         embedding_dim: options.embedding_dim,
         train: TrainRows::File(train_rows),
@@ -337,7 +472,7 @@ pub(super) fn prepare_streamed(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::{read_criteo, PreprocessOptions};
+    use crate::data::{read_criteo, read_csv, ColumnRef, PreprocessOptions};
     use crate::prepare::{prepare, DataSource};
     use std::io::Write;
 
@@ -442,6 +577,172 @@ mod tests {
             data.preprocessing.encode(&table, &valid).labels
         );
         assert_eq!(data.test.rows, test.len());
+    }
+
+    /// A CSV file with a header, a categorical and a log1p column, missing values and
+    /// labels `kind` gives from row `r`.
+    fn csv_file(rows: usize, label: impl Fn(usize) -> String) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        writeln!(f, "id,count,colour,score,y").unwrap();
+        for r in 0..rows {
+            let count = if r % 11 == 0 {
+                "?".to_string()
+            } else {
+                ((r * 37) % 1000).to_string()
+            };
+            let colour = if r % 13 == 0 {
+                String::new()
+            } else {
+                format!("c{}", r % 9)
+            };
+            let score = (r as f32 * 0.37).sin();
+            writeln!(f, "{r},{count},{colour},{score},{}", label(r)).unwrap();
+        }
+        f
+    }
+
+    fn csv_options(kind: LabelKind) -> CsvOptions {
+        let mut o = CsvOptions::new(ColumnRef::Name("y".into()), kind);
+        o.header = true;
+        o.categorical = vec![ColumnRef::Name("colour".into())];
+        o.ignore = vec![ColumnRef::Name("id".into())];
+        o.log1p = vec![ColumnRef::Name("count".into())];
+        o
+    }
+
+    /// The streamed preparation of `f` against the table read whole: the same task, fit
+    /// (1e-5) and encoding of the training rows.
+    fn check_csv_stream_matches_table(f: &tempfile::NamedTempFile, kind: LabelKind) {
+        let dir = tempfile::tempdir().unwrap();
+        let source = DataSource::Csv {
+            path: f.path().to_path_buf(),
+            options: csv_options(kind),
+            spill: Some(Spill {
+                dir: dir.path().to_path_buf(),
+                max_eval_rows: 100_000,
+            }),
+        };
+        let data = prepare(&source, options()).unwrap();
+        let table = read_csv(f.path(), &csv_options(kind)).unwrap();
+        assert_eq!(data.task, table.task, "{kind:?}");
+        let train: Vec<usize> = (0..table.rows())
+            .filter(|&r| part_of(&options(), r as u64) == Part::Train)
+            .collect();
+        let fit = Preprocessing::fit(&table, &train, PreprocessOptions { buckets: 64 });
+        assert_eq!(fit.categorical, data.preprocessing.categorical);
+        for (a, b) in fit.numeric.iter().zip(&data.preprocessing.numeric) {
+            assert_eq!((&a.name, a.log1p), (&b.name, b.log1p));
+            assert!((a.mean - b.mean).abs() <= 1e-5 * a.mean.abs().max(1.0));
+            assert!((a.std - b.std).abs() <= 1e-5 * a.std.abs().max(1.0));
+        }
+        let encoded = data.preprocessing.encode(&table, &train);
+        let all: Vec<usize> = (0..train.len()).collect();
+        let TrainRows::File(file) = &data.train else {
+            panic!("a spilled source keeps its training rows in a file")
+        };
+        let batch = file.gather(&all).unwrap();
+        assert_eq!(batch.labels, encoded.labels, "{kind:?}");
+        assert_eq!(batch.categorical, encoded.categorical);
+        for (a, b) in batch.numeric.iter().zip(&encoded.numeric) {
+            assert!((a - b).abs() <= 1e-5, "{a} vs {b}");
+        }
+        assert_eq!(
+            data.train.rows() + data.valid.rows + data.test.rows,
+            table.rows()
+        );
+    }
+
+    #[test]
+    fn a_streamed_csv_is_the_table_read_whole_for_every_task() {
+        let binary = csv_file(900, |r| {
+            if (r * 7) % 5 < 2 { ">50K" } else { "<=50K" }.into()
+        });
+        check_csv_stream_matches_table(&binary, LabelKind::Binary);
+        let multiclass = csv_file(900, |r| ["10", "9", "2", "33"][(r * 5) % 4].into());
+        check_csv_stream_matches_table(&multiclass, LabelKind::Multiclass);
+        let regression = csv_file(900, |r| format!("{}", r as f32 * 0.5 - 100.0));
+        check_csv_stream_matches_table(&regression, LabelKind::Regression);
+    }
+
+    #[test]
+    fn a_streamed_csv_stops_at_max_rows_and_names_bad_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let spill = Some(Spill {
+            dir: dir.path().to_path_buf(),
+            max_eval_rows: 1000,
+        });
+        let source = |f: &tempfile::NamedTempFile| DataSource::Csv {
+            path: f.path().to_path_buf(),
+            options: csv_options(LabelKind::Binary),
+            spill: spill.clone(),
+        };
+        // A broken row after --max-rows is never read.
+        let mut f = csv_file(300, |r| (r % 2).to_string());
+        writeln!(f, "this row is broken").unwrap();
+        let max = PrepareOptions {
+            max_rows: Some(200),
+            ..options()
+        };
+        let data = prepare(&source(&f), max).unwrap();
+        assert_eq!(data.train.rows() + data.valid.rows + data.test.rows, 200);
+        let e = prepare(&source(&f), options()).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                PrepareError::Load(DataError::FieldCount { line: 302, .. })
+            ),
+            "{e:?}"
+        );
+        // A third label in a binary task is named at its line, in the first pass.
+        let f = csv_file(300, |r| {
+            if r == 250 { "maybe" } else { ["a", "b"][r % 2] }.into()
+        });
+        let e = prepare(&source(&f), options()).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                PrepareError::Load(DataError::ThirdLabel { line: 252, .. })
+            ),
+            "{e:?}"
+        );
+        // A column of the options that the header lacks, before any folder is made.
+        let mut missing = csv_options(LabelKind::Binary);
+        missing.categorical.push(ColumnRef::Name("shape".into()));
+        let folder = dir.path().join("never");
+        let e = prepare(
+            &DataSource::Csv {
+                path: f.path().to_path_buf(),
+                options: missing,
+                spill: Some(Spill {
+                    dir: folder.clone(),
+                    max_eval_rows: 10,
+                }),
+            },
+            options(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, PrepareError::Load(DataError::NotInHeader { .. })),
+            "{e:?}"
+        );
+        assert!(!folder.exists());
+        // Every column but the label ignored: no input.
+        let mut none = csv_options(LabelKind::Binary);
+        none.categorical.clear();
+        none.log1p.clear();
+        none.ignore = ["id", "count", "colour", "score"]
+            .map(|c| ColumnRef::Name(c.into()))
+            .to_vec();
+        let e = prepare(
+            &DataSource::Csv {
+                path: f.path().to_path_buf(),
+                options: none,
+                spill: spill.clone(),
+            },
+            options(),
+        )
+        .unwrap_err();
+        assert!(matches!(e, PrepareError::NoInputs { .. }), "{e:?}");
     }
 
     #[test]
