@@ -117,6 +117,26 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// The policy over `space` with per-layer probabilities `rows` (as a snapshot of
+    /// [`Policy::layer`] recorded them); `None` when the rows do not match the space's
+    /// layers and choices or a probability is not finite and non-negative.
+    pub fn from_probs<R: AsRef<[f64]>>(space: &SearchSpace, rows: &[R]) -> Option<Self> {
+        let shape = Shape::of(space);
+        if rows.len() != shape.layers() {
+            return None;
+        }
+        let mut probs = LogitGrid::zeros();
+        for (layer, row) in rows.iter().enumerate() {
+            let row = row.as_ref();
+            if row.len() != shape.choices(layer) || !row.iter().all(|p| p.is_finite() && *p >= 0.0)
+            {
+                return None;
+            }
+            probs.0[layer][..row.len()].copy_from_slice(row);
+        }
+        Some(Self { probs, shape })
+    }
+
     /// The shape of the space this policy is over.
     pub fn shape(&self) -> Shape {
         self.shape

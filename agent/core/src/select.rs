@@ -6,7 +6,9 @@
 //! architecture found so far). It never enumerates more than the whole space and, for a
 //! peaked controller, looks at a handful of architectures. [`most_probable`] is the
 //! unconstrained argmax, which is where Abs and MnasNet rewards converge and which may be
-//! infeasible; it reports its verdict so that callers can flag it.
+//! infeasible; it reports its verdict so that callers can flag it. [`top_feasible`] is
+//! the same search for the `k` most probable feasible architectures (the candidates a
+//! device checks, the finalists a comparison trains), into a caller's buffer.
 
 use crate::capacity::{MAX_CHOICES, MAX_LAYERS};
 use crate::controller::Policy;
@@ -48,6 +50,24 @@ pub fn most_probable_feasible<C: CostModel + ?Sized>(
     policy: &Policy,
     feasibility: &Feasibility<'_, C>,
 ) -> Option<Selection> {
+    let mut best = [None];
+    top_feasible(policy, feasibility, &mut best);
+    best[0]
+}
+
+/// The `out.len()` most probable feasible architectures, most probable first, into
+/// `out[..n]`; returns `n` (fewer when fewer are feasible) and leaves the rest `None`.
+/// Exact, by the branch and bound of [`most_probable_feasible`] cut against the `k`-th
+/// best found; ties keep the order they are met in (decreasing probability per layer).
+pub fn top_feasible<C: CostModel + ?Sized>(
+    policy: &Policy,
+    feasibility: &Feasibility<'_, C>,
+    out: &mut [Option<Selection>],
+) -> usize {
+    out.fill(None);
+    if out.is_empty() {
+        return 0;
+    }
     let shape = policy.shape();
     let layers = shape.layers();
     let mut order = [[0u8; MAX_CHOICES]; MAX_LAYERS];
@@ -76,11 +96,14 @@ pub fn most_probable_feasible<C: CostModel + ?Sized>(
         feasibility,
         order: &order,
         bound: &bound,
-        best: None,
+        best: out,
+        found: 0,
     };
-    let mut arch = Architecture::from_choices(&[0; MAX_LAYERS][..layers])?;
+    let Some(mut arch) = Architecture::from_choices(&[0; MAX_LAYERS][..layers]) else {
+        return 0;
+    };
     search.visit(0, 1.0, &mut arch);
-    search.best
+    search.found
 }
 
 struct BranchAndBound<'p, 'f, 'a, C: ?Sized> {
@@ -88,12 +111,29 @@ struct BranchAndBound<'p, 'f, 'a, C: ?Sized> {
     feasibility: &'f Feasibility<'a, C>,
     order: &'p [[u8; MAX_CHOICES]; MAX_LAYERS],
     bound: &'p [f64; MAX_LAYERS + 1],
-    best: Option<Selection>,
+    /// The best found, most probable first: `best[..found]`.
+    best: &'p mut [Option<Selection>],
+    found: usize,
 }
 
 impl<C: CostModel + ?Sized> BranchAndBound<'_, '_, '_, C> {
+    /// Whether an architecture of probability at most `prob` cannot enter the buffer.
     fn beaten(&self, prob: f64) -> bool {
-        self.best.is_some_and(|b| prob <= b.prob)
+        self.found == self.best.len()
+            && self.best[self.found - 1].is_some_and(|worst| prob <= worst.prob)
+    }
+
+    /// Puts `s` after every kept one at least as probable, dropping the last when full.
+    fn keep(&mut self, s: Selection) {
+        let at = self.best[..self.found]
+            .iter()
+            .position(|b| b.is_some_and(|b| b.prob < s.prob))
+            .unwrap_or(self.found);
+        if self.found < self.best.len() {
+            self.found += 1;
+        }
+        self.best[at..self.found].rotate_right(1);
+        self.best[at] = Some(s);
     }
 
     fn visit(&mut self, layer: usize, prefix: f64, arch: &mut Architecture) {
@@ -101,7 +141,7 @@ impl<C: CostModel + ?Sized> BranchAndBound<'_, '_, '_, C> {
         if layer == layers {
             let j = self.feasibility.judge(arch);
             if j.feasible && !self.beaten(prefix) {
-                self.best = Some(Selection {
+                self.keep(Selection {
                     arch: *arch,
                     prob: prefix,
                     cost: j.cost,
@@ -125,7 +165,7 @@ impl<C: CostModel + ?Sized> BranchAndBound<'_, '_, '_, C> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::controller::{uniform01, Controller};
+    use crate::controller::{uniform01, Controller, Policy};
     use crate::cost::{FfnParams, FfnShape};
     use crate::space::SearchSpace;
     use rand_core::SeedableRng;
@@ -172,6 +212,62 @@ mod tests {
                 other => panic!("trial {trial}: {other:?}"),
             }
         }
+    }
+
+    /// The k best agree with brute force's k largest probabilities, in order; a policy
+    /// rebuilt from its probabilities is the same policy.
+    #[test]
+    fn top_k_matches_brute_force() {
+        let space = SearchSpace::new(&[&[2, 4, 8, 16], &[3, 5, 7], &[1, 2, 4, 8, 16]]).unwrap();
+        let model = FfnParams(FfnShape {
+            input: 4,
+            output: 1,
+            biases: true,
+        });
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(23);
+        for trial in 0..200 {
+            let mut c = Controller::new(&space);
+            for layer in 0..space.num_layers() {
+                for k in 0..space.num_choices(layer) {
+                    c.logits_mut().0[layer][k] = 6.0 * (uniform01(&mut rng) - 0.5);
+                }
+            }
+            let original = c.policy();
+            let rows: [&[f64]; 3] = [original.layer(0), original.layer(1), original.layer(2)];
+            let policy = Policy::from_probs(&space, &rows).unwrap();
+            assert_eq!(policy, original);
+            let target = 20.0 + 300.0 * uniform01(&mut rng);
+            let f = Feasibility::new(&space, &model, target).unwrap();
+            let mut brute = [0.0f64; 60];
+            let mut feasible = 0;
+            for a in space.iter().filter(|a| f.judge(a).feasible) {
+                brute[feasible] = policy.prob(&a);
+                feasible += 1;
+            }
+            brute[..feasible].sort_by(|a, b| b.total_cmp(a));
+            let k = trial % 7;
+            let mut out = [None; 6];
+            let out = &mut out[..k.min(6)];
+            let n = top_feasible(&policy, &f, out);
+            assert_eq!(n, out.len().min(feasible), "trial {trial}");
+            for (i, sel) in out.iter().enumerate() {
+                match sel {
+                    Some(s) if i < n => {
+                        assert!(s.feasible && f.judge(&s.arch).feasible);
+                        assert!((s.prob - brute[i]).abs() < 1e-15, "trial {trial}, rank {i}");
+                        assert!(!out[..i].iter().any(|o| o.is_some_and(|o| o.arch == s.arch)));
+                    }
+                    None if i >= n => {}
+                    other => panic!("trial {trial}, rank {i}: {other:?}"),
+                }
+            }
+        }
+        // Rows that do not fit the space are refused.
+        assert!(Policy::from_probs(&space, &[[0.5, 0.5]]).is_none());
+        let bad: [&[f64]; 3] = [&[0.25; 4], &[0.5, 0.5], &[0.2; 5]];
+        assert!(Policy::from_probs(&space, &bad).is_none());
+        let nan: [&[f64]; 3] = [&[0.25; 4], &[f64::NAN, 0.5, 0.5], &[0.2; 5]];
+        assert!(Policy::from_probs(&space, &nan).is_none());
     }
 
     #[test]

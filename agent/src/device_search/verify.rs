@@ -18,12 +18,13 @@ use crate::latency_model::LatencyModel;
 use crate::measure::{Decision, Measurement, Net};
 use crate::quality::BundleQuality;
 use tabnas_bundle::{encode_model, NetShape};
-use tabnas_core::capacity::{DEFAULT_MC_CAPACITY, MAX_EXACT_ENUMERATION};
+use tabnas_core::capacity::DEFAULT_MC_CAPACITY;
 use tabnas_core::controller::Policy;
 use tabnas_core::cost::CostModel;
 use tabnas_core::feasibility::Feasibility;
 use tabnas_core::search::{QualityEvaluator, RlSearch};
-use tabnas_core::space::{show_widths, Architecture, SearchSpace};
+use tabnas_core::select::top_feasible;
+use tabnas_core::space::{show_widths, Architecture};
 
 /// The chosen child and what the device said about it.
 pub(super) struct Answer {
@@ -57,32 +58,25 @@ pub(super) struct Outcome {
     pub(super) seconds: f64,
 }
 
-/// The `k` most probable feasible children under `policy`, most probable first: exact by
-/// enumeration when the space is small enough, else the most probable one alone.
+/// The `k` most probable feasible children under `policy`, most probable first (exact, by
+/// the core's branch and bound), `first` (the paper's answer) leading.
 fn most_probable_feasible(
-    space: &SearchSpace,
     policy: &Policy,
     feasibility: &Feasibility<'_, LatencyModel>,
     first: Architecture,
     k: usize,
 ) -> Vec<Architecture> {
-    if k <= 1 || space.cardinality() > MAX_EXACT_ENUMERATION {
-        return vec![first];
-    }
-    let mut all: Vec<(f64, Architecture)> = space
-        .iter()
-        .filter(|a| feasibility.judge(a).feasible)
-        .map(|a| (policy.prob(&a), a))
-        .collect();
-    all.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let mut out: Vec<Architecture> = vec![first];
-    out.extend(
-        all.into_iter()
-            .map(|(_, a)| a)
-            .filter(|a| *a != first)
-            .take(k - 1),
-    );
-    out
+    let mut top = vec![None; k.max(1)];
+    top_feasible(policy, feasibility, &mut top);
+    std::iter::once(first)
+        .chain(
+            top.into_iter()
+                .flatten()
+                .map(|s| s.arch)
+                .filter(|a| *a != first),
+        )
+        .take(k.max(1))
+        .collect()
 }
 
 impl Session<'_, '_> {
@@ -113,13 +107,8 @@ impl Session<'_, '_> {
             });
         };
         let policy = rl.policy();
-        let archs = most_probable_feasible(
-            &self.space,
-            &policy,
-            &feasibility,
-            chosen.arch,
-            self.options.candidates,
-        );
+        let archs =
+            most_probable_feasible(&policy, &feasibility, chosen.arch, self.options.candidates);
         let mut candidates = Vec::with_capacity(archs.len());
         for a in &archs {
             candidates.push(Candidate {

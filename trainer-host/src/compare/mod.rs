@@ -16,12 +16,14 @@ mod plot;
 use std::fmt;
 
 use serde::Serialize;
-use tabnas_core::capacity::{DEFAULT_MC_CAPACITY, MAX_EXACT_ENUMERATION};
+use tabnas_core::capacity::DEFAULT_MC_CAPACITY;
+use tabnas_core::controller::Policy;
 use tabnas_core::cost::CostModel;
 use tabnas_core::feasibility::Feasibility;
 use tabnas_core::reward::RewardKind;
 use tabnas_core::rng::search_rng;
 use tabnas_core::search::{PvKind, SearchSettings};
+use tabnas_core::select::top_feasible;
 use tabnas_core::space::{Architecture, SearchSpace};
 
 use crate::constant::ConstantLoss;
@@ -79,30 +81,28 @@ fn shared_validation_loss(
         })
 }
 
-/// The feasible architectures other than `answer`, most probable first under the
-/// per-layer probabilities `probs`, with their probabilities; none when the space is
-/// too large to list ([`MAX_EXACT_ENUMERATION`], as the agent's candidates).
-///
-/// The agent ranks its candidates the same way from a core `Policy`
-/// (`agent/src/device_search/verify.rs`); the host result keeps probabilities only.
+/// At most `k` feasible architectures other than `answer`, most probable first under the
+/// per-layer probabilities `probs` (the search's last snapshot), with their probabilities:
+/// the core's exact top-k search, as the agent ranks its candidates.
 fn other_finalists(
     space: &SearchSpace,
     feasibility: &Feasibility<'_, dyn CostModel + '_>,
     probs: &[Vec<f64>],
     answer: &[u32],
+    k: usize,
 ) -> Vec<(f64, Architecture)> {
-    if space.cardinality() > MAX_EXACT_ENUMERATION {
+    let Some(policy) = Policy::from_probs(space, probs) else {
         return Vec::new();
-    }
-    let prob = |a: &Architecture| -> f64 { (0..a.len()).map(|l| probs[l][a.choice(l)]).product() };
+    };
     let widths = |a: &Architecture| (0..a.len()).map(|l| space.width(a, l)).collect::<Vec<_>>();
-    let mut ranked: Vec<(f64, Architecture)> = space
-        .iter()
-        .filter(|a| feasibility.judge(a).feasible && widths(a) != answer)
-        .map(|a| (prob(&a), a))
-        .collect();
-    ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
-    ranked
+    let mut top = vec![None; k + 1];
+    top_feasible(&policy, feasibility, &mut top);
+    top.into_iter()
+        .flatten()
+        .filter(|s| widths(&s.arch) != answer)
+        .map(|s| (s.prob, s.arch))
+        .take(k)
+        .collect()
 }
 
 /// One method's answer.
@@ -363,12 +363,13 @@ pub fn compare(
             selection_steps: 0,
         });
         let others = match r.distributions.last() {
-            Some(last) if !penalty && options.finalists > 1 => {
-                other_finalists(&space, &feasibility, &last.probs, &answer.widths)
-                    .into_iter()
-                    .take(options.finalists - 1)
-                    .collect()
-            }
+            Some(last) if !penalty && options.finalists > 1 => other_finalists(
+                &space,
+                &feasibility,
+                &last.probs,
+                &answer.widths,
+                options.finalists - 1,
+            ),
             _ => Vec::new(),
         };
         // Without another feasible architecture the method would be the answer itself.
