@@ -211,6 +211,12 @@ pub enum PrepareError {
         /// The label's text.
         label: String,
     },
+    /// A streamed source's size or modification time after its second pass differs from
+    /// before its first (it was written to while it was read).
+    Modified {
+        /// The source's name.
+        name: String,
+    },
     /// A streamed source had another number of rows on its second pass (it changed while
     /// it was read).
     Changed {
@@ -310,6 +316,12 @@ impl fmt::Display for PrepareError {
                 "{name} is not a regular file: reading it in two streaming passes \
                  (--spill-dir) needs a file that can be read twice; give a file, or leave out \
                  --spill-dir to read it once into memory"
+            ),
+            Self::Modified { name } => write!(
+                f,
+                "{name} changed while it was read: its size or modification time after the \
+                 second pass differs from before the first; read it again once nothing writes \
+                 to it"
             ),
             Self::ChangedLabel { name, line, label } => write!(
                 f,

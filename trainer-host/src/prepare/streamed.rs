@@ -133,6 +133,29 @@ impl Stream<'_> {
     }
 }
 
+/// What is seen of a file from outside: its size and modification time. Taken before the
+/// first pass and compared after the second, it tells a file written to while it was
+/// read (an append, or an edit that kept the row count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Snapshot {
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+impl Snapshot {
+    fn of(meta: &std::fs::Metadata) -> Self {
+        Self {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+        }
+    }
+
+    /// Whether `path` still looks the same (a file that cannot be read now has changed).
+    fn unchanged(&self, path: &Path) -> bool {
+        std::fs::metadata(path).is_ok_and(|m| Self::of(&m) == *self)
+    }
+}
+
 /// The split of a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Part {
@@ -326,6 +349,7 @@ pub(super) fn prepare_streamed(
     if !meta.is_file() {
         return Err(PrepareError::NotRegularFile { name });
     }
+    let snapshot = Snapshot::of(&meta);
     let columns = stream.columns()?;
     check_columns(&name, columns.numeric.len() + columns.categorical.len())?;
     // Then the row file: a folder that cannot hold it fails before any pass.
@@ -440,6 +464,9 @@ pub(super) fn prepare_streamed(
             first_pass: first.rows,
             second_pass: second_rows,
         });
+    }
+    if !snapshot.unchanged(path) {
+        return Err(PrepareError::Modified { name });
     }
     let train_rows = writer.finish().map_err(spill_error)?;
     let form = first.form.map(|f| format!(" in {f}")).unwrap_or_default();
@@ -743,6 +770,35 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(e, PrepareError::NoInputs { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn a_file_written_to_while_it_is_read_is_told_by_size_or_time() {
+        let f = criteo_file(20, 5);
+        let snapshot = Snapshot::of(&std::fs::metadata(f.path()).unwrap());
+        assert!(snapshot.unchanged(f.path()));
+        // Same size, another modification time (an edit that kept the row count).
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(f.path())
+            .unwrap();
+        let earlier = snapshot.modified.unwrap() - std::time::Duration::from_secs(60);
+        file.set_modified(earlier).unwrap();
+        assert!(!snapshot.unchanged(f.path()));
+        // An append.
+        let snapshot = Snapshot::of(&std::fs::metadata(f.path()).unwrap());
+        let appending = std::fs::OpenOptions::new()
+            .append(true)
+            .open(f.path())
+            .unwrap();
+        writeln!(&appending, "1{}", "\t".repeat(39)).unwrap();
+        file.set_modified(earlier).unwrap();
+        assert!(!snapshot.unchanged(f.path()));
+        // Gone.
+        let snapshot = Snapshot::of(&std::fs::metadata(f.path()).unwrap());
+        let path = f.path().to_path_buf();
+        drop(f);
+        assert!(!snapshot.unchanged(&path));
     }
 
     #[test]
