@@ -46,12 +46,15 @@ fn compare_runs_every_method_and_writes_table_json_and_plot() {
             "8",
             "--reference-steps",
             "100",
+            "--retrain-seeds",
+            "2",
             "--out",
             out.to_str().unwrap(),
         ],
     );
     assert!(ok, "{stderr}");
     for row in [
+        "| test, mean of 2 more seeds (sd) |",
         "| rejection, exact P(V) |",
         "| rejection, Monte-Carlo P(V) (N = 256) |",
         "| abs, beta 0.5 |",
@@ -95,6 +98,40 @@ fn compare_runs_every_method_and_writes_table_json_and_plot() {
     }
     let sample = c["sample"].as_array().unwrap();
     assert!(sample.iter().filter(|s| s["feasible"] == true).count() >= 5);
+    // Every answer and the baseline's pick retrained once per architecture with the two
+    // seeds after the stand-alone one (0); the mean is the losses'.
+    let retrained = c["retrained"].as_array().unwrap();
+    let widths = |v: &serde_json::Value| v.as_array().unwrap().clone();
+    for f in found {
+        let w = widths(&f["standalone"]["widths"]);
+        let r: Vec<_> = retrained
+            .iter()
+            .filter(|r| widths(&r["widths"]) == w)
+            .collect();
+        assert_eq!(r.len(), 1, "{w:?} retrained once: {retrained:?}");
+        assert_eq!(r[0]["seeds"], serde_json::json!([1, 2]));
+        let losses: Vec<f64> = r[0]["test_losses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        let mean = r[0]["mean"].as_f64().unwrap();
+        assert!(
+            (mean - (losses[0] + losses[1]) / 2.0).abs() < 1e-12,
+            "{r:?}"
+        );
+    }
+    let baseline = sample
+        .iter()
+        .filter(|s| s["feasible"] == true)
+        .min_by(|a, b| {
+            let v = |s: &serde_json::Value| s["standalone"]["validation_loss"].as_f64().unwrap();
+            v(a).total_cmp(&v(b))
+        })
+        .unwrap();
+    let w = widths(&baseline["standalone"]["widths"]);
+    assert!(retrained.iter().any(|r| widths(&r["widths"]) == w));
     let svg = std::fs::read_to_string(out.join("compare.svg")).unwrap();
     for entry in [
         "target 300",

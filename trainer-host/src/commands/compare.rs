@@ -72,6 +72,11 @@ pub struct CompareArgs {
     /// the best on validation loss answering as a method of its own (0 or 1: none).
     #[arg(long, default_value_t = 4)]
     pub finalists: usize,
+    /// Every answer and the baseline's pick trained again with this many more
+    /// initialisation seeds; the mean test loss judges the architecture apart from the
+    /// luck of one initialisation (0: none).
+    #[arg(long, default_value_t = 0)]
+    pub retrain_seeds: u32,
     /// Steps of each stand-alone training (at most; early-stopped).
     #[arg(long, default_value_t = 3000)]
     pub reference_steps: u32,
@@ -104,6 +109,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     in_range("--sample", args.sample, 0..=MAX_SAMPLE)?;
     in_range("--front-extra", args.front_extra, 0..=MAX_SAMPLE)?;
     in_range("--finalists", args.finalists, 0..=MAX_SAMPLE)?;
+    in_range("--retrain-seeds", args.retrain_seeds, 0..=MAX_SAMPLE as u32)?;
     in_range("--reference-steps", args.reference_steps, 1..=MAX_STEPS)?;
     in_range("--patience", args.patience, 0..=MAX_STEPS)?;
     if !(args.target.is_finite() && args.target > 0.0) {
@@ -148,6 +154,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         sample: args.sample,
         front_extra: args.front_extra,
         finalists: args.finalists,
+        retrain_seeds: args.retrain_seeds,
         reference: ReferenceOptions {
             steps: args.reference_steps,
             batch: args.train.batch,
@@ -171,10 +178,17 @@ pub fn run(args: &CompareArgs) -> Result<()> {
 
 /// The comparison as a Markdown table and the baseline's lines.
 pub fn table(c: &Comparison) -> String {
+    // With retraining, a last column: the mean test loss over the other seeds.
+    let seeds = c.retrained.first().map_or(0, |r| r.seeds.len());
+    let (head, rule) = if seeds > 0 {
+        (format!(" test, mean of {seeds} more seeds (sd) |"), "---|")
+    } else {
+        (String::new(), "")
+    };
     let mut t = format!(
         "\n{} under {} {:.0}; constant predictor: test loss {:.4}\n\n\
-         | method | answer | {} | feasible | P(answer) | stand-alone validation | stand-alone test |\n\
-         |---|---|---|---|---|---|---|\n",
+         | method | answer | {} | feasible | P(answer) | stand-alone validation | stand-alone test |{head}\n\
+         |---|---|---|---|---|---|---|{rule}\n",
         c.dataset,
         c.resource.name(),
         c.target,
@@ -182,16 +196,22 @@ pub fn table(c: &Comparison) -> String {
         c.resource.name()
     );
     let arch = |w: &[u32]| w.iter().map(u32::to_string).collect::<Vec<_>>().join("-");
+    let again = |w: &[u32]| match c.retrained(w) {
+        Some(r) => format!(" {:.4} ({:.4}) |", r.mean, r.sd),
+        None if seeds > 0 => " - |".to_string(),
+        None => String::new(),
+    };
     for f in &c.found {
         t.push_str(&format!(
-            "| {} | {} | {:.0} | {} | {} | {:.4} | {:.4} |\n",
+            "| {} | {} | {:.0} | {} | {} | {:.4} | {:.4} |{}\n",
             f.method,
             arch(&f.standalone.widths),
             f.cost,
             if f.feasible { "yes" } else { "**no**" },
             f.probability.map_or("-".into(), |p| format!("{p:.2}")),
             f.standalone.validation_loss,
-            f.standalone.test_loss
+            f.standalone.test_loss,
+            again(&f.standalone.widths)
         ));
     }
     if let Some((best, n)) = c.best_feasible_sample() {
@@ -202,11 +222,12 @@ pub fn table(c: &Comparison) -> String {
             .map(|s| s.standalone.trained_steps as u64)
             .sum();
         t.push_str(&format!(
-            "| best of {n} random feasible, stand-alone, chosen on validation | {} | {:.0} | yes | - | {:.4} | {:.4} |\n",
+            "| best of {n} random feasible, stand-alone, chosen on validation | {} | {:.0} | yes | - | {:.4} | {:.4} |{}\n",
             arch(&best.standalone.widths),
             best.cost,
             best.standalone.validation_loss,
-            best.standalone.test_loss
+            best.standalone.test_loss,
+            again(&best.standalone.widths)
         ));
         if let Some(r) = c.found.first() {
             t.push_str(&format!(

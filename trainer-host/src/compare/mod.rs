@@ -10,6 +10,12 @@
 //! they converge, feasible or not); rejection by its most probable feasible one, and
 //! also by the best on stand-alone validation loss of its `finalists` most probable
 //! feasible ones (each trained stand-alone; their steps are counted in its compute).
+//!
+//! One stand-alone training's test loss mixes the architecture with the luck of its
+//! initialisation, and the baseline's pick is chosen on that luck (the best of many
+//! trainings on validation). With `retrain_seeds` K, every answer and the baseline's pick
+//! are trained again with K initialisation seeds that no choice saw, and the mean of
+//! those test losses judges each architecture alone.
 
 mod plot;
 
@@ -60,6 +66,44 @@ pub struct CompareOptions {
     /// Most probable feasible architectures of each rejection run trained stand-alone,
     /// the best on validation loss answering (0 or 1: no such method).
     pub finalists: usize,
+    /// Initialisation seeds every answer and the baseline's pick are trained again with
+    /// (the stand-alone seed + 1, + 2, ...; 0: none).
+    pub retrain_seeds: u32,
+}
+
+/// An architecture trained again with initialisation seeds no choice saw.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Retrained {
+    /// Hidden widths.
+    pub widths: Vec<u32>,
+    /// The initialisation seeds.
+    pub seeds: Vec<u64>,
+    /// Stand-alone test loss of each.
+    pub test_losses: Vec<f64>,
+    /// Their mean.
+    pub mean: f64,
+    /// Their sample standard deviation (0 for one seed).
+    pub sd: f64,
+}
+
+impl Retrained {
+    /// Mean and sample standard deviation of `test_losses`.
+    fn of(widths: Vec<u32>, seeds: Vec<u64>, test_losses: Vec<f64>) -> Self {
+        let n = test_losses.len().max(1) as f64;
+        let mean = test_losses.iter().sum::<f64>() / n;
+        let sd = if test_losses.len() > 1 {
+            (test_losses.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+        } else {
+            0.0
+        };
+        Self {
+            widths,
+            seeds,
+            test_losses,
+            mean,
+            sd,
+        }
+    }
 }
 
 /// The shared-weight validation loss of the child with hidden `widths`.
@@ -157,6 +201,9 @@ pub struct Comparison {
     pub sample: Vec<Sampled>,
     /// Methods left out, and why (exact P(V) on a space too large to enumerate).
     pub skipped: Vec<String>,
+    /// Every answer and the baseline's pick trained again (`retrain_seeds`), once per
+    /// distinct architecture.
+    pub retrained: Vec<Retrained>,
 }
 
 impl Comparison {
@@ -190,6 +237,11 @@ impl Comparison {
                     .total_cmp(&b.standalone.validation_loss)
             })
             .map(|&b| (b, feasible.len()))
+    }
+
+    /// The retraining of the architecture with hidden `widths`, if it was retrained.
+    pub fn retrained(&self, widths: &[u32]) -> Option<&Retrained> {
+        self.retrained.iter().find(|r| r.widths == widths)
     }
 }
 
@@ -460,7 +512,7 @@ pub fn compare(
             archs.push(arch);
         }
     }
-    let mut sample = Vec::new();
+    let mut sample: Vec<Sampled> = Vec::new();
     for (k, arch) in archs.iter().enumerate() {
         let s = standalone(&widths_of(arch))?;
         if (k + 1) % 10 == 0 || k + 1 == archs.len() {
@@ -477,7 +529,7 @@ pub fn compare(
             feasible: j.feasible,
         });
     }
-    Ok(Comparison {
+    let mut c = Comparison {
         dataset: data.name.clone(),
         resource: options.search.resource,
         target: options.search.target,
@@ -490,7 +542,55 @@ pub fn compare(
         found,
         sample,
         skipped,
-    })
+        retrained: Vec::new(),
+    };
+    c.retrained = retrain(&c, data, options, &mut note)?;
+    Ok(c)
+}
+
+/// Trains every answer of `c` and the baseline's pick again with `options.retrain_seeds`
+/// initialisation seeds after the stand-alone one, once per distinct architecture.
+fn retrain(
+    c: &Comparison,
+    data: &Prepared,
+    options: &CompareOptions,
+    note: &mut impl FnMut(&str),
+) -> Result<Vec<Retrained>, CompareError> {
+    if options.retrain_seeds == 0 {
+        return Ok(Vec::new());
+    }
+    let mut archs: Vec<&[u32]> = Vec::new();
+    let picks = c.found.iter().map(|f| &f.standalone);
+    let baseline = c.best_feasible_sample().map(|(b, _)| &b.standalone);
+    for r in picks.chain(baseline) {
+        if !archs.contains(&r.widths.as_slice()) {
+            archs.push(&r.widths);
+        }
+    }
+    let seeds: Vec<u64> = (1..=u64::from(options.retrain_seeds))
+        .map(|k| options.reference.seed.wrapping_add(k))
+        .collect();
+    let mut out = Vec::new();
+    for widths in archs {
+        let mut losses = Vec::new();
+        for &seed in &seeds {
+            let reference = ReferenceOptions {
+                seed,
+                ..options.reference
+            };
+            let r = train_reference(data, widths, reference).map_err(CompareError::Reference)?;
+            losses.push(r.test_loss);
+        }
+        let r = Retrained::of(widths.to_vec(), seeds.clone(), losses);
+        note(&format!(
+            "retrained {widths:?} with {} more seeds: test loss {:.4} +- {:.4}",
+            seeds.len(),
+            r.mean,
+            r.sd
+        ));
+        out.push(r);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -532,6 +632,7 @@ mod tests {
                 sampled(15.0, 0.45, 0.60, true),
             ],
             skipped: vec![],
+            retrained: vec![],
         };
         assert_eq!(c.front(), [(10.0, 0.50), (15.0, 0.45), (30.0, 0.40)]);
         // Chosen on validation loss (0.45), not on test loss (0.45 at cost 15).
