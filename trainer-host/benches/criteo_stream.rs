@@ -15,33 +15,21 @@
 //! gives the preparation's rows per second, the row file's size, the read and step
 //! times and the peak resident memory after each phase.
 
+mod support;
+
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
 use rand_core::Rng;
+use support::{arg, peak_mib};
 use tabnas_bundle::LossKind;
 use tabnas_core::paper::CRITEO_WIDTHS;
 use tabnas_core::rng::search_rng;
 use tabnas_trainer::data::{fnv1a64, for_each_criteo_row, DataError};
 use tabnas_trainer::prepare::{prepare, DataSource, PrepareOptions, Spill};
 use tabnas_trainer::supernet::{Supernet, SupernetSpec, TrainRows};
-
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
-
-/// Peak resident memory in MiB (`VmHWM`), if the system says.
-fn peak_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
 
 fn generate(path: &PathBuf, rows: usize, kaggle: bool) -> std::io::Result<()> {
     let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);

@@ -8,6 +8,8 @@
 //! --csv FILE` does, with and without `--spill-dir`, and with `--max-rows M` (default
 //! 5,000) each way. One JSON line per run.
 
+mod support;
+
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -15,27 +17,13 @@ use std::process::Command;
 use std::time::Instant;
 
 use rand_core::Rng;
+use support::{arg, peak_mib};
 use tabnas_core::rng::search_rng;
 use tabnas_trainer::data::{ColumnRef, CsvOptions, LabelKind};
 use tabnas_trainer::prepare::{prepare, DataSource, PrepareOptions, Spill};
 
 const NUMERIC: usize = 30;
 const CATEGORICAL: usize = 10;
-
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
-
-/// Peak resident memory in MiB (`VmHWM`), if the system says.
-fn peak_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
 
 fn generate(path: &Path, rows: usize) -> std::io::Result<()> {
     let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
