@@ -2,11 +2,12 @@
 //! per second and peak resident memory of each, side by side in one run.
 //!
 //! `cargo bench -p tabnas-trainer --bench csv_stream -- [--rows N] [--file PATH]
-//! [--max-rows M]` writes a generated file (at PATH, which must then have N rows) of N rows (default 200,000) and 42 columns (an id, 30 numeric,
-//! 10 categorical, a text label) unless it exists, then prepares it in a child process per
-//! way (peak memory is per process: `VmHWM` of /proc/self/status, Linux) as `tabnas search
-//! --csv FILE` does, with and without `--spill-dir`, and with `--max-rows M` (default
-//! 5,000) each way. One JSON line per run.
+//! [--max-rows M]` writes a generated file of N rows (default 200,000; at PATH, which
+//! must then have N rows) and 42 columns (an id, 30 numeric, 10 categorical, a text
+//! label) unless it exists, then prepares it in a child process per way (peak memory is
+//! per process: `VmHWM` of /proc/self/status, Linux) as `tabnas search --csv FILE` does,
+//! with and without `--spill-dir`, and with `--max-rows M` (default 5,000) each way. One
+//! JSON line per run.
 
 mod support;
 
