@@ -15,7 +15,11 @@ run=".cache/runs/higgs-demo"
   --resource params --target 60000 --steps 1000 --batch 128 --lr 1e-4 --seed 0 \
   --reference found --reference 8-8-8 --reference 64-64-64 --reference 768-768-768 \
   --bundle-valid-rows 1500 --out "$run" --quiet
-"$tabnas" export --bundle "$run/bundle" --out models/higgs-demo
+# Exported into the run folder, then copied: exporting into models/higgs-demo itself
+# would set the committed files aside there and leave the run folder's lock behind.
+rm -rf "$run/export"
+"$tabnas" export --bundle "$run/bundle" --out "$run/export"
+cp "$run/export/supernet.onnx" "$run/export/manifest.json" "$run/export/valid.bin" models/higgs-demo/
 python3 - "$run/result.json" models/higgs-demo/search-result.json <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))

@@ -295,6 +295,35 @@ fn criteo_streamed_through_a_spill_folder() {
         !ok && stderr.contains("--spill-dir applies to a --criteo or --csv file"),
         "{stderr}"
     );
+    // Flags that do not apply are refused, not ignored: --max-eval-rows with a file read
+    // into memory, CSV flags with a Criteo file, --positive with a task without one.
+    for (data, flags, message) in [
+        (
+            &csv_data[..],
+            &["--max-eval-rows", "5"][..],
+            "--max-eval-rows applies to a file read in a stream",
+        ),
+        (
+            &["--criteo", file.to_str().unwrap()][..],
+            &["--label", "3"][..],
+            "--label describes a --csv file",
+        ),
+        (
+            &["--criteo", file.to_str().unwrap()][..],
+            &["--header"][..],
+            "--header describes a --csv file",
+        ),
+        (
+            &csv_data[..],
+            &["--task", "multiclass", "--positive", "yes"][..],
+            "--positive names the label meaning 1 of a binary task, not of --task multiclass",
+        ),
+    ] {
+        let mut extra = flags.to_vec();
+        extra.extend(["--space", "toy", "--target", "30"]);
+        let Run { ok, stderr, .. } = search(data, &extra, &tmp.path().join("refused"));
+        assert!(!ok && stderr.contains(message), "{flags:?}: {stderr}");
+    }
     let Run { ok, stderr, .. } = search(
         &["--criteo", file.to_str().unwrap()],
         &["--max-eval-rows", "0", "--target", "5000"],

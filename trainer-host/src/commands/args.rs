@@ -160,12 +160,12 @@ pub struct DataArgs {
     /// `Id`, commas); which one is told from the first line and printed.
     #[arg(long)]
     pub criteo: Option<PathBuf>,
-    /// CSV: the label column (index or header name).
-    #[arg(long, default_value = "0")]
-    pub label: String,
-    /// CSV: the task.
-    #[arg(long, value_parser = one_of::<LabelKind>(), default_value = "binary")]
-    pub task: LabelKind,
+    /// CSV: the label column (index or header name) [default: 0].
+    #[arg(long)]
+    pub label: Option<String>,
+    /// CSV: the task [default: binary].
+    #[arg(long, value_parser = one_of::<LabelKind>())]
+    pub task: Option<LabelKind>,
     /// CSV, binary task: the label text meaning 1.
     #[arg(long)]
     pub positive: Option<String>,
@@ -179,9 +179,9 @@ pub struct DataArgs {
     /// CSV: columns to ignore.
     #[arg(long, value_delimiter = ',')]
     pub ignore: Vec<String>,
-    /// CSV: the field separator (one character; `tab` for a tab).
-    #[arg(long, default_value = ",")]
-    pub separator: String,
+    /// CSV: the field separator (one character; `tab` for a tab) [default: ,].
+    #[arg(long)]
+    pub separator: Option<String>,
     /// CSV: the first row names the columns.
     #[arg(long)]
     pub header: bool,
@@ -247,17 +247,17 @@ impl DataArgs {
         if let Some(path) = &self.criteo {
             return Ok(DataSource::Criteo {
                 path: path.clone(),
-                spill: self.spill(path),
+                spill: self.spill(path)?,
             });
         }
         let Some(path) = &self.csv else {
             bail!("no data: give --dataset higgs|adult, --csv FILE or --criteo FILE");
         };
-        let separator = match self.separator.as_str() {
+        let separator = match self.separator.as_deref().unwrap_or(",") {
             "tab" | "\\t" => b'\t',
             "\"" | "\n" | "\r" => bail!(
                 "--separator cannot be a quote or a line break, got {:?}",
-                self.separator
+                self.separator.as_deref().unwrap_or_default()
             ),
             s if s.len() == 1 => s.as_bytes()[0],
             s => bail!("--separator must be one character or `tab`, got {s:?}"),
@@ -266,7 +266,8 @@ impl DataArgs {
             Ok(c) => c,
             Err(never) => match never {},
         };
-        let mut options = CsvOptions::new(col(&self.label), self.task);
+        let label = self.label.clone().unwrap_or_else(|| "0".into());
+        let mut options = CsvOptions::new(col(&label), self.task.unwrap_or(LabelKind::Binary));
         options.separator = separator;
         options.header = self.header;
         options.positive = self.positive.clone();
@@ -279,25 +280,32 @@ impl DataArgs {
         Ok(DataSource::Csv {
             path: path.clone(),
             options,
-            spill: self.spill(path),
+            spill: self.spill(path)?,
         })
     }
 
     /// Where a file read in a stream keeps its training rows: `--spill-dir`, else the
     /// default folder for a file of [`AUTO_SPILL_BYTES`] or more without `--max-rows`;
     /// `None` reads the file into memory.
-    fn spill(&self, path: &std::path::Path) -> Option<Spill> {
+    /// `--max-eval-rows` with a file read into memory is refused.
+    fn spill(&self, path: &std::path::Path) -> Result<Option<Spill>> {
         let large = self.max_rows.is_none()
             && std::fs::metadata(path).is_ok_and(|m| m.len() >= AUTO_SPILL_BYTES);
         let dir = match &self.spill_dir {
             Some(dir) => dir.clone(),
             None if large => default_spill_dir(),
-            None => return None,
+            None if self.max_eval_rows.is_some() => bail!(
+                "--max-eval-rows applies to a file read in a stream, and {} is read into \
+                 memory (smaller than 1 GiB, or --max-rows given): add --spill-dir DIR to \
+                 stream it",
+                path.display()
+            ),
+            None => return Ok(None),
         };
-        Some(Spill {
+        Ok(Some(Spill {
             dir,
             max_eval_rows: self.max_eval_rows.unwrap_or(DEFAULT_MAX_EVAL_ROWS),
-        })
+        }))
     }
 
     /// The split and encoding options; `space_embedding` is the embedding size the search
@@ -346,6 +354,30 @@ impl DataArgs {
         }
         if !self.log1p.is_empty() && self.csv.is_none() {
             bail!("--log1p names columns of a --csv file (--criteo applies it to I1..I13 already)");
+        }
+        if self.csv.is_none() {
+            let csv_only = [
+                ("--label", self.label.is_some()),
+                ("--task", self.task.is_some()),
+                ("--positive", self.positive.is_some()),
+                ("--categorical", !self.categorical.is_empty()),
+                ("--ignore", !self.ignore.is_empty()),
+                ("--separator", self.separator.is_some()),
+                ("--header", self.header),
+                ("--missing", self.missing.is_some()),
+            ];
+            if let Some((flag, _)) = csv_only.iter().find(|(_, given)| *given) {
+                bail!(
+                    "{flag} describes a --csv file; a --criteo file and a --dataset have their \
+                     own columns and task"
+                );
+            }
+        }
+        if self.positive.is_some() && self.task.is_some_and(|t| t != LabelKind::Binary) {
+            bail!(
+                "--positive names the label meaning 1 of a binary task, not of --task {}",
+                self.task.map_or("", |t| t.name())
+            );
         }
         Ok(())
     }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{ColumnRole, DataError};
 use super::label::{LabelCollector, LabelKind};
-use super::limit::{LineLimit, LineTooLong, MAX_LINE_BYTES};
+use super::limit::{line_at, LineLimit, LineTooLong, SharedLineBreaks, MAX_LINE_BYTES};
 use super::table::RawTable;
 
 /// A column by 0-based index or by header name.
@@ -29,8 +29,10 @@ pub enum ColumnRef {
 
 impl std::str::FromStr for ColumnRef {
     type Err = std::convert::Infallible;
-    /// A number is an index, anything else a name.
+    /// A number is an index, anything else a name (spaces around it are dropped).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // Trimmed as header names are: `--categorical "a, b"` names `b`.
+        let s = s.trim();
         Ok(s.parse::<usize>()
             .map(ColumnRef::Index)
             .unwrap_or_else(|_| ColumnRef::Name(s.to_string())))
@@ -150,8 +152,10 @@ pub struct CsvRow<'a> {
 pub struct CsvRows {
     path: PathBuf,
     reader: csv::Reader<LineLimit<File>>,
-    /// The first record when it is a data row (no header).
-    pending: Option<StringRecord>,
+    /// The reader's line breaks: records are numbered by the file's lines.
+    breaks: SharedLineBreaks,
+    /// The first record and its line when it is a data row (no header).
+    pending: Option<(StringRecord, u64)>,
     width: usize,
     roles: Vec<Role>,
     names: Vec<String>,
@@ -160,28 +164,31 @@ pub struct CsvRows {
     layout: CsvLayout,
 }
 
-/// Reads the next record, refusing one longer than [`MAX_LINE_BYTES`].
+/// Reads the next record with the line it starts on, refusing one longer than
+/// [`MAX_LINE_BYTES`].
 fn next_record(
     path: &Path,
     reader: &mut csv::Reader<LineLimit<File>>,
-) -> Result<Option<StringRecord>, DataError> {
+    breaks: &SharedLineBreaks,
+) -> Result<Option<(StringRecord, u64)>, DataError> {
     let mut record = StringRecord::new();
     if !reader
         .read_record(&mut record)
-        .map_err(|e| csv_error(path, e))?
+        .map_err(|e| csv_error(path, e, breaks))?
     {
         return Ok(None);
     }
+    let line = line_at(breaks, record.position().map_or(0, |p| p.byte()));
     // Every line is at most MAX_LINE_BYTES as it is read; a record spanning lines (a
     // quoted field with line breaks) is checked once read.
     if record.as_byte_record().as_slice().len() > MAX_LINE_BYTES {
         return Err(DataError::RecordTooLong {
             path: path.to_path_buf(),
-            line: record.position().map_or(0, |p| p.line()),
+            line,
             limit: MAX_LINE_BYTES,
         });
     }
-    Ok(Some(record))
+    Ok(Some((record, line)))
 }
 
 impl CsvRows {
@@ -191,20 +198,42 @@ impl CsvRows {
             path: path.to_path_buf(),
             source,
         })?;
+        let breaks = SharedLineBreaks::default();
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(options.separator)
             .has_headers(false)
             .flexible(true)
             .trim(csv::Trim::All)
-            .from_reader(LineLimit::new(file, MAX_LINE_BYTES, true));
-        let Some(first) = next_record(path, &mut reader)? else {
+            .from_reader(LineLimit::new(file, MAX_LINE_BYTES, true).logging_breaks(breaks.clone()));
+        let Some(first) = next_record(path, &mut reader, &breaks)? else {
             return Err(DataError::Empty {
                 path: path.to_path_buf(),
             });
         };
-        let width = first.len();
+        let width = first.0.len();
+        // A header's empty name (an unnamed index column) is named as without a header.
         let names: Vec<String> = if options.header {
-            first.iter().map(str::to_string).collect()
+            let names: Vec<String> = (first.0.iter().enumerate())
+                .map(|(i, n)| {
+                    if n.is_empty() {
+                        format!("c{i}")
+                    } else {
+                        n.to_string()
+                    }
+                })
+                .collect();
+            let mut seen = std::collections::HashMap::with_capacity(names.len());
+            for (j, name) in names.iter().enumerate() {
+                if let Some(&i) = seen.get(name.as_str()) {
+                    return Err(DataError::DuplicateHeader {
+                        path: path.to_path_buf(),
+                        name: name.clone(),
+                        columns: [i, j],
+                    });
+                }
+                seen.insert(name.as_str(), j);
+            }
+            names
         } else {
             (0..width).map(|i| format!("c{i}")).collect()
         };
@@ -227,6 +256,7 @@ impl CsvRows {
         Ok(Self {
             path: path.to_path_buf(),
             reader,
+            breaks,
             pending: (!options.header).then_some(first),
             width,
             roles,
@@ -257,14 +287,13 @@ impl CsvRows {
         let mut has_value = vec![false; width];
         let mut rows = 0usize;
         while rows < self.max_rows {
-            let record = match self.pending.take() {
+            let (record, line) = match self.pending.take() {
                 Some(r) => r,
-                None => match next_record(&path, &mut self.reader)? {
+                None => match next_record(&path, &mut self.reader, &self.breaks)? {
                     Some(r) => r,
                     None => break,
                 },
             };
-            let line = record.position().map_or(0, |p| p.line());
             if record.len() == 1 && record.get(0) == Some("") {
                 continue; // blank line
             }
@@ -274,6 +303,7 @@ impl CsvRows {
                     line,
                     expected: width,
                     found: record.len(),
+                    spans_lines: record.iter().any(|f| f.contains(['\n', '\r'])),
                 }
                 .into());
             }
@@ -439,7 +469,7 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<RawTable, DataError
     })
 }
 
-fn csv_error(path: &Path, source: csv::Error) -> DataError {
+fn csv_error(path: &Path, source: csv::Error, breaks: &SharedLineBreaks) -> DataError {
     if let csv::ErrorKind::Io(e) = source.kind() {
         if let Some(LineTooLong { line, limit }) = LineTooLong::of(e) {
             return DataError::LineTooLong {
@@ -451,7 +481,7 @@ fn csv_error(path: &Path, source: csv::Error) -> DataError {
     }
     DataError::Csv {
         path: path.to_path_buf(),
-        line: source.position().map(|p| p.line()),
+        line: source.position().map(|p| line_at(breaks, p.byte())),
         source,
     }
 }
@@ -484,6 +514,57 @@ mod tests {
         assert_eq!(t.categorical_row(1), [None]);
         assert_eq!(t.labels, [0.0, 1.0]);
         assert!(matches!(t.task, Task::Binary { .. }));
+    }
+
+    /// Header names identify columns: two alike are refused, an empty one is named by its
+    /// position, and names in the options are trimmed as header fields are.
+    #[test]
+    fn header_names_are_unique_and_column_lists_trimmed() {
+        let mut o = CsvOptions::new(ColumnRef::Name("label".into()), LabelKind::Binary);
+        o.header = true;
+        let e = read_csv(file("x,x,label\n1,2,a\n3,4,b\n").path(), &o).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                DataError::DuplicateHeader {
+                    columns: [0, 1],
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(
+            e.to_string().contains("names columns 0 and 1 alike, `x`"),
+            "{e}"
+        );
+        o.categorical = vec![" y".parse().unwrap()];
+        let t = read_csv(file(",y,label\n1,p,a\n3,q,b\n").path(), &o).unwrap();
+        assert_eq!(t.numeric_names, ["c0"]);
+        assert_eq!(t.categorical_names, ["y"]);
+        assert_eq!(" 2 ".parse::<ColumnRef>().unwrap(), ColumnRef::Index(2));
+    }
+
+    /// Lines are the file's: `\r\n` and `\r` line ends, blank lines and quoted fields over
+    /// several lines are counted as an editor counts them.
+    #[test]
+    fn errors_name_the_files_own_line_for_every_line_ending() {
+        let mut o = CsvOptions::new(ColumnRef::Name("label".into()), LabelKind::Binary);
+        o.header = true;
+        o.categorical = vec![ColumnRef::Name("name".into())];
+        for (text, line) in [
+            ("name,x,label\r\na,1,p\r\n\r\nb,2,q\r\nc,oops,p\r\n", 5),
+            ("name,x,label\ra,1,p\rb,oops,q\r", 3),
+            ("name,x,label\na,1,p\n\n\n  \nb,oops,q\n", 6),
+            ("name,x,label\n\"multi\nline\",1,p\nb,oops,q\n", 4),
+        ] {
+            let e = read_csv(file(text).path(), &o).unwrap_err();
+            assert!(matches!(e, DataError::NotANumber { .. }), "{e}");
+            assert_eq!(e.line(), Some(line), "{text:?}: {e}");
+        }
+        // An unclosed quote swallows the lines after it: the message says so.
+        let e = read_csv(file("name,x,label\na,1,p\n\"b,2,q\nc,3,p\n").path(), &o).unwrap_err();
+        assert_eq!(e.line(), Some(3));
+        assert!(e.to_string().contains("is a closing quote missing?"), "{e}");
     }
 
     #[test]

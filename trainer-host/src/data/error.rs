@@ -188,6 +188,16 @@ pub enum DataError {
         /// The file.
         path: PathBuf,
     },
+    /// The header names two columns alike (names identify columns in flags and in the
+    /// bundle's manifest).
+    DuplicateHeader {
+        /// The file.
+        path: PathBuf,
+        /// The name.
+        name: String,
+        /// 0-based positions of the first two columns with it.
+        columns: [usize; 2],
+    },
     /// A column given by index is beyond the file's columns.
     NoSuchColumn {
         /// The file.
@@ -220,6 +230,9 @@ pub enum DataError {
         expected: usize,
         /// Fields of this row.
         found: usize,
+        /// Whether a field of the row holds a line break (a quoted field running over
+        /// lines, as an unclosed quote makes one).
+        spans_lines: bool,
     },
     /// A Criteo row does not have its form's field count.
     CriteoFieldCount {
@@ -352,6 +365,8 @@ pub enum DataError {
     TooManyClasses {
         /// The file.
         path: PathBuf,
+        /// 1-based line of the first label too many.
+        line: u64,
         /// The label column.
         column: String,
         /// Distinct labels found when reading stopped (the first one too many).
@@ -376,6 +391,7 @@ impl DataError {
             | Self::NoDataRows { path }
             | Self::NoRows { path }
             | Self::NamesNeedHeader { path }
+            | Self::DuplicateHeader { path, .. }
             | Self::NoSuchColumn { path, .. }
             | Self::NotInHeader { path, .. }
             | Self::FieldCount { path, .. }
@@ -410,7 +426,8 @@ impl DataError {
             | Self::NotAnInteger { line, .. }
             | Self::NotZeroOrOne { line, .. }
             | Self::LabelNotANumber { line, .. }
-            | Self::ThirdLabel { line, .. } => Some(*line),
+            | Self::ThirdLabel { line, .. }
+            | Self::TooManyClasses { line, .. } => Some(*line),
             _ => None,
         }
     }
@@ -469,6 +486,14 @@ impl DataError {
             Self::NoDataRows { .. } => f.write_str("no data rows"),
             Self::NoRows { .. } => f.write_str("no rows"),
             Self::NamesNeedHeader { .. } => f.write_str("columns given by name need a header row"),
+            Self::DuplicateHeader { name, columns, .. } => write!(
+                f,
+                "the header names columns {} and {} alike, {}; rename one (names identify \
+                 columns in flags and in the bundle)",
+                columns[0],
+                columns[1],
+                Quoted(name)
+            ),
             Self::NoSuchColumn {
                 role,
                 index,
@@ -488,8 +513,20 @@ impl DataError {
                 QuotedList(header)
             ),
             Self::FieldCount {
-                expected, found, ..
-            } => write!(f, "expected {expected} fields, found {found}"),
+                expected,
+                found,
+                spans_lines,
+                ..
+            } => {
+                write!(f, "expected {expected} fields, found {found}")?;
+                if *spans_lines {
+                    f.write_str(
+                        " (a quoted field of this row runs over several lines: is a closing \
+                         quote missing?)",
+                    )?;
+                }
+                Ok(())
+            }
             Self::CriteoFieldCount {
                 form: super::CriteoForm::Raw,
                 expected,
@@ -716,6 +753,7 @@ mod tests {
                 class: huge.clone(),
             },
             DataError::TooManyClasses {
+                line: 7,
                 path: path(),
                 column: huge.clone(),
                 found: 70_000,

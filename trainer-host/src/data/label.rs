@@ -128,6 +128,7 @@ impl<'p> LabelCollector<'p> {
             LabelKind::Multiclass if self.distinct.len() == MAX_CLASSES => {
                 return Err(DataError::TooManyClasses {
                     path: self.path.to_path_buf(),
+                    line,
                     column: self.field.to_string(),
                     found: MAX_CLASSES + 1,
                     max: MAX_CLASSES,

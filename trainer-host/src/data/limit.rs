@@ -3,9 +3,15 @@
 //! (`/dev/zero`, `/dev/urandom`, one enormous line) would be buffered whole, growing
 //! without end; with it, memory stays bounded and the error names the file and line.
 //! Pipes (a FIFO, `/dev/stdin`) are read as they stream, like regular files.
+//!
+//! A [`LineBreaks`] log shared with the reader numbers records by the lines of the file
+//! (`\n`, `\r\n` and, for CSV, `\r` alone each end one line; blank lines count), whatever
+//! a parser above skips or buffers.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::io::{self, Read};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Most bytes of one line of a data file (its line break excluded): 1 MiB.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
@@ -34,6 +40,37 @@ impl LineTooLong {
     }
 }
 
+/// The byte offsets of the line breaks a [`LineLimit`] has read that no record has passed
+/// yet, so that a record's byte offset gives its line. It holds at most the breaks of
+/// the parser's read-ahead and of one record.
+#[derive(Debug, Default)]
+pub(crate) struct LineBreaks {
+    pending: VecDeque<u64>,
+    passed: u64,
+}
+
+impl LineBreaks {
+    /// The 1-based line of the byte at `offset`; offsets must be asked in increasing order
+    /// (breaks before one are forgotten).
+    pub fn line_at(&mut self, offset: u64) -> u64 {
+        while self.pending.front().is_some_and(|&b| b < offset) {
+            self.pending.pop_front();
+            self.passed += 1;
+        }
+        self.passed + 1
+    }
+}
+
+/// A [`LineBreaks`] log shared between a reader and its caller.
+pub(crate) type SharedLineBreaks = Arc<Mutex<LineBreaks>>;
+
+/// The 1-based line of the byte at `offset` in `log` (see [`LineBreaks::line_at`]).
+pub(crate) fn line_at(log: &SharedLineBreaks, offset: u64) -> u64 {
+    log.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .line_at(offset)
+}
+
 /// A reader that fails with [`LineTooLong`] once a line exceeds `limit` bytes.
 #[derive(Debug)]
 pub(crate) struct LineLimit<R> {
@@ -47,6 +84,12 @@ pub(crate) struct LineLimit<R> {
     len: usize,
     /// Set once a line was too long: every later read fails the same way.
     failed: Option<LineTooLong>,
+    /// Bytes read so far.
+    offset: u64,
+    /// Whether the last byte read was `\r`.
+    after_cr: bool,
+    /// Where line breaks are logged, if asked.
+    breaks: Option<SharedLineBreaks>,
 }
 
 impl<R> LineLimit<R> {
@@ -59,7 +102,16 @@ impl<R> LineLimit<R> {
             line: 1,
             len: 0,
             failed: None,
+            offset: 0,
+            after_cr: false,
+            breaks: None,
         }
+    }
+
+    /// The same reader, logging the offset of every line break it reads into `log`.
+    pub fn logging_breaks(mut self, log: SharedLineBreaks) -> Self {
+        self.breaks = Some(log);
+        self
     }
 }
 
@@ -69,11 +121,23 @@ impl<R: Read> Read for LineLimit<R> {
             return Err(io::Error::new(io::ErrorKind::InvalidData, e));
         }
         let n = self.inner.read(buf)?;
+        let mut log = self
+            .breaks
+            .as_ref()
+            .map(|l| l.lock().unwrap_or_else(PoisonError::into_inner));
         for &b in &buf[..n] {
-            if b == b'\n' {
+            // With `\r` a line break, `\r\n` is one: counted at its `\r`.
+            let cr = b == b'\r' && self.cr_ends_line;
+            let ends_line = cr || (b == b'\n' && !self.after_cr);
+            self.after_cr = cr;
+            if ends_line {
                 self.line += 1;
-                self.len = 0;
-            } else if b == b'\r' && self.cr_ends_line {
+                if let Some(log) = log.as_mut() {
+                    log.pending.push_back(self.offset);
+                }
+            }
+            self.offset += 1;
+            if b == b'\n' || cr {
                 self.len = 0;
             } else {
                 self.len += 1;
@@ -118,6 +182,35 @@ mod tests {
             .unwrap_err();
         assert_eq!(LineTooLong::of(&e).map(|e| e.line), Some(1));
         assert!(LineTooLong::of(&io::Error::other("x")).is_none());
+    }
+
+    #[test]
+    fn logged_breaks_number_lines_for_every_line_ending() {
+        // (text, cr_ends_line, offset, expected line)
+        let cases: [(&[u8], bool, u64, u64); 9] = [
+            (b"a\nb\nc", true, 0, 1),
+            (b"a\nb\nc", true, 2, 2),
+            (b"a\nb\nc", true, 4, 3),
+            (b"a\r\nb\r\n\r\nc", true, 3, 2),
+            (b"a\r\nb\r\n\r\nc", true, 8, 4),
+            (b"a\rb\rc", true, 4, 3),
+            (b"a\rb\rc", false, 4, 1),
+            (b"a\n\n\nb", true, 4, 4),
+            (b"\"x\ny\"\nz", true, 6, 3),
+        ];
+        for (text, cr, offset, line) in cases {
+            let log = SharedLineBreaks::default();
+            LineLimit::new(text, 10, cr)
+                .logging_breaks(log.clone())
+                .read_to_end(&mut Vec::new())
+                .unwrap();
+            assert_eq!(line_at(&log, offset), line, "{:?} at {offset}", text);
+        }
+        // The line of a too-long line counts `\r` line ends too.
+        let e = LineLimit::new(&b"a\rb\rlong"[..], 3, true)
+            .read_to_end(&mut Vec::new())
+            .unwrap_err();
+        assert_eq!(LineTooLong::of(&e).map(|e| e.line), Some(3));
     }
 
     #[test]
