@@ -262,6 +262,19 @@ mod tests {
                 }
             }
         }
+        // Ties keep the order they are met in: under the uniform policy, the first feasible
+        // architectures in the order of the choices.
+        let uniform = Controller::new(&space).policy();
+        let f = Feasibility::new(&space, &model, 60.0).unwrap();
+        let mut out = [None; 5];
+        assert_eq!(top_feasible(&uniform, &f, &mut out), 5);
+        let first: std::vec::Vec<_> = space
+            .iter()
+            .filter(|a| f.judge(a).feasible)
+            .take(5)
+            .collect();
+        let got: std::vec::Vec<_> = out.iter().map(|s| s.unwrap().arch).collect();
+        assert_eq!(got, first);
         // Rows that do not fit the space are refused.
         assert!(Policy::from_probs(&space, &[[0.5, 0.5]]).is_none());
         let bad: [&[f64]; 3] = [&[0.25; 4], &[0.5, 0.5], &[0.2; 5]];

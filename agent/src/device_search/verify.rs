@@ -60,7 +60,7 @@ pub(super) struct Outcome {
 
 /// The `k` most probable feasible children under `policy`, most probable first (exact, by
 /// the core's branch and bound), `first` (the paper's answer) leading.
-fn most_probable_feasible(
+fn candidates(
     policy: &Policy,
     feasibility: &Feasibility<'_, LatencyModel>,
     first: Architecture,
@@ -107,8 +107,7 @@ impl Session<'_, '_> {
             });
         };
         let policy = rl.policy();
-        let archs =
-            most_probable_feasible(&policy, &feasibility, chosen.arch, self.options.candidates);
+        let archs = candidates(&policy, &feasibility, chosen.arch, self.options.candidates);
         let mut candidates = Vec::with_capacity(archs.len());
         for a in &archs {
             candidates.push(Candidate {

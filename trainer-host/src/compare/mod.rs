@@ -135,9 +135,8 @@ fn other_finalists(
     answer: &[u32],
     k: usize,
 ) -> Vec<(f64, Architecture)> {
-    let Some(policy) = Policy::from_probs(space, probs) else {
-        return Vec::new();
-    };
+    let policy = Policy::from_probs(space, probs)
+        .expect("a search's last snapshot is a policy over its own space");
     let widths = |a: &Architecture| (0..a.len()).map(|l| space.width(a, l)).collect::<Vec<_>>();
     let mut top = vec![None; k + 1];
     top_feasible(&policy, feasibility, &mut top);

@@ -5,6 +5,10 @@
 //! `?`) is missing. Every row must have as many fields as the first. A line or record
 //! longer than [`MAX_LINE_BYTES`] is refused, and so is an input column with no value in
 //! any row.
+//!
+//! [`CsvRows`] streams the rows to a visitor with memory bounded by one record and the
+//! read buffer; [`read_csv`] is the visitor that collects them into a table. Errors name
+//! the file's own line (any line ending, blank lines and multi-line fields counted).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -15,7 +19,9 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{ColumnRole, DataError};
 use super::label::{LabelCollector, LabelKind};
-use super::limit::{line_at, LineLimit, LineTooLong, SharedLineBreaks, MAX_LINE_BYTES};
+use super::limit::{
+    line_at, LineLimit, LineTooLong, RecordTooLong, SharedLineBreaks, MAX_LINE_BYTES,
+};
 use super::table::RawTable;
 
 /// A column by 0-based index or by header name.
@@ -154,8 +160,10 @@ pub struct CsvRows {
     reader: csv::Reader<LineLimit<File>>,
     /// The reader's line breaks: records are numbered by the file's lines.
     breaks: SharedLineBreaks,
-    /// The first record and its line when it is a data row (no header).
-    pending: Option<(StringRecord, u64)>,
+    /// The record last read (one buffer for every row), and the line of the first when it
+    /// is a data row (no header) still to be visited.
+    record: StringRecord,
+    pending: Option<u64>,
     width: usize,
     roles: Vec<Role>,
     names: Vec<String>,
@@ -164,16 +172,16 @@ pub struct CsvRows {
     layout: CsvLayout,
 }
 
-/// Reads the next record with the line it starts on, refusing one longer than
-/// [`MAX_LINE_BYTES`].
+/// Reads the next record into `record` and returns the line it starts on (`None` at the
+/// end), refusing one longer than [`MAX_LINE_BYTES`].
 fn next_record(
     path: &Path,
     reader: &mut csv::Reader<LineLimit<File>>,
     breaks: &SharedLineBreaks,
-) -> Result<Option<(StringRecord, u64)>, DataError> {
-    let mut record = StringRecord::new();
+    record: &mut StringRecord,
+) -> Result<Option<u64>, DataError> {
     if !reader
-        .read_record(&mut record)
+        .read_record(record)
         .map_err(|e| csv_error(path, e, breaks))?
     {
         return Ok(None);
@@ -188,7 +196,7 @@ fn next_record(
             limit: MAX_LINE_BYTES,
         });
     }
-    Ok(Some((record, line)))
+    Ok(Some(line))
 }
 
 impl CsvRows {
@@ -205,15 +213,16 @@ impl CsvRows {
             .flexible(true)
             .trim(csv::Trim::All)
             .from_reader(LineLimit::new(file, MAX_LINE_BYTES, true).logging_breaks(breaks.clone()));
-        let Some(first) = next_record(path, &mut reader, &breaks)? else {
+        let mut first = StringRecord::new();
+        let Some(first_line) = next_record(path, &mut reader, &breaks, &mut first)? else {
             return Err(DataError::Empty {
                 path: path.to_path_buf(),
             });
         };
-        let width = first.0.len();
+        let width = first.len();
         // A header's empty name (an unnamed index column) is named as without a header.
         let names: Vec<String> = if options.header {
-            let names: Vec<String> = (first.0.iter().enumerate())
+            let names: Vec<String> = (first.iter().enumerate())
                 .map(|(i, n)| {
                     if n.is_empty() {
                         format!("c{i}")
@@ -257,7 +266,8 @@ impl CsvRows {
             path: path.to_path_buf(),
             reader,
             breaks,
-            pending: (!options.header).then_some(first),
+            record: first,
+            pending: (!options.header).then_some(first_line),
             width,
             roles,
             names,
@@ -287,13 +297,16 @@ impl CsvRows {
         let mut has_value = vec![false; width];
         let mut rows = 0usize;
         while rows < self.max_rows {
-            let (record, line) = match self.pending.take() {
-                Some(r) => r,
-                None => match next_record(&path, &mut self.reader, &self.breaks)? {
-                    Some(r) => r,
-                    None => break,
-                },
+            let line = match self.pending.take() {
+                Some(line) => line,
+                None => {
+                    match next_record(&path, &mut self.reader, &self.breaks, &mut self.record)? {
+                        Some(line) => line,
+                        None => break,
+                    }
+                }
             };
+            let record = &self.record;
             if record.len() == 1 && record.get(0) == Some("") {
                 continue; // blank line
             }
@@ -478,6 +491,13 @@ fn csv_error(path: &Path, source: csv::Error, breaks: &SharedLineBreaks) -> Data
                 limit,
             };
         }
+        if let Some(RecordTooLong { line, limit }) = RecordTooLong::of(e) {
+            return DataError::RecordTooLong {
+                path: path.to_path_buf(),
+                line,
+                limit,
+            };
+        }
     }
     DataError::Csv {
         path: path.to_path_buf(),
@@ -556,6 +576,9 @@ mod tests {
             ("name,x,label\ra,1,p\rb,oops,q\r", 3),
             ("name,x,label\na,1,p\n\n\n  \nb,oops,q\n", 6),
             ("name,x,label\n\"multi\nline\",1,p\nb,oops,q\n", 4),
+            ("name,x,label\na,1,p\n\nb,oops,q\n", 4),
+            ("name,x,label\r\na,1,p\r\n\r\n\r\nb,oops,q\r\n", 5),
+            ("\n\nname,x,label\na,1,p\nb,oops,q\n", 5),
         ] {
             let e = read_csv(file(text).path(), &o).unwrap_err();
             assert!(matches!(e, DataError::NotANumber { .. }), "{e}");
@@ -565,6 +588,17 @@ mod tests {
         let e = read_csv(file("name,x,label\na,1,p\n\"b,2,q\nc,3,p\n").path(), &o).unwrap_err();
         assert_eq!(e.line(), Some(3));
         assert!(e.to_string().contains("is a closing quote missing?"), "{e}");
+        // In a long file of short lines, the record an unclosed quote opens is refused once
+        // it outgrows the limit, not held until the end of the file.
+        let mut text = String::from("name,x,label\na,1,p\n\"b,2,q\n");
+        while text.len() < MAX_LINE_BYTES + (200 << 10) {
+            text.push_str("c,3,p\n");
+        }
+        let e = read_csv(file(&text).path(), &o).unwrap_err();
+        assert!(
+            matches!(e, DataError::RecordTooLong { line: 3, .. }),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -4,6 +4,10 @@
 //! the labels are the numbers 0 and 1, else the later of the two in sorted order (for
 //! UCI Adult, `>50K`). Multiclass: classes are the distinct labels in sorted order (a
 //! numeric sort when all are numbers). Regression: labels must be finite numbers.
+//!
+//! [`LabelCollector`] finds the mapping as rows stream by, refusing a bad label at its
+//! line, with memory bounded by the distinct labels (at most [`MAX_CLASSES`]); the
+//! in-memory reader and the two-pass streamed path both use it, so both map alike.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -63,16 +67,23 @@ fn as_f32(s: &str) -> Option<f32> {
 /// Most classes of a multiclass head (the manifest's limit on a head's width).
 pub const MAX_CLASSES: usize = tabnas_bundle::MAX_WIDTH as usize;
 
-/// A label as a stream gave it: the value of a regression label, the first-seen index of
-/// a class label. [`LabelMap::value_of`] turns it into the model's label once the stream
-/// has been read.
+/// A label as a stream gave it. [`LabelMap::value_of`] turns it into the model's label
+/// once the stream has been read.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct LabelCode(f32);
+pub(crate) enum LabelCode {
+    /// A class label: its first-seen index among the distinct labels.
+    Class(u32),
+    /// A regression label's value.
+    Value(f32),
+}
 
 impl LabelCode {
-    /// The class's first-seen index (meaningless for regression).
-    pub(crate) fn distinct(self) -> usize {
-        self.0 as usize
+    /// The first-seen index of a class label (`None` for a regression value).
+    pub(crate) fn class(self) -> Option<usize> {
+        match self {
+            Self::Class(d) => Some(d as usize),
+            Self::Value(_) => None,
+        }
     }
 }
 
@@ -104,7 +115,7 @@ impl<'p> LabelCollector<'p> {
     pub(crate) fn push(&mut self, line: u64, text: &str) -> Result<LabelCode, DataError> {
         if self.kind == LabelKind::Regression {
             return as_f32(text)
-                .map(LabelCode)
+                .map(LabelCode::Value)
                 .ok_or_else(|| DataError::LabelNotANumber {
                     path: self.path.to_path_buf(),
                     line,
@@ -113,7 +124,7 @@ impl<'p> LabelCollector<'p> {
                 });
         }
         if let Some(&d) = self.index.get(text) {
-            return Ok(LabelCode(d as f32));
+            return Ok(LabelCode::Class(d as u32));
         }
         match self.kind {
             LabelKind::Binary if self.distinct.len() == 2 => {
@@ -139,7 +150,7 @@ impl<'p> LabelCollector<'p> {
         let d = self.distinct.len();
         self.distinct.push(text.to_string());
         self.index.insert(text.to_string(), d);
-        Ok(LabelCode(d as f32))
+        Ok(LabelCode::Class(d as u32))
     }
 
     /// The mapping of the labels seen: the positive label is `positive` if given (binary).
@@ -231,9 +242,9 @@ pub(crate) struct LabelMap {
 impl LabelMap {
     /// The model's label of a label as pushed.
     pub(crate) fn value_of(&self, code: LabelCode) -> f32 {
-        match self.task {
-            Task::Regression => code.0,
-            _ => self.by_distinct[code.distinct()],
+        match code {
+            LabelCode::Value(v) => v,
+            LabelCode::Class(d) => self.by_distinct[d as usize],
         }
     }
 

@@ -40,24 +40,95 @@ impl LineTooLong {
     }
 }
 
-/// The byte offsets of the line breaks a [`LineLimit`] has read that no record has passed
-/// yet, so that a record's byte offset gives its line. It holds at most the breaks of
-/// the parser's read-ahead and of one record.
+/// What a [`LineLimit`] logging line breaks reports when a record (a quoted field running
+/// over lines, as an unclosed quote makes one) grows well past `limit` bytes (twice it and
+/// the parser's read-ahead, counted from the record before): it fails as it streams in,
+/// not once the record is whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RecordTooLong {
+    /// 1-based line where the record starts.
+    pub line: u64,
+    /// The limit.
+    pub limit: usize,
+}
+
+impl fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the record of line {} is longer than {} bytes",
+            self.line, self.limit
+        )
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
+
+impl RecordTooLong {
+    /// The report inside `e`, if `e` is one.
+    pub fn of(e: &io::Error) -> Option<Self> {
+        e.get_ref()?.downcast_ref::<Self>().copied()
+    }
+}
+
+/// Bytes a parser may read ahead of the record it is on (the CSV reader buffers 8 KiB).
+const READ_AHEAD: u64 = 64 << 10;
+
+/// The line breaks a [`LineLimit`] has read that no record has passed yet, as byte ranges
+/// (`\r\n` is one), so that a record's byte offset gives its line. It holds at most the
+/// breaks of one record and of the parser's read-ahead: the reader fails once a record
+/// outgrows its limit.
 #[derive(Debug, Default)]
 pub(crate) struct LineBreaks {
-    pending: VecDeque<u64>,
+    /// `(start, end)` byte offsets of each break.
+    pending: VecDeque<(u64, u64)>,
     passed: u64,
+    /// Where the record last asked about starts, and its line.
+    record_start: u64,
+    record_line: u64,
 }
 
 impl LineBreaks {
-    /// The 1-based line of the byte at `offset`; offsets must be asked in increasing order
-    /// (breaks before one are forgotten).
+    /// The 1-based line of a record whose offset is `offset`; offsets must be asked in
+    /// increasing order (breaks before one are forgotten). The CSV reader gives a record
+    /// the offset where the one before it ended (inside its `\r\n`), so the breaks of
+    /// blank lines skipped between them follow on from the offset: they are passed too.
     pub fn line_at(&mut self, offset: u64) -> u64 {
-        while self.pending.front().is_some_and(|&b| b < offset) {
-            self.pending.pop_front();
-            self.passed += 1;
+        let mut cursor = offset;
+        while let Some(&(start, end)) = self.pending.front() {
+            if start < offset || start == cursor {
+                self.pending.pop_front();
+                self.passed += 1;
+                cursor = cursor.max(end);
+            } else {
+                break;
+            }
         }
-        self.passed + 1
+        self.record_start = cursor;
+        self.record_line = self.passed + 1;
+        self.record_line
+    }
+
+    /// The line where the record after the one last asked about starts: after that
+    /// record's first line break and any blank lines (a guess when that record itself ran
+    /// over several lines).
+    fn next_record_line(&self) -> u64 {
+        let mut breaks = self
+            .pending
+            .iter()
+            .skip_while(|(start, _)| *start < self.record_start);
+        let mut line = self.record_line;
+        if let Some(&(_, mut cursor)) = breaks.next() {
+            line += 1;
+            for &(start, end) in breaks {
+                if start != cursor {
+                    break;
+                }
+                line += 1;
+                cursor = end;
+            }
+        }
+        line
     }
 }
 
@@ -84,6 +155,8 @@ pub(crate) struct LineLimit<R> {
     len: usize,
     /// Set once a line was too long: every later read fails the same way.
     failed: Option<LineTooLong>,
+    /// The same for a record (with a line-break log only).
+    failed_record: Option<RecordTooLong>,
     /// Bytes read so far.
     offset: u64,
     /// Whether the last byte read was `\r`.
@@ -102,6 +175,7 @@ impl<R> LineLimit<R> {
             line: 1,
             len: 0,
             failed: None,
+            failed_record: None,
             offset: 0,
             after_cr: false,
             breaks: None,
@@ -120,6 +194,9 @@ impl<R: Read> Read for LineLimit<R> {
         if let Some(e) = self.failed {
             return Err(io::Error::new(io::ErrorKind::InvalidData, e));
         }
+        if let Some(e) = self.failed_record {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+        }
         let n = self.inner.read(buf)?;
         let mut log = self
             .breaks
@@ -128,13 +205,20 @@ impl<R: Read> Read for LineLimit<R> {
         for &b in &buf[..n] {
             // With `\r` a line break, `\r\n` is one: counted at its `\r`.
             let cr = b == b'\r' && self.cr_ends_line;
-            let ends_line = cr || (b == b'\n' && !self.after_cr);
+            let crlf = b == b'\n' && self.after_cr;
+            let ends_line = cr || (b == b'\n' && !crlf);
             self.after_cr = cr;
+            if let Some(log) = log.as_mut() {
+                if ends_line {
+                    log.pending.push_back((self.offset, self.offset + 1));
+                } else if crlf {
+                    if let Some(last) = log.pending.back_mut().filter(|l| l.1 == self.offset) {
+                        last.1 += 1;
+                    }
+                }
+            }
             if ends_line {
                 self.line += 1;
-                if let Some(log) = log.as_mut() {
-                    log.pending.push_back(self.offset);
-                }
             }
             self.offset += 1;
             if b == b'\n' || cr {
@@ -149,6 +233,17 @@ impl<R: Read> Read for LineLimit<R> {
                     self.failed = Some(e);
                     return Err(io::Error::new(io::ErrorKind::InvalidData, e));
                 }
+            }
+        }
+        // The last record asked about and the one after it may each be `limit` long.
+        if let Some(log) = log {
+            if self.offset.saturating_sub(log.record_start) > 2 * self.limit as u64 + READ_AHEAD {
+                let e = RecordTooLong {
+                    line: log.next_record_line(),
+                    limit: self.limit,
+                };
+                self.failed_record = Some(e);
+                return Err(io::Error::new(io::ErrorKind::InvalidData, e));
             }
         }
         Ok(n)
@@ -186,16 +281,19 @@ mod tests {
 
     #[test]
     fn logged_breaks_number_lines_for_every_line_ending() {
-        // (text, cr_ends_line, offset, expected line)
-        let cases: [(&[u8], bool, u64, u64); 9] = [
+        // (text, cr_ends_line, offset as the CSV reader gives it, expected line): a record
+        // after blank lines has the offset where the one before it ended.
+        let cases: [(&[u8], bool, u64, u64); 11] = [
             (b"a\nb\nc", true, 0, 1),
             (b"a\nb\nc", true, 2, 2),
             (b"a\nb\nc", true, 4, 3),
             (b"a\r\nb\r\n\r\nc", true, 3, 2),
             (b"a\r\nb\r\n\r\nc", true, 8, 4),
+            (b"a\r\nb\r\n\r\nc", true, 6, 4),
             (b"a\rb\rc", true, 4, 3),
             (b"a\rb\rc", false, 4, 1),
-            (b"a\n\n\nb", true, 4, 4),
+            (b"a\n\n\nb", true, 2, 4),
+            (b"\n\nb", true, 0, 3),
             (b"\"x\ny\"\nz", true, 6, 3),
         ];
         for (text, cr, offset, line) in cases {
@@ -211,6 +309,30 @@ mod tests {
             .read_to_end(&mut Vec::new())
             .unwrap_err();
         assert_eq!(LineTooLong::of(&e).map(|e| e.line), Some(3));
+    }
+
+    #[test]
+    fn a_record_outgrowing_the_limit_fails_as_it_streams_in() {
+        // Short lines, one record that never ends (an unclosed quote): with a log, the
+        // reader fails past the limit and the read-ahead, naming the record's line.
+        let log = SharedLineBreaks::default();
+        line_at(&log, 0);
+        let endless = b"a,b\n\"".chain(io::repeat(b'\n').take(10 << 20));
+        let e = LineLimit::new(endless, 1000, true)
+            .logging_breaks(log.clone())
+            .read_to_end(&mut Vec::new())
+            .unwrap_err();
+        assert_eq!(
+            RecordTooLong::of(&e),
+            Some(RecordTooLong {
+                line: 2,
+                limit: 1000
+            })
+        );
+        // Without a log, lines are all that is bounded.
+        LineLimit::new(io::repeat(b'\n').take(1 << 20), 1000, true)
+            .read_to_end(&mut Vec::new())
+            .unwrap();
     }
 
     #[test]

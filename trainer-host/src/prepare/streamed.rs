@@ -269,9 +269,7 @@ fn first_pass(
         let part = part_of(options, row);
         row += 1;
         parts[part as usize] += 1;
-        let code = collector.push(r.line, r.label)?;
-        if columns.kind != LabelKind::Regression {
-            let d = code.distinct();
+        if let Some(d) = collector.push(r.line, r.label)?.class() {
             if d == class_rows.len() {
                 class_rows.push(0);
                 class_train.push(0);
@@ -637,9 +635,9 @@ mod tests {
         o
     }
 
-    /// The streamed preparation of `f` against the table read whole: the same task, fit
-    /// (1e-5) and encoding of the training rows.
-    fn check_csv_stream_matches_table(f: &tempfile::NamedTempFile, kind: LabelKind) {
+    /// The streamed preparation of `f` against the table read whole: the expected task,
+    /// the same columns, fit (1e-5) and encoding of the training rows.
+    fn check_csv_stream_matches_table(f: &tempfile::NamedTempFile, kind: LabelKind, task: Task) {
         let dir = tempfile::tempdir().unwrap();
         let source = DataSource::Csv {
             path: f.path().to_path_buf(),
@@ -651,7 +649,17 @@ mod tests {
         };
         let data = prepare(&source, options()).unwrap();
         let table = read_csv(f.path(), &csv_options(kind)).unwrap();
-        assert_eq!(data.task, table.task, "{kind:?}");
+        assert_eq!((&data.task, &table.task), (&task, &task), "{kind:?}");
+        let names = |p: &Preprocessing| -> (Vec<String>, Vec<String>) {
+            (
+                p.numeric.iter().map(|c| c.name.clone()).collect(),
+                p.categorical.iter().map(|c| c.name.clone()).collect(),
+            )
+        };
+        assert_eq!(
+            names(&data.preprocessing),
+            (vec!["count".into(), "score".into()], vec!["colour".into()])
+        );
         let train: Vec<usize> = (0..table.rows())
             .filter(|&r| part_of(&options(), r as u64) == Part::Train)
             .collect();
@@ -668,6 +676,7 @@ mod tests {
             panic!("a spilled source keeps its training rows in a file")
         };
         let batch = file.gather(&all).unwrap();
+        assert_eq!(batch.numeric.len(), encoded.numeric.len());
         assert_eq!(batch.labels, encoded.labels, "{kind:?}");
         assert_eq!(batch.categorical, encoded.categorical);
         for (a, b) in batch.numeric.iter().zip(&encoded.numeric) {
@@ -684,11 +693,17 @@ mod tests {
         let binary = csv_file(900, |r| {
             if (r * 7) % 5 < 2 { ">50K" } else { "<=50K" }.into()
         });
-        check_csv_stream_matches_table(&binary, LabelKind::Binary);
+        let task = Task::Binary {
+            positive: ">50K".into(),
+            negative: "<=50K".into(),
+        };
+        check_csv_stream_matches_table(&binary, LabelKind::Binary, task);
         let multiclass = csv_file(900, |r| ["10", "9", "2", "33"][(r * 5) % 4].into());
-        check_csv_stream_matches_table(&multiclass, LabelKind::Multiclass);
+        let classes = ["2", "9", "10", "33"].map(String::from).to_vec();
+        let task = Task::Multiclass { classes };
+        check_csv_stream_matches_table(&multiclass, LabelKind::Multiclass, task);
         let regression = csv_file(900, |r| format!("{}", r as f32 * 0.5 - 100.0));
-        check_csv_stream_matches_table(&regression, LabelKind::Regression);
+        check_csv_stream_matches_table(&regression, LabelKind::Regression, Task::Regression);
     }
 
     #[test]
