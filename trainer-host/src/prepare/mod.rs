@@ -3,8 +3,10 @@
 //!
 //! A table is read whole into memory; a Criteo or CSV file with a spill folder is read in
 //! two streaming passes instead (`streamed.rs`): its training rows go to a row file, so a
-//! file larger than memory can be trained on.
+//! file larger than memory can be trained on. Both paths check their split alike
+//! (`checks.rs`).
 
+mod checks;
 mod streamed;
 
 use std::fmt;
@@ -20,6 +22,7 @@ use crate::data::{
 };
 use crate::supernet::{LabelSummary, RowFileError, Rows, TrainRows};
 
+use checks::{check_split, SplitCounts};
 pub use streamed::Spill;
 use streamed::Stream;
 
@@ -548,40 +551,39 @@ pub fn prepare(source: &DataSource, options: PrepareOptions) -> Result<Prepared,
         options.seed,
     )
     .map_err(PrepareError::Split)?;
-    if split.valid.is_empty() || split.test.is_empty() || split.train.is_empty() {
-        return Err(PrepareError::EmptyPart {
-            train: split.train.len(),
-            valid: split.valid.len(),
-            test: split.test.len(),
-        });
-    }
-    if let Task::Binary { positive, negative } = &table.task {
-        for (value, class) in [(0.0, negative), (1.0, positive)] {
-            if !split.train.iter().any(|&r| table.labels[r] == value) {
-                return Err(PrepareError::ClassNotInTraining {
-                    name: source.name(),
-                    class: class.clone(),
-                    rows_with_class: (0..rows).filter(|&r| table.labels[r] == value).count(),
-                    train: split.train.len(),
-                });
-            }
-        }
-    }
     // A column with no value at all is refused by the CSV loader (a Criteo file keeps its
     // fixed columns: one that is always empty is the constant input 0). One whose values
     // all fell outside the training rows would be standardised on nothing.
-    for (c, column) in table.numeric_names.iter().enumerate() {
-        let has_value = |r: &usize| !table.numeric_row(*r)[c].is_nan();
-        let rows_with_value = (0..rows).filter(has_value).count();
-        if rows_with_value > 0 && !split.train.iter().any(has_value) {
-            return Err(PrepareError::NoTrainingValues {
-                name: source.name(),
-                column: column.clone(),
-                rows_with_value,
-                train: split.train.len(),
-            });
-        }
-    }
+    // Rows with a property, in all and in training.
+    let counts = |has: &dyn Fn(usize) -> bool| {
+        let all = (0..rows).filter(|&r| has(r)).count();
+        (all, split.train.iter().filter(|&&r| has(r)).count())
+    };
+    let classes = match &table.task {
+        Task::Binary { positive, negative } => [(0.0, negative), (1.0, positive)]
+            .into_iter()
+            .map(|(value, class)| {
+                let (all, train) = counts(&|r| table.labels[r] == value);
+                (class.clone(), all, train)
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let numeric = (table.numeric_names.iter().enumerate())
+        .map(|(c, column)| {
+            let (all, train) = counts(&|r| !table.numeric_row(r)[c].is_nan());
+            (column.clone(), all, train)
+        })
+        .collect();
+    let parts = [split.train.len(), split.valid.len(), split.test.len()];
+    check_split(
+        &source.name(),
+        &SplitCounts {
+            parts,
+            classes,
+            numeric,
+        },
+    )?;
     let preprocessing = Preprocessing::fit(
         &table,
         &split.train,

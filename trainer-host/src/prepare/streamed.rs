@@ -17,6 +17,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rand_core::Rng;
 use tabnas_core::rng::search_rng;
 
+use super::checks::{check_split, SplitCounts};
 use super::{check_columns, PrepareError, PrepareOptions, Prepared};
 use crate::data::{
     for_each_criteo_row, CategoricalColumn, CriteoForm, CriteoRow, CsvOptions, CsvRow, CsvRows,
@@ -366,32 +367,30 @@ pub(super) fn prepare_streamed(
             rows: first.rows,
         });
     }
-    let [train, valid, test] = first.parts;
-    if train == 0 || valid == 0 || test == 0 {
-        return Err(PrepareError::EmptyPart { train, valid, test });
-    }
-    if matches!(first.labels.task, Task::Binary { .. }) {
-        for d in 0..first.labels.classes() {
-            if first.class_train[d] == 0 {
-                return Err(PrepareError::ClassNotInTraining {
-                    name,
-                    class: first.labels.text_of(d).to_string(),
-                    rows_with_class: first.class_rows[d],
-                    train,
-                });
-            }
-        }
-    }
-    for (c, column) in columns.numeric.iter().enumerate() {
-        if first.rows_with_value[c] > 0 && first.stats[c].count() == 0 {
-            return Err(PrepareError::NoTrainingValues {
-                name,
-                column: column.clone(),
-                rows_with_value: first.rows_with_value[c],
-                train,
-            });
-        }
-    }
+    let classes = match first.labels.task {
+        Task::Binary { .. } => (0..first.labels.classes())
+            .map(|d| {
+                let class = first.labels.text_of(d).to_string();
+                (class, first.class_rows[d], first.class_train[d])
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let numeric = (columns.numeric.iter().enumerate())
+        .map(|(c, column)| {
+            let in_train = first.stats[c].count() as usize;
+            (column.clone(), first.rows_with_value[c], in_train)
+        })
+        .collect();
+    check_split(
+        &name,
+        &SplitCounts {
+            parts: first.parts,
+            classes,
+            numeric,
+        },
+    )?;
+    let train = first.parts[0];
     let preprocessing = Preprocessing {
         numeric: (0..numeric_width)
             .map(|c| first.stats[c].column(&columns.numeric[c], columns.log1p[c]))
