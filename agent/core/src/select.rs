@@ -171,23 +171,35 @@ mod tests {
     use rand_core::SeedableRng;
     use rand_xoshiro::Xoshiro256PlusPlus;
 
-    /// Branch and bound agrees with brute force on random controllers and targets.
-    #[test]
-    fn matches_brute_force() {
+    /// A 60-architecture space and its parameter count.
+    fn space_and_model() -> (SearchSpace, FfnParams) {
         let space = SearchSpace::new(&[&[2, 4, 8, 16], &[3, 5, 7], &[1, 2, 4, 8, 16]]).unwrap();
         let model = FfnParams(FfnShape {
             input: 4,
             output: 1,
             biases: true,
         });
+        (space, model)
+    }
+
+    /// A controller over `space` with logits uniform in [-3, 3).
+    fn random_controller(space: &SearchSpace, rng: &mut Xoshiro256PlusPlus) -> Controller {
+        let mut c = Controller::new(space);
+        for layer in 0..space.num_layers() {
+            for k in 0..space.num_choices(layer) {
+                c.logits_mut().0[layer][k] = 6.0 * (uniform01(rng) - 0.5);
+            }
+        }
+        c
+    }
+
+    /// Branch and bound agrees with brute force on random controllers and targets.
+    #[test]
+    fn matches_brute_force() {
+        let (space, model) = space_and_model();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(17);
         for trial in 0..200 {
-            let mut c = Controller::new(&space);
-            for layer in 0..space.num_layers() {
-                for k in 0..space.num_choices(layer) {
-                    c.logits_mut().0[layer][k] = 6.0 * (uniform01(&mut rng) - 0.5);
-                }
-            }
+            let c = random_controller(&space, &mut rng);
             let policy = c.policy();
             let target = 20.0 + 300.0 * uniform01(&mut rng);
             let f = Feasibility::new(&space, &model, target).unwrap();
@@ -218,20 +230,10 @@ mod tests {
     /// rebuilt from its probabilities is the same policy.
     #[test]
     fn top_k_matches_brute_force() {
-        let space = SearchSpace::new(&[&[2, 4, 8, 16], &[3, 5, 7], &[1, 2, 4, 8, 16]]).unwrap();
-        let model = FfnParams(FfnShape {
-            input: 4,
-            output: 1,
-            biases: true,
-        });
+        let (space, model) = space_and_model();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(23);
         for trial in 0..200 {
-            let mut c = Controller::new(&space);
-            for layer in 0..space.num_layers() {
-                for k in 0..space.num_choices(layer) {
-                    c.logits_mut().0[layer][k] = 6.0 * (uniform01(&mut rng) - 0.5);
-                }
-            }
+            let c = random_controller(&space, &mut rng);
             let original = c.policy();
             let rows: [&[f64]; 3] = [original.layer(0), original.layer(1), original.layer(2)];
             let policy = Policy::from_probs(&space, &rows).unwrap();
