@@ -214,8 +214,9 @@ pub enum PrepareError {
         /// The label's text.
         label: String,
     },
-    /// A streamed source's size or modification time after its second pass differs from
-    /// before its first (it was written to while it was read).
+    /// A streamed source's size, modification time or (Unix) inode and status-change time
+    /// after its second pass differ from before its first (it was written to, or replaced,
+    /// while it was read).
     Modified {
         /// The source's name.
         name: String,
@@ -322,9 +323,9 @@ impl fmt::Display for PrepareError {
             ),
             Self::Modified { name } => write!(
                 f,
-                "{name} changed while it was read: its size or modification time after the \
-                 second pass differs from before the first; read it again once nothing writes \
-                 to it"
+                "{name} changed while it was read: its size, modification time or status \
+                 after the second pass differ from before the first; read it again once nothing \
+                 writes to it"
             ),
             Self::ChangedLabel { name, line, label } => write!(
                 f,

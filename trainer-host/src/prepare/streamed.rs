@@ -134,20 +134,32 @@ impl Stream<'_> {
     }
 }
 
-/// What is seen of a file from outside: its size and modification time. Taken before the
-/// first pass and compared after the second, it tells a file written to while it was
-/// read (an append, or an edit that kept the row count).
+/// What is seen of a file from outside: its size and modification time and, on Unix, its
+/// inode and status-change time (which no user can set back). Taken before the first pass
+/// and compared after the second, it tells a file written to while it was read (an
+/// append, an edit that kept the row count, one whose modification time was restored) or
+/// replaced by another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Snapshot {
     len: u64,
     modified: Option<SystemTime>,
+    /// Inode, and status-change time in seconds and nanoseconds (Unix).
+    identity: Option<(u64, i64, i64)>,
 }
 
 impl Snapshot {
     fn of(meta: &std::fs::Metadata) -> Self {
+        #[cfg(unix)]
+        let identity = {
+            use std::os::unix::fs::MetadataExt;
+            Some((meta.ino(), meta.ctime(), meta.ctime_nsec()))
+        };
+        #[cfg(not(unix))]
+        let identity = None;
         Self {
             len: meta.len(),
             modified: meta.modified().ok(),
+            identity,
         }
     }
 
@@ -808,6 +820,18 @@ mod tests {
         writeln!(&appending, "1{}", "\t".repeat(39)).unwrap();
         file.set_modified(earlier).unwrap();
         assert!(!snapshot.unchanged(f.path()));
+        // An edit in place whose modification time is set back (`touch -r`): the status
+        // change time tells it (after a pause longer than a coarse file-system clock tick).
+        #[cfg(unix)]
+        {
+            let snapshot = Snapshot::of(&std::fs::metadata(f.path()).unwrap());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            write!(&file, "1").unwrap();
+            file.set_modified(snapshot.modified.unwrap()).unwrap();
+            let now = Snapshot::of(&std::fs::metadata(f.path()).unwrap());
+            assert_eq!((now.len, now.modified), (snapshot.len, snapshot.modified));
+            assert!(!snapshot.unchanged(f.path()));
+        }
         // Gone.
         let snapshot = Snapshot::of(&std::fs::metadata(f.path()).unwrap());
         let path = f.path().to_path_buf();
