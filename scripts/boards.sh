@@ -30,14 +30,14 @@
 #
 # Build outputs: $HOME/.cache/tabnas/boards-target (cross builds) and
 # $HOME/.cache/tabnas/boards (generated blobs, logs, run folders); the host helpers
-# reuse the main cache ($CARGO_TARGET_DIR, else $HOME/.cache/tabnas/target).
-set -euo pipefail
+# reuse the workspace's build folder ($CARGO_TARGET_DIR, else ./target).
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 ROOT=$PWD
 
 CACHE="${TABNAS_BOARDS_CACHE:-$HOME/.cache/tabnas/boards}"
 XTARGET="${TABNAS_BOARDS_TARGET:-$HOME/.cache/tabnas/boards-target}"
-HOST_TARGET="${CARGO_TARGET_DIR:-$HOME/.cache/tabnas/target}"
+HOST_TARGET="$(target_dir)"
 mkdir -p "$CACHE" "$XTARGET"
 export CARGO_TERM_COLOR=never
 BOARDS_ONLY="${BOARDS_ONLY:-all}"
@@ -66,7 +66,8 @@ installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install o
 missing() { local p; for p in "$@"; do installed "$p" || echo "$p"; done; }
 NEED_VERSION=$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 version_ge() { [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -1)" == "$2" ]]; }
-deb_rustc_version() { /usr/bin/rustc --version 2>/dev/null | awk '{print $2}'; }
+# Empty (not a failure) before Debian's rustc is installed.
+deb_rustc_version() { if [[ -x /usr/bin/rustc ]]; then /usr/bin/rustc --version | awk '{print $2}'; fi; }
 SUDO=()
 [[ $(id -u) -eq 0 ]] || SUDO=(sudo)
 APT_ARCHS=() # apt options restricting the architectures, set when armhf's index fails

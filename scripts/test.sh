@@ -2,10 +2,12 @@
 # The project's test command (README): fetch the small real datasets the tests read
 # (sha256-checked, cached) and set up the Python cross-check venv, then every test of the workspace in release mode (the
 # statistical tests run hundreds of seeded searches).
-set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
+need cargo "the Rust toolchain, from rustup"
+need python3 "Python 3 with pip"
 # Builds go where the README's main command builds (./target, or $CARGO_TARGET_DIR when
-# set, as .ci/run does), so a new user compiles the project once, not twice.
+# set), so a new user compiles the project once, not twice.
 export TABNAS_DATA_DIR="${TABNAS_DATA_DIR:-$HOME/.cache/tabnas/data}"
 python3 scripts/fetch_data.py --dir "$TABNAS_DATA_DIR"
 # onnx + onnxruntime for the export cross-checks, in a venv in the user's cache.
@@ -20,5 +22,9 @@ cargo test --workspace --release --locked "$@"
 ORT_DYLIB_PATH="$("$TABNAS_PYTHON" -c 'import glob, os, onnxruntime; print(glob.glob(os.path.join(os.path.dirname(onnxruntime.__file__), "capi", "libonnxruntime.so*"))[0])')"
 export ORT_DYLIB_PATH
 cargo test --release --locked -p tabnas-agent --features ort --test ort_probe "$@"
-# The README's serving commands (serial over a pty, HTTP, hardware in the loop).
-./scripts/serve_demo.sh
+# The command blocks of the README and the docs, run as written: one shell per document,
+# from the repository root (scripts/doc_commands.py; tests/README.md). They include the
+# README's serving commands (serial over a pty, HTTP, hardware in the loop) with their
+# checks: the model fetched both ways is the same, the board-limited answer meets its
+# target.
+python3 scripts/doc_commands.py

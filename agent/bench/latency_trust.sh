@@ -15,11 +15,11 @@
 # 4. A latency / accuracy table at four targets: the answer (the best of the 8 most
 #    probable feasible children that re-measures under the target) beside the paper's
 #    answer (the most probable feasible child) of the same run.
-set -euo pipefail
 cd "$(dirname "$0")/../.."
+source scripts/lib.sh
 runs="${1:-20}"
 cargo build --release --locked -p tabnas-agent >&2
-agent="${CARGO_TARGET_DIR:-target}/release/tabnas-agent"
+agent="$(target_dir)/release/tabnas-agent"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) CPUs"

@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # Stripped size of the tabnas-agent binary and peak memory (RSS) of a full search on
 # the embedded demo bundle, on this machine.
-set -euo pipefail
 cd "$(dirname "$0")/../.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tabnas/target}"
+source scripts/lib.sh
 cargo build --release --locked -q -p tabnas-agent --bin tabnas-agent
-bin="$CARGO_TARGET_DIR/release/tabnas-agent"
+bin="$(target_dir)/release/tabnas-agent"
 stripped="$(mktemp)"
 strip -o "$stripped" "$bin"
 echo "binary: $(stat -c %s "$bin") bytes, stripped: $(stat -c %s "$stripped") bytes"

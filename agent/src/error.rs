@@ -127,16 +127,26 @@ pub enum MeasureError {
     Probe(ProbeError),
     /// The measured blocks do not form a table of the space.
     Table(TableFileError),
+    /// The measurement was stopped on request (a signal, or the service's stop).
+    Interrupted,
     /// A network's timings stayed too noisy to use.
     TooNoisy {
         /// Which network.
         network: String,
-        /// Its coefficient of variation in the last attempt.
+        /// The robust coefficient of variation of all its samples.
         cv: f64,
         /// The protocol's limit.
         max_cv: f64,
-        /// Attempts made.
-        attempts: u32,
+        /// Samples taken.
+        samples: usize,
+        /// Samples the protocol asks for (`repeats`).
+        repeats: u32,
+        /// Seconds spent on more samples.
+        spent_s: f64,
+        /// The protocol's budget for them, seconds.
+        budget_s: f64,
+        /// The machine's noise floor (the reference network's robust CV), when measured.
+        noise_floor: Option<f64>,
     },
     /// No latency model predicts held-out children within the limit, and the space is
     /// too large to measure child by child.
@@ -160,19 +170,32 @@ impl fmt::Display for MeasureError {
             Self::Bundle(e) => write!(f, "{e}"),
             Self::Probe(e) => write!(f, "{e}"),
             Self::Table(e) => write!(f, "{e}"),
+            Self::Interrupted => write!(f, "stopped on request while measuring"),
             Self::TooNoisy {
                 network,
                 cv,
                 max_cv,
-                attempts,
+                samples,
+                repeats,
+                spent_s,
+                budget_s,
+                noise_floor,
             } => write!(
                 f,
                 "{network} stayed too noisy to measure: its timings varied by {:.0}% (robust \
-                 coefficient of variation) after {attempts} attempts, above the profile's limit of {:.0}%; \
-                 stop other work on this machine, pin the measurement to a quiet CPU \
-                 (measurement.pin_cpu), or raise measurement.max_cv",
+                 coefficient of variation) over {samples} samples, so its median is no more \
+                 precise than {repeats} samples varying by {:.0}% would make it \
+                 (measurement.max_cv {:.0}%); the noise budget of {budget_s:.1} s for more \
+                 samples is spent ({spent_s:.1} s){}; stop other work on this machine, pin the \
+                 measurement to a quiet CPU (measurement.pin_cpu), or raise \
+                 measurement.noise_budget_ms or measurement.max_cv",
                 100.0 * cv,
-                100.0 * max_cv
+                100.0 * cv * (*repeats as f64 / (*samples).max(1) as f64).sqrt(),
+                100.0 * max_cv,
+                noise_floor.map_or(String::new(), |n| format!(
+                    "; the machine's noise floor was {:.0}%",
+                    100.0 * n
+                )),
             ),
             Self::ModelTooInaccurate {
                 best,
@@ -311,6 +334,15 @@ pub enum ProfileError {
         /// Which field and why.
         source: BoardError,
     },
+    /// A key of an older profile format that another key replaced.
+    Replaced {
+        /// The profile.
+        profile: String,
+        /// The old key.
+        key: &'static str,
+        /// What replaced it, and how to set it.
+        by: &'static str,
+    },
 }
 
 impl fmt::Display for ProfileError {
@@ -323,6 +355,9 @@ impl fmt::Display for ProfileError {
                 max_bytes,
             } => write!(f, "{profile}: {field} is longer than {max_bytes} bytes"),
             Self::Invalid { profile, source } => write!(f, "{profile}: {source}"),
+            Self::Replaced { profile, key, by } => {
+                write!(f, "{profile}: {key} is no longer read: {by}")
+            }
         }
     }
 }
@@ -458,12 +493,10 @@ pub enum RunError {
     TargetBelowFastest {
         /// The target.
         target_us: f64,
-        /// The fastest child.
+        /// The fastest child this run measured end to end.
         fastest: Vec<u32>,
-        /// Its predicted latency.
+        /// Its measured latency.
         fastest_us: f64,
-        /// The fastest child this run measured end to end, and its measured latency.
-        measured: Option<(Vec<u32>, f64)>,
     },
     /// The checkpoint does not match the bundle or options given.
     ResumeMismatch {
@@ -528,14 +561,17 @@ pub enum RunError {
         /// Tightenings tried.
         tightenings: usize,
     },
-    /// Even the fastest child misses the target on the device.
+    /// The internal target reached the model's fastest prediction and the answer still
+    /// misses the target on the device.
     FastestMisses {
-        /// The child.
+        /// The child that missed.
         widths: Vec<u32>,
         /// Its measured latency.
         measured_us: f64,
         /// The target.
         target_us: f64,
+        /// The fastest child this run measured end to end, and its measured latency.
+        fastest: (Vec<u32>, f64),
     },
 }
 
@@ -568,26 +604,13 @@ impl fmt::Display for RunError {
                 target_us,
                 fastest,
                 fastest_us,
-                measured,
-            } => {
-                write!(
-                    f,
-                    "target {target_us:.1} us is below the fastest child: {fastest:?} is \
-                     predicted at {fastest_us:.1} us"
-                )?;
-                match measured {
-                    Some((widths, us)) => write!(
-                        f,
-                        "; the fastest achievable latency on this device is about {us:.1} us \
-                         ({} measured at {us:.1} us in this run)",
-                        show_widths(widths)
-                    ),
-                    None => write!(
-                        f,
-                        "; the fastest achievable latency on this device is about {fastest_us:.1} us"
-                    ),
-                }
-            }
+            } => write!(
+                f,
+                "target {target_us:.1} us is below the fastest child this run measured: {} \
+                 measured at {fastest_us:.1} us, the fastest achievable latency on this device; \
+                 give a target of at least {fastest_us:.1} us",
+                show_widths(fastest)
+            ),
             Self::ResumeMismatch { path, what } => match what {
                 ResumeMismatch::Bundle => write!(
                     f,
@@ -654,11 +677,16 @@ impl fmt::Display for RunError {
                 widths,
                 measured_us,
                 target_us,
+                fastest,
             } => write!(
                 f,
-                "even the fastest child {} measured {measured_us:.1} us > target {target_us:.1} us \
-                 here; the fastest achievable latency on this device is about {measured_us:.1} us",
-                show_widths(widths)
+                "the search tightened down to the latency model's fastest child and its answer \
+                 {} still measured {measured_us:.1} us > target {target_us:.1} us here; the \
+                 fastest child this run measured is {} at {:.1} us: give a target above it \
+                 with some margin for noise",
+                show_widths(widths),
+                show_widths(&fastest.0),
+                fastest.1
             ),
         }
     }

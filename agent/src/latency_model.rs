@@ -329,11 +329,14 @@ pub fn plot_svg(points: &[ChildPoint], choice: Option<&ModelChoice>) -> String {
     svg
 }
 
-/// A held-out error as people read it: a percentage, or why there is none (a space of
-/// one or two children holds no child out; every child was measured instead).
+/// A held-out error as people read it: a percentage, or why there is none (a form that
+/// could not be fitted predicts nothing; a space of one or two children holds no child
+/// out, every child was measured instead).
 pub fn show_holdout_error(mape: f64) -> String {
     if mape.is_finite() {
         format!("{:.1}%", 100.0 * mape)
+    } else if mape.is_infinite() {
+        "not fitted".to_string()
     } else {
         "none (no child held out)".to_string()
     }

@@ -154,12 +154,55 @@ impl TableFile {
         (!v.is_empty()).then(|| crate::measure::quantile(&v, 0.5))
     }
 
-    /// The fastest child measured end to end, and its latency.
-    pub fn fastest_measured(&self) -> Option<(Vec<u32>, f64)> {
-        self.points
+    /// The fastest child this table measured end to end (the calibration children, and
+    /// every child when the space was measured whole), and its measured latency: the
+    /// fastest latency a run may claim.
+    pub fn fastest_measured(&self, space: &SearchSpace) -> Option<(Vec<u32>, f64)> {
+        let sampled = self
+            .points
             .iter()
-            .min_by(|a, b| a.measured_us.total_cmp(&b.measured_us))
-            .map(|p| (p.widths.clone(), p.measured_us))
+            .filter(|p| p.measured_us.is_finite())
+            .map(|p| (p.widths.clone(), p.measured_us));
+        let whole = self.direct.iter().flat_map(|d| {
+            d.latency_us
+                .iter()
+                .enumerate()
+                .filter(|(_, y)| y.is_finite())
+                .filter_map(|(i, &y)| Some((widths_of(space, &space.arch_at(i as u64)?), y)))
+        });
+        sampled.chain(whole).min_by(|a, b| a.1.total_cmp(&b.1))
+    }
+
+    /// Every child this table measured end to end with its measured latency (the
+    /// calibration children, then every child where the space was measured whole; a
+    /// child measured twice appears twice).
+    pub fn measured_children(&self, space: &SearchSpace) -> Vec<(Architecture, f64)> {
+        let sampled = self
+            .points
+            .iter()
+            .filter_map(|p| Some((space.arch_from_widths(&p.widths)?, p.measured_us)));
+        let whole = self.direct.iter().flat_map(|d| {
+            d.latency_us
+                .iter()
+                .enumerate()
+                .filter_map(|(i, &y)| Some((space.arch_at(i as u64)?, y)))
+        });
+        sampled
+            .chain(whole)
+            .filter(|(_, y)| y.is_finite())
+            .collect()
+    }
+
+    /// The form `form` of this table as a cost model, when it was fitted (or measured).
+    pub fn form_model(&self, space: &SearchSpace, form: ModelForm) -> Option<LatencyModel> {
+        match form {
+            ModelForm::BlockSum => self
+                .table(space)
+                .ok()
+                .map(|t| LatencyModel::BlockSum(Box::new(t))),
+            ModelForm::Macs => self.macs.map(LatencyModel::Macs),
+            ModelForm::Direct => self.direct.clone().map(LatencyModel::Direct),
+        }
     }
 
     /// Checks that a saved table belongs to `bundle` and was measured with `protocol` by
@@ -360,6 +403,83 @@ pub fn build_table(
     Ok((file, work))
 }
 
+/// The child with every layer at its smallest width.
+fn narrowest_child(space: &SearchSpace) -> Option<Architecture> {
+    let index = (0..space.num_layers()).try_fold(0u64, |acc, l| {
+        let c = (0..space.num_choices(l)).min_by_key(|&c| space.choices(l)[c])?;
+        Some(acc * space.num_choices(l) as u64 + c as u64)
+    })?;
+    space.arch_at(index)
+}
+
+/// Whether the form scored `score` agrees with what this run measured at the fast end
+/// of the space: its fastest child (an anchor of the calibration children) measured
+/// within the form's stated error (its largest held-out error, and at least `limit`) of
+/// the fastest calibration child, and its prediction for that child within the same
+/// error of the measurement. A form that predicts some child to be the fastest
+/// while the run measured another well below it ranks the fast end wrongly (a
+/// negative or extrapolated slope), and the fast end is where a tight target is
+/// decided. The calibration children are the comparison, not the whole space: the
+/// fastest of a thousand noisy measurements of near-equal children is biased low.
+fn agrees_at_fast_end(
+    file: &TableFile,
+    space: &SearchSpace,
+    score: &FormScore,
+    limit: f64,
+) -> bool {
+    let form = score.form;
+    if form == ModelForm::Direct {
+        return true;
+    }
+    let Some(model) = file.form_model(space, form) else {
+        return false;
+    };
+    let Some(fastest_us) = file
+        .points
+        .iter()
+        .map(|p| p.measured_us)
+        .filter(|y| y.is_finite())
+        .min_by(f64::total_cmp)
+    else {
+        return true;
+    };
+    let tolerance = score.holdout_max_rel_error.max(limit);
+    let (arch, predicted_us) = crate::latency_model::fastest_child(space, &model, || {
+        narrowest_child(space).unwrap_or_else(|| space.arch_at(0).expect("a space has a child"))
+    });
+    let widths = widths_of(space, &arch);
+    let measured = file
+        .points
+        .iter()
+        .find(|p| p.widths == widths)
+        .map(|p| p.measured_us)
+        .or_else(|| {
+            file.direct
+                .as_ref()
+                .map(|d| d.latency_us[space.index_of(&arch) as usize])
+        });
+    measured.is_none_or(|y| {
+        y <= fastest_us * (1.0 + tolerance) && ((predicted_us - y) / y).abs() <= tolerance
+    })
+}
+
+/// Names the scored forms left out of `usable` because they disagree at the fast end.
+fn excluded_note(scored: &[FormScore], usable: &[FormScore]) -> String {
+    let left: Vec<&str> = scored
+        .iter()
+        .filter(|s| s.holdout_mape.is_finite() && !usable.iter().any(|u| u.form == s.form))
+        .map(|s| s.form.name())
+        .collect();
+    if left.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; not used, as their fastest child measured slower than another child: {}",
+            left.join(", ")
+        )
+    }
+}
+
 /// A seeded sample of `n` distinct children not in `taken`, drawn uniformly.
 fn draw_children(
     space: &SearchSpace,
@@ -450,7 +570,10 @@ fn fit_forms(
         .iter()
         .map(|a| AffineMacs::features(&ffn, space, a))
         .collect();
-    let macs = AffineMacs::fit(
+    // A fit with a negative coefficient (a child that gets faster as it grows) is an
+    // artefact of noise or of too few children, and extrapolates wrongly: not used (the
+    // better fit on one feature alone takes its place).
+    let macs = AffineMacs::fit_nonnegative(
         ffn,
         &fitted
             .iter()
@@ -507,13 +630,16 @@ pub fn choose_model(
     };
     let card = space.cardinality();
     let mut rng = search_rng(limits.seed ^ 0xca11_b4a7);
-    // Anchors: the smallest, the largest and the table's fastest child.
+    // Anchors: the first and the last child, the table's fastest child and the child of
+    // every layer's smallest width (the fastest under any form whose cost grows with
+    // multiply-accumulates and units), so that each form's fastest child is measured.
     let mut archs: Vec<Architecture> = Vec::new();
     let (table_fastest, _) = fastest_child(&space, &raw);
     for a in [
         space.arch_at(0),
         space.arch_at(card - 1),
         Some(table_fastest),
+        narrowest_child(&space),
     ]
     .into_iter()
     .flatten()
@@ -538,11 +664,16 @@ pub fn choose_model(
             p.direct_us = Some(latency_us[space.index_of(a) as usize]);
         }
         let scores_now = scores(&points);
-        let best =
-            best_form(&scores_now).unwrap_or(FormScore::of(ModelForm::Direct, std::iter::empty()));
-        let within = best.holdout_mape <= limits.max_error;
         file.direct = Some(MeasuredChildren { latency_us });
         file.points = points;
+        let usable: Vec<FormScore> = scores_now
+            .iter()
+            .copied()
+            .filter(|s| agrees_at_fast_end(file, &space, s, limits.max_error))
+            .collect();
+        let best =
+            best_form(&usable).unwrap_or(FormScore::of(ModelForm::Direct, std::iter::empty()));
+        let within = best.holdout_mape <= limits.max_error;
         file.choice = Some(ModelChoice {
             form: if best.holdout_mape.is_finite() {
                 best.form
@@ -550,17 +681,18 @@ pub fn choose_model(
                 ModelForm::Direct
             },
             score: best,
-            scores: scores_now,
+            scores: scores_now.clone(),
             limit: limits.max_error,
             children: archs.len() + all.len(),
             reason: format!(
                 "lowest held-out error; the space's {card} children were all measured, so \
-                 measuring competed with the fitted forms{}",
+                 measuring competed with the fitted forms{}{}",
                 if within {
                     ""
                 } else {
                     " (none within the limit: the error is measurement noise)"
-                }
+                },
+                excluded_note(&scores_now, &usable)
             ),
         });
         return Ok(archs.len() + all.len());
@@ -568,20 +700,29 @@ pub fn choose_model(
     let mut grown = false;
     let (points, best) = loop {
         let (points, scores_now) = fit_and_score(file, &raw, ffn, &space, &archs, &measured);
-        let best = best_form(&scores_now);
+        file.points = points.clone();
+        let usable: Vec<FormScore> = scores_now
+            .iter()
+            .copied()
+            .filter(|s| agrees_at_fast_end(file, &space, s, limits.max_error))
+            .collect();
+        let best = best_form(&usable);
         if let Some(b) = best.filter(|b| b.holdout_mape <= limits.max_error) {
-            file.points = points;
             file.choice = Some(ModelChoice {
                 form: b.form,
                 score: b,
-                scores: scores_now,
+                scores: scores_now.clone(),
                 limit: limits.max_error,
                 children: archs.len(),
-                reason: if grown {
-                    "lowest held-out error, after measuring more children".into()
-                } else {
-                    "lowest held-out error".into()
-                },
+                reason: format!(
+                    "lowest held-out error{}{}",
+                    if grown {
+                        ", after measuring more children"
+                    } else {
+                        ""
+                    },
+                    excluded_note(&scores_now, &usable)
+                ),
             });
             return Ok(archs.len());
         }

@@ -28,6 +28,7 @@ pub mod environment;
 pub mod error;
 pub mod latency_model;
 pub mod latency_table;
+pub mod load;
 pub mod measure;
 #[cfg(feature = "ort")]
 pub mod ort_probe;

@@ -28,9 +28,15 @@
 //! * **The noise floor is measured and recorded.** The reference network (an identity)
 //!   is measured like any other at warm-up; its robust CV is the machine's noise floor,
 //!   and re-measuring it after the table gives the drift over the run.
-//! * **Too noisy is never used silently.** A network whose robust CV exceeds `max_cv` is
-//!   measured again (up to `max_attempts` in all); if it stays too noisy the measurement
-//!   fails with [`MeasureError::TooNoisy`], naming the network and its spread.
+//! * **Noise is met with more measurement, not refusal** (Google Benchmark's repetitions,
+//!   pyperf's "more runs on an unquiet machine"). The precision asked for is that of
+//!   `repeats` samples whose robust CV is `max_cv`: the median's standard error shrinks
+//!   with the square root of the sample count, so a network whose samples vary more
+//!   takes more rounds (still interleaved with the other noisy networks of its set) until
+//!   `robust_cv * sqrt(repeats / n) <= max_cv`. Only when the set's `noise_budget_ms` is
+//!   spent is a network refused ([`MeasureError::TooNoisy`], naming it, its spread, the
+//!   samples, the budget and the noise floor). Every extra sample is counted in the
+//!   bench's [`NoiseStats`], which the run reports.
 //!
 //! [`Bench::decide`] answers only "is the statistic at most the target?": after `min_repeats`
 //! samples it computes a distribution-free confidence interval for the statistic's
@@ -49,6 +55,9 @@ use tabnas_core::rng::{search_rng, SearchRng};
 
 /// Networks measured together at most (a group is loaded at once and interleaved).
 pub const GROUP_SIZE: usize = 48;
+
+/// Most timed samples one network may take (its sample buffer's bound).
+pub const MAX_SAMPLES: usize = tabnas_core::formats::measurement::limits::MAX_REPEATS as usize;
 
 /// Width of the reference (identity) network.
 const REFERENCE_WIDTH: usize = 8;
@@ -77,13 +86,39 @@ pub struct Measurement {
     pub calls_per_sample: u32,
     /// Warm-up samples this network took before its timings were stable.
     pub warmup_samples: u32,
-    /// Attempts made (more than one when a measurement was too noisy).
+    /// Batches of samples taken: 1, or more when the first `repeats` samples were too
+    /// noisy for the precision asked (`samples_us` holds them all).
     pub attempts: u32,
     /// Inferences executed for this network's group, warm-up included, shared equally
     /// among the networks measured together.
     pub runs: u64,
-    /// The per-call latency of each sample of the accepted attempt, in order.
+    /// The per-call latency of every sample, in order.
     pub samples_us: Vec<f64>,
+}
+
+/// The relative precision of a median from `n` samples with robust CV `cv`, expressed as
+/// the robust CV that `repeats` samples would need for the same precision:
+/// `cv * sqrt(repeats / n)`. A measurement is precise enough when this is at most `max_cv`.
+pub fn equivalent_cv(cv: f64, n: usize, repeats: u32) -> f64 {
+    cv * (f64::from(repeats.max(1)) / n.max(1) as f64).sqrt()
+}
+
+/// What noise cost a bench: how many networks needed more samples than the protocol's
+/// `repeats`, and how long those took.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct NoiseStats {
+    /// Networks measured (the reference included).
+    pub networks: u64,
+    /// Of those, networks that needed more samples.
+    pub resampled: u64,
+    /// Samples taken beyond `repeats`.
+    pub extra_samples: u64,
+    /// Seconds spent on those samples.
+    pub extra_seconds: f64,
+    /// The largest robust CV of an accepted measurement.
+    pub max_robust_cv: f64,
+    /// Feasibility decisions that needed more samples than `repeats`.
+    pub extended_decisions: u64,
 }
 
 /// The machine's noise, measured on the reference network.
@@ -173,6 +208,11 @@ pub struct Bench<'p> {
     rng: SearchRng,
     warm: bool,
     noise: Option<NoiseFloor>,
+    /// The reference network's robust CV when last measured again.
+    noise_end: Option<f64>,
+    stats: NoiseStats,
+    /// When set, the next timed sample fails with [`MeasureError::Interrupted`].
+    stop: Option<&'p std::sync::atomic::AtomicBool>,
     /// Inferences executed in all.
     pub runs: u64,
 }
@@ -196,8 +236,19 @@ impl<'p> Bench<'p> {
             rng: search_rng(seed ^ 0x0bad_5eed),
             warm: false,
             noise: None,
+            noise_end: None,
+            stats: NoiseStats::default(),
+            stop: None,
             runs: 0,
         }
+    }
+
+    /// This bench stops at its next sample once `stop` is set, failing with
+    /// [`MeasureError::Interrupted`] (a signal or a service's stop request ends a long
+    /// measurement within one sample).
+    pub fn interrupted_by(mut self, stop: &'p std::sync::atomic::AtomicBool) -> Self {
+        self.stop = Some(stop);
+        self
     }
 
     /// The protocol.
@@ -216,7 +267,28 @@ impl<'p> Bench<'p> {
         self.noise
     }
 
+    /// The reference network's robust CV when [`Bench::recheck_noise`] last measured it:
+    /// the noise floor at that time.
+    pub fn noise_floor_now(&self) -> Option<f64> {
+        self.noise_end
+    }
+
+    /// What noise has cost this bench so far.
+    pub fn noise_stats(&self) -> NoiseStats {
+        self.stats
+    }
+
+    fn budget(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(u64::from(self.protocol.noise_budget_ms))
+    }
+
     fn time(&mut self, id: NetId, calls: u32) -> Result<f64, MeasureError> {
+        if self
+            .stop
+            .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
+        {
+            return Err(MeasureError::Interrupted);
+        }
         self.runs += calls as u64;
         Ok(self.probe.time(id, calls)? / calls as f64)
     }
@@ -270,6 +342,7 @@ impl<'p> Bench<'p> {
     pub fn recheck_noise(&mut self) -> Result<Option<NoiseFloor>, MeasureError> {
         if let Some(first) = self.noise {
             let again = self.measure_reference()?;
+            self.noise_end = Some(again.robust_cv);
             self.noise = Some(NoiseFloor {
                 drift: (again.latency_us - first.reference_us) / first.reference_us,
                 ..first
@@ -332,8 +405,9 @@ impl<'p> Bench<'p> {
 
     /// Measures networks that are compared with each other: loaded together (in groups
     /// of [`GROUP_SIZE`]), each warmed until stable, then sampled round-robin in a
-    /// shuffled order. A network whose CV stays above `max_cv` after `max_attempts`
-    /// fails the measurement, naming it.
+    /// shuffled order. A network too noisy for the precision asked gets more rounds
+    /// (see the module docs); one still too noisy when `noise_budget_ms` is spent fails
+    /// the measurement, naming it.
     pub fn measure_set(
         &mut self,
         nets: &[Net<'_>],
@@ -364,8 +438,9 @@ impl<'p> Bench<'p> {
 
     /// Decides whether `net`'s statistic is at most `target_us` (see the module docs):
     /// warmed like any network, then sampled one sample at a time until a one-sided
-    /// bound clears the target or `repeats` samples are taken. Noise is not re-measured
-    /// here: the bounds account for spread.
+    /// bound clears the target; past `repeats` samples it goes on (up to four times as
+    /// many) while the bounds still straddle the target and `noise_budget_ms` lasts,
+    /// then judges the point statistic. The bounds account for spread.
     pub fn decide(&mut self, net: Net<'_>, target_us: f64) -> Result<Decision, MeasureError> {
         self.warm_up()?;
         self.probe.clear();
@@ -396,7 +471,18 @@ impl<'p> Bench<'p> {
                 early: feasible.is_some() && (samples.len() as u32) < repeats,
             }
         };
-        for i in 1..=repeats {
+        // `repeats` samples, then more (up to four times as many) while the bounds still
+        // straddle the target and the noise budget lasts.
+        let mut extra_started: Option<std::time::Instant> = None;
+        let budget = self.budget();
+        let most = repeats.saturating_mul(4).min(MAX_SAMPLES as u32);
+        for i in 1..=most {
+            if i > repeats {
+                let started = *extra_started.get_or_insert_with(std::time::Instant::now);
+                if started.elapsed() >= budget {
+                    break;
+                }
+            }
             let t = self.time(id, calls)?;
             samples.push(t);
             let at = sorted.partition_point(|&x| x < t);
@@ -404,13 +490,24 @@ impl<'p> Bench<'p> {
             if i >= p.min_repeats {
                 let (lower, upper) = quantile_bounds(&sorted, q, p.confidence);
                 if upper <= target_us || lower > target_us {
-                    let runs = self.runs - runs_before;
-                    return Ok(decision(&samples, &sorted, Some(upper <= target_us), runs));
+                    break;
                 }
             }
         }
+        if let Some(started) = extra_started {
+            self.stats.extended_decisions += 1;
+            self.stats.extra_seconds += started.elapsed().as_secs_f64();
+        }
         let runs = self.runs - runs_before;
-        Ok(decision(&samples, &sorted, None, runs))
+        let (lower, upper) = quantile_bounds(&sorted, q, p.confidence);
+        let clear =
+            (upper <= target_us || lower > target_us) && samples.len() as u32 >= p.min_repeats;
+        Ok(decision(
+            &samples,
+            &sorted,
+            clear.then_some(upper <= target_us),
+            runs,
+        ))
     }
 
     fn measure_loaded(
@@ -419,22 +516,26 @@ impl<'p> Bench<'p> {
         ids: &[NetId],
     ) -> Result<Vec<Measurement>, MeasureError> {
         let p = self.protocol;
+        let repeats = p.repeats.max(1) as usize;
         let mut calls = Vec::with_capacity(ids.len());
         let mut warmups = Vec::with_capacity(ids.len());
-        let mut runs_before = Vec::with_capacity(ids.len());
+        let runs_before = self.runs;
         for &id in ids {
-            runs_before.push(self.runs);
             let c = self.calls_for(id)?;
             warmups.push(self.warm_net(id, c)?);
             calls.push(c);
         }
-        let mut results: Vec<Option<Measurement>> = vec![None; ids.len()];
+        let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(repeats); ids.len()];
+        let mut batches = vec![0u32; ids.len()];
         let mut pending: Vec<usize> = (0..ids.len()).collect();
-        for attempt in 1..=p.max_attempts.max(1) {
-            let mut samples: Vec<Vec<f64>> =
-                vec![Vec::with_capacity(p.repeats as usize); ids.len()];
+        let budget = self.budget();
+        let mut extra_started: Option<std::time::Instant> = None;
+        // The first batch is `repeats` rounds for every network; a later batch gives the
+        // networks still too noisy half as many rounds again, interleaved among them.
+        let mut rounds = repeats;
+        loop {
             let mut order = pending.clone();
-            for _ in 0..p.repeats.max(1) {
+            for _ in 0..rounds {
                 shuffle(&mut order, &mut self.rng);
                 for &k in &order {
                     // One untimed call first: the other networks of the round have
@@ -446,53 +547,67 @@ impl<'p> Bench<'p> {
                     samples[k].push(t);
                 }
             }
-            let mut still = Vec::new();
             for &k in &pending {
-                let s = summarize(&samples[k], p.statistic);
-                let noisy = s.robust_cv > p.max_cv;
-                results[k] = Some(Measurement {
-                    latency_us: s.stat,
-                    median_us: s.median,
-                    p95_us: s.p95,
-                    mean_us: s.mean,
-                    min_us: s.min,
-                    max_us: s.max,
-                    cv: s.cv,
-                    robust_cv: s.robust_cv,
-                    calls_per_sample: calls[k],
-                    warmup_samples: warmups[k],
-                    attempts: attempt,
-                    runs: 0,
-                    samples_us: std::mem::take(&mut samples[k]),
-                });
-                if noisy {
-                    still.push(k);
-                }
+                batches[k] += 1;
             }
-            pending = still;
+            pending.retain(|&k| {
+                let s = summarize(&samples[k], p.statistic);
+                equivalent_cv(s.robust_cv, samples[k].len(), p.repeats) > p.max_cv
+                    && samples[k].len() < MAX_SAMPLES
+            });
             if pending.is_empty() {
                 break;
             }
+            let started = *extra_started.get_or_insert_with(std::time::Instant::now);
+            if started.elapsed() >= budget {
+                break;
+            }
+            rounds = (repeats / 2)
+                .max(1)
+                .min(MAX_SAMPLES - samples[pending[0]].len());
         }
+        let extra_seconds = extra_started.map_or(0.0, |t| t.elapsed().as_secs_f64());
+        self.stats.extra_seconds += extra_seconds;
         if let Some(&k) = pending.first() {
-            let m = results[k].as_ref().map_or(f64::NAN, |m| m.robust_cv);
+            let s = summarize(&samples[k], p.statistic);
             return Err(MeasureError::TooNoisy {
                 network: nets[k].label.to_string(),
-                cv: m,
+                cv: s.robust_cv,
                 max_cv: p.max_cv,
-                attempts: p.max_attempts.max(1),
+                samples: samples[k].len(),
+                repeats: p.repeats,
+                spent_s: extra_seconds,
+                budget_s: budget.as_secs_f64(),
+                noise_floor: self.noise.map(|n| n.cv),
             });
         }
-        let total = self.runs - runs_before.first().copied().unwrap_or(self.runs);
-        let share = total / ids.len().max(1) as u64;
-        Ok(results
-            .into_iter()
-            .map(|m| {
-                let mut m = m.expect("every network was measured");
-                m.runs = share;
-                m
-            })
-            .collect())
+        let share = (self.runs - runs_before) / ids.len().max(1) as u64;
+        let mut out = Vec::with_capacity(ids.len());
+        for (k, taken) in samples.into_iter().enumerate() {
+            let s = summarize(&taken, p.statistic);
+            self.stats.networks += 1;
+            if taken.len() > repeats {
+                self.stats.resampled += 1;
+                self.stats.extra_samples += (taken.len() - repeats) as u64;
+            }
+            self.stats.max_robust_cv = self.stats.max_robust_cv.max(s.robust_cv);
+            out.push(Measurement {
+                latency_us: s.stat,
+                median_us: s.median,
+                p95_us: s.p95,
+                mean_us: s.mean,
+                min_us: s.min,
+                max_us: s.max,
+                cv: s.cv,
+                robust_cv: s.robust_cv,
+                calls_per_sample: calls[k],
+                warmup_samples: warmups[k],
+                attempts: batches[k],
+                runs: share,
+                samples_us: taken,
+            });
+        }
+        Ok(out)
     }
 }
 

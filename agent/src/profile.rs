@@ -46,7 +46,9 @@ struct MeasurementToml {
     threads: u16,
     pin_cpu: Option<u16>,
     max_cv: f64,
-    max_attempts: u32,
+    noise_budget_ms: u32,
+    /// Read only to say what replaced it.
+    max_attempts: Option<u32>,
     confidence: f64,
     min_repeats: u32,
 }
@@ -65,7 +67,8 @@ impl Default for MeasurementToml {
             threads: p.threads,
             pin_cpu: p.pin_cpu,
             max_cv: p.max_cv,
-            max_attempts: p.max_attempts,
+            noise_budget_ms: p.noise_budget_ms,
+            max_attempts: None,
             confidence: p.confidence,
             min_repeats: p.min_repeats,
         }
@@ -155,6 +158,14 @@ pub fn parse_profile(source: &str, text: &str) -> Result<BoardConfig, ProfileErr
         source: e,
     })?;
     let m = p.measurement;
+    if m.max_attempts.is_some() {
+        return Err(ProfileError::Replaced {
+            profile: source.to_string(),
+            key: "measurement.max_attempts",
+            by: "a noisy network now gets more samples until it is as precise as max_cv \
+                 asks, within measurement.noise_budget_ms (milliseconds, default 30000)",
+        });
+    }
     let s = p.search;
     let mut settings = SearchSettings::rejection(s.pv.with_samples(s.n), s.learning_rate);
     settings.reward = s.reward.with_beta(s.beta);
@@ -171,7 +182,7 @@ pub fn parse_profile(source: &str, text: &str) -> Result<BoardConfig, ProfileErr
             threads: m.threads,
             pin_cpu: m.pin_cpu,
             max_cv: m.max_cv,
-            max_attempts: m.max_attempts,
+            noise_budget_ms: m.noise_budget_ms,
             confidence: m.confidence,
             min_repeats: m.min_repeats,
         },

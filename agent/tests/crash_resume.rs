@@ -216,3 +216,84 @@ fn kill_repeatedly(
     }
     (kills, attempts)
 }
+
+/// SIGTERM and SIGINT end a search with a final checkpoint at the step it stopped at and
+/// one line saying so (exit status 128 + the signal's number, as a shell reports a
+/// process that signal ended); the search resumed from there ends exactly where an
+/// uninterrupted one does.
+#[test]
+fn sigterm_and_sigint_end_a_search_with_a_final_checkpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = tmp.path().join("crash.toml");
+    std::fs::write(&profile, PROFILE).unwrap();
+    let whole = tmp.path().join("whole");
+    let out = agent().args(args(&profile, &whole)).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (signal, status) in [("TERM", 143), ("INT", 130)] {
+        let dir = tmp.path().join(format!("sig{signal}"));
+        let stderr = tmp.path().join(format!("sig{signal}.err"));
+        let mut child = agent()
+            .args(args(&profile, &dir))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap();
+        // Signalled once it has stepped (its first checkpoint is at step 0).
+        let started = Instant::now();
+        while std::fs::read(dir.join("trace.jsonl")).map_or(0, |t| t.len()) < 1000 {
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "no step in 120 s"
+            );
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the search ended early"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let sent = Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let code = child.wait().unwrap().code();
+        let text = std::fs::read_to_string(&stderr).unwrap();
+        assert_eq!(code, Some(status), "SIG{signal}: {text}");
+        let line = text.lines().last().unwrap_or_default();
+        let prefix = format!("tabnas-agent: SIG{signal}: stopped at step ");
+        let step: u64 = line
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.split(',').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("SIG{signal}: {text}"));
+        assert!(
+            line.ends_with(&format!(
+                ", checkpoint saved in {d}; tabnas-agent search --resume --out {d} (with the \
+                 same flags) continues it",
+                d = dir.display()
+            )),
+            "{line}"
+        );
+        // The final checkpoint is at the step it stopped at: nothing was lost.
+        assert_eq!(checkpoint_step(&dir), step, "SIG{signal}");
+        let traced = std::fs::read_to_string(dir.join("trace.jsonl")).unwrap();
+        assert_eq!(traced.lines().count() as u64, step, "SIG{signal}");
+        let mut a = args(&profile, &dir);
+        a.push("--resume".into());
+        let out = agent().args(&a).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(answer(&dir), answer(&whole), "SIG{signal}");
+        assert!(
+            trace(&dir) == trace(&whole),
+            "SIG{signal}: the traces differ"
+        );
+    }
+}

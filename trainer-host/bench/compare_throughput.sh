@@ -3,11 +3,10 @@
 # same network, batch, optimizer and threads. Creates its own PyTorch venv (a large
 # download: PyPI's default torch wheel with its CUDA dependencies; it runs on the CPU).
 # Usage: trainer-host/bench/compare_throughput.sh [THREADS]
-set -euo pipefail
 cd "$(dirname "$0")/../.."
+source scripts/lib.sh
 threads="${1:-2}"
 cache="${TABNAS_CACHE:-$HOME/.cache/tabnas}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$cache/target}"
 venv="${TABNAS_TORCH_VENV:-$cache/torch-venv}"
 if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
   python3 -m venv "$venv"

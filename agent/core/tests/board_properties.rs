@@ -52,8 +52,8 @@ fn reference_error(c: &BoardConfig) -> Option<BoardError> {
         Some(P::Threads)
     } else if !(m.max_cv.is_finite() && m.max_cv > 0.0) {
         Some(P::MaxCv)
-    } else if !(1..=100).contains(&m.max_attempts) {
-        Some(P::MaxAttempts)
+    } else if m.noise_budget_ms > 3_600_000 {
+        Some(P::NoiseBudget)
     } else if !(m.confidence > 0.5 && m.confidence < 1.0) {
         Some(P::Confidence)
     } else if m.min_repeats == 0 || m.min_repeats > m.repeats {
@@ -210,7 +210,11 @@ fn protocol() -> impl Strategy<Value = MeasurementProtocol> {
     (
         (bounded_u32(0, 10_000), bounded_u32(1, 10_000), statistic),
         (bounded_u32(1, 4_096), 1u16..=1_024, any::<Option<u16>>()),
-        (1e-3f64..10.0, bounded_u32(1, 100), 0.500_001f64..0.999_999),
+        (
+            1e-3f64..10.0,
+            bounded_u32(0, 3_600_000),
+            0.500_001f64..0.999_999,
+        ),
         any::<Index>(),
         (
             bounded_u32(0, 600_000),
@@ -222,7 +226,7 @@ fn protocol() -> impl Strategy<Value = MeasurementProtocol> {
             |(
                 (warmup, repeats, statistic),
                 (batch, threads, pin_cpu),
-                (max_cv, max_attempts, confidence),
+                (max_cv, noise_budget_ms, confidence),
                 min_at,
                 (warmup_ms, stable_tolerance, min_sample_us),
             )| MeasurementProtocol {
@@ -236,7 +240,7 @@ fn protocol() -> impl Strategy<Value = MeasurementProtocol> {
                 threads,
                 pin_cpu,
                 max_cv,
-                max_attempts,
+                noise_budget_ms,
                 confidence,
                 // In 1..=repeats.
                 min_repeats: 1 + min_at.index(repeats.min(1 << 20) as usize) as u32,
@@ -382,7 +386,7 @@ impl Edit {
             2 => m.batch = small,
             3 => m.threads = small as u16,
             4 => m.max_cv = f,
-            5 => m.max_attempts = small,
+            5 => m.noise_budget_ms = [0, 1, 3_600_000, 3_600_001][self.pick.index(4)],
             6 => m.confidence = f,
             7 => m.min_repeats = [0, 1, m.repeats, m.repeats.saturating_add(1)][self.pick.index(4)],
             8 => s.target_us = Some(f),

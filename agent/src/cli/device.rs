@@ -11,7 +11,8 @@ use tabnas_core::reward::RewardKind;
 
 use super::defaults;
 use tabnas_agent::{
-    run_device_search, Bench, DeviceSearchOptions, FakeProbe, LatencyProbe, Net, TractProbe,
+    run_device_search_until, Bench, DeviceSearchOptions, FakeProbe, LatencyProbe, Net, RunError,
+    TractProbe,
 };
 use tabnas_core::search::PvMode;
 use tabnas_core::space::{parse_widths, show_widths};
@@ -264,15 +265,36 @@ pub fn search(args: &SearchArgs) -> Result<()> {
         out.display()
     );
     let mut reporter = Reporter::new(args.quiet);
-    let result = run_device_search(
+    let signals = super::signals::StopOnSignal::install()?;
+    let result = run_device_search_until(
         &bundle,
         probe.as_mut(),
         &options,
         &out,
         args.resume,
         &mut |p| reporter.show(p),
+        &signals.stop,
     );
     reporter.finish();
+    if let (Some(signal), Err(RunError::Stopped { dir, step })) = (signals.received(), &result) {
+        let again = format!(
+            "tabnas-agent search --resume --out {} (with the same flags)",
+            dir.display()
+        );
+        let message = if *step == 0 {
+            format!(
+                "stopped before the first controller step; the latency measurements saved in \
+                 {} are reused by {again}",
+                dir.display()
+            )
+        } else {
+            format!(
+                "stopped at step {step}, checkpoint saved in {}; {again} continues it",
+                dir.display()
+            )
+        };
+        return Err(super::signals::Stopped { signal, message }.into());
+    }
     let r = result?;
     out!(
         "best {}: {:.1} us measured ({:?} of {} samples x {} calls, cv {:.3}) <= target {:.1} us; \
@@ -313,6 +335,28 @@ pub fn search(args: &SearchArgs) -> Result<()> {
             100.0 * n.drift
         ))
     );
+    if let Some(p) = &r.prediction {
+        out!(
+            "prediction check: {:.2} us predicted, {:.2} us measured ({:+.1}%; {})",
+            p.predicted_us,
+            p.measured_us,
+            100.0 * p.error,
+            match p.within {
+                Some(true) => format!(
+                    "within the model's stated error of {:.1}%",
+                    100.0 * p.stated_error
+                ),
+                Some(false) => format!(
+                    "OUTSIDE the model's stated error of {:.1}%",
+                    100.0 * p.stated_error
+                ),
+                None => "the model held no child out to state an error".to_string(),
+            }
+        );
+    }
+    if let Some(load) = &r.load {
+        out!("machine: {}", load.describe());
+    }
     out!(
         "time: table {:.1} s, quality {:.1} s, RL {:.1} s (checkpoints {:.2} s), verification {:.1} s; \
          quality cache {} hits / {} misses",

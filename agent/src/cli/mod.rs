@@ -4,6 +4,7 @@ pub mod defaults;
 pub mod device;
 pub mod progress;
 pub mod serve;
+pub mod signals;
 
 /// A clap parser for a core kind (reward, P(V) mode) by its names, without a mirror
 /// enum: clap lists `names` in the help and rejects others before `FromStr` runs.

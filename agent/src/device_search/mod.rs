@@ -8,7 +8,7 @@
 //!    predicts held-out children best is chosen (`latency_model.svg` plots it); it is
 //!    the feasibility test of both the sampled child and P(V).
 //! 2. `target`: without a target, the median measured latency of those children is
-//!    used (said so). A target below the fastest child fails with the fastest latency
+//!    used (said so). A target below the fastest child measured fails with that latency
 //!    this run measured.
 //! 3. `steps`: the core's RL search runs with qualities from the bundle (cached); a
 //!    checkpoint is written atomically every few steps, and `resume` continues from it
@@ -168,8 +168,13 @@ struct MeasuredTable {
 struct Target {
     target_us: f64,
     source: String,
+    /// The fastest child measured end to end.
     fastest: Vec<u32>,
+    /// Its measured latency.
     fastest_us: f64,
+    /// The lowest internal target a tightening may set: the model's fastest prediction
+    /// (below it the model holds no feasible child), and never below `fastest_us`.
+    model_floor_us: f64,
 }
 
 /// Everything the phases share.
@@ -189,6 +194,8 @@ struct Session<'a, 'p> {
     saved_misses: Option<u64>,
     /// Set from outside to stop at the next step (checkpointed, resumable).
     stop: &'p AtomicBool,
+    /// The load averages when the run started.
+    load_start: Option<[f64; 3]>,
     /// The run folder is ours while this is held.
     _lock: tabnas_bundle::files::RunLock,
 }
@@ -243,7 +250,7 @@ pub fn run_device_search_until(
     let mut session = Session {
         space: bundle.manifest.search_space()?,
         bundle,
-        bench: Bench::new(probe, options.protocol, options.seed),
+        bench: Bench::new(probe, options.protocol, options.seed).interrupted_by(stop),
         options,
         folder,
         environment,
@@ -252,12 +259,18 @@ pub fn run_device_search_until(
         save_seconds: 0.0,
         saved_misses: None,
         stop,
+        load_start: crate::load::load_average(),
         _lock: lock,
     };
     // A resume is checked before anything is measured.
     let resumed = session.saved_checkpoint(resume, started_before)?;
-    let table = session.measure_table()?;
-    let target = session.resolve_target(&table)?;
+    let dir = session.folder.dir.clone();
+    let table = session
+        .measure_table()
+        .map_err(|e| stopped_if_interrupted(e, &dir, 0))?;
+    let target = session
+        .resolve_target(&table)
+        .map_err(|e| stopped_if_interrupted(e, &dir, 0))?;
     let mut quality = session.load_quality()?;
     if let Some(ck) = &resumed {
         if ck.target_us != target.target_us {
@@ -286,8 +299,24 @@ pub fn run_device_search_until(
     loop {
         session.run_steps(&mut rl, &mut ck, &table.model, &mut quality, &mut log)?;
         (session.progress)(Progress::Verifying);
-        let outcome = session.verify_answer(&rl, &ck, &table.model, &target, &mut quality)?;
+        let mut outcome = session
+            .verify_answer(&rl, &ck, &table.model, &target, &mut quality)
+            .map_err(|e| stopped_if_interrupted(e, &dir, ck.step))?;
         verify_s += outcome.seconds;
+        // A miss that tightening cannot answer (the floor reached, or the tightenings
+        // spent): the children the table measured are the last resort.
+        if let verify::Verdict::Misses { .. } = outcome.verdict {
+            let spent = ck.tightenings.len() as u32 >= options.max_tightenings;
+            if ck.internal_target_us <= target.model_floor_us || spent {
+                if let Some(fallback) = session
+                    .fallback_answer(&rl, &table, &table.model, ck.target_us, &mut quality)
+                    .map_err(|e| stopped_if_interrupted(e, &dir, ck.step))?
+                {
+                    verify_s += fallback.seconds;
+                    outcome = fallback;
+                }
+            }
+        }
         match outcome.verdict {
             verify::Verdict::Meets(answer) => {
                 let timings = Timings {
@@ -310,6 +339,21 @@ pub fn run_device_search_until(
                 session.save(&ck, &quality, &mut log)?;
             }
         }
+    }
+}
+
+/// A measurement interrupted by the stop request is the search stopped at `step` (the
+/// last checkpoint, or none yet at step 0), like a stop between steps.
+fn stopped_if_interrupted(e: RunError, dir: &Path, step: u32) -> RunError {
+    match e {
+        RunError::Measure {
+            source: crate::error::MeasureError::Interrupted,
+            ..
+        } => RunError::Stopped {
+            dir: dir.to_path_buf(),
+            step,
+        },
+        e => e,
     }
 }
 

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::latency_model::ModelChoice;
 use crate::latency_table::{TableFile, TableWork};
+use crate::load::MachineLoad;
 use crate::measure::{Decision, Measurement, NoiseFloor};
 use crate::Environment;
 use tabnas_core::formats::measurement::MeasurementProtocol;
@@ -24,6 +25,38 @@ pub struct Tightening {
     pub old_target_us: f64,
     /// The internal target after.
     pub new_target_us: f64,
+}
+
+/// The answer's prediction checked against its measurement, both the protocol's
+/// statistic.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PredictionCheck {
+    /// The latency model's prediction.
+    pub predicted_us: f64,
+    /// The full measurement of the answer.
+    pub measured_us: f64,
+    /// `(measured - predicted) / predicted`.
+    pub error: f64,
+    /// The error the model states: its largest relative error on held-out children.
+    pub stated_error: f64,
+    /// Whether `|error|` is within it (absent when the model held no child out).
+    pub within: Option<bool>,
+}
+
+impl PredictionCheck {
+    /// The check of a prediction against a measurement under a stated error.
+    pub fn of(predicted_us: f64, measured_us: f64, stated_error: f64) -> Self {
+        let error = (measured_us - predicted_us) / predicted_us;
+        Self {
+            predicted_us,
+            measured_us,
+            error,
+            stated_error,
+            within: stated_error
+                .is_finite()
+                .then(|| error.abs() <= stated_error),
+        }
+    }
 }
 
 /// Wall time of the phases.
@@ -135,8 +168,15 @@ pub struct DeviceResult {
     pub decision: Decision,
     /// The protocol.
     pub protocol: MeasurementProtocol,
-    /// Fastest child and its predicted latency.
+    /// The fastest child measured end to end in this run, and its measured latency.
     pub fastest: (Vec<u32>, f64),
+    /// The answer's measured latency against the model's prediction for it.
+    #[serde(default)]
+    pub prediction: Option<PredictionCheck>,
+    /// How busy the machine was: load averages, the noise floor at the start and the
+    /// end, the drift, and what noise cost in extra samples.
+    #[serde(default)]
+    pub load: Option<MachineLoad>,
     /// Tightenings.
     pub tightenings: Vec<Tightening>,
     /// The file in the run folder with one line per controller step (`StepPoint`);

@@ -8,13 +8,14 @@
 
 use std::time::Instant;
 
-use super::report::Candidate;
+use super::report::{Candidate, PredictionCheck};
 use super::{
     widths, Checkpoint, DeviceResult, MeasuredTable, Progress, Session, Target, Tightening, Timings,
 };
 use crate::atomic_file::{write_atomic, write_json};
 use crate::error::{MeasureError, RunError};
 use crate::latency_model::LatencyModel;
+use crate::load::MachineLoad;
 use crate::measure::{Decision, Measurement, Net};
 use crate::quality::BundleQuality;
 use tabnas_bundle::{encode_model, NetShape};
@@ -103,22 +104,11 @@ impl Session<'_, '_> {
         let Some(chosen) = rl.final_choice(&feasibility).feasible else {
             return Err(RunError::NoFeasibleChild {
                 target_us: ck.internal_target_us,
-                fastest_us: target.fastest_us,
+                fastest_us: target.model_floor_us,
             });
         };
         let policy = rl.policy();
         let archs = candidates(&policy, &feasibility, chosen.arch, self.options.candidates);
-        let mut candidates = Vec::with_capacity(archs.len());
-        for a in &archs {
-            candidates.push(Candidate {
-                widths: widths(&self.space, a),
-                probability: policy.prob(a),
-                validation_loss: quality.loss(a)?,
-                predicted_us: model.cost(&self.space, a),
-                decided_us: None,
-                meets_target: None,
-            });
-        }
         let rule = if archs.len() == 1 {
             "the most probable feasible child (the paper's answer)".to_string()
         } else {
@@ -128,6 +118,82 @@ impl Session<'_, '_> {
                 archs.len()
             )
         };
+        let probability = |a: &Architecture| policy.prob(a);
+        self.check_candidates(&archs, &probability, model, ck.target_us, quality, rule)
+    }
+
+    /// The last resort when tightening reached the model's floor and the answer still
+    /// missed: the children the table measured end to end at least 10% under the target
+    /// (a margin for the device having slowed since), the `candidates` with the lowest
+    /// validation loss among them, checked like the controller's candidates. The device
+    /// decides, as for any answer; the rule says that this is a fallback.
+    pub(super) fn fallback_answer(
+        &mut self,
+        rl: &RlSearch<DEFAULT_MC_CAPACITY>,
+        table: &MeasuredTable,
+        model: &LatencyModel,
+        target_us: f64,
+        quality: &mut BundleQuality<'_>,
+    ) -> Result<Option<Outcome>, RunError> {
+        let mut measured = table.file.measured_children(&self.space);
+        measured.retain(|(_, us)| *us <= 0.9 * target_us);
+        measured.sort_by_key(|(a, _)| self.space.index_of(a));
+        measured.dedup_by_key(|(a, _)| self.space.index_of(a));
+        if measured.is_empty() {
+            return Ok(None);
+        }
+        let mut by_loss = Vec::with_capacity(measured.len());
+        for (a, _) in &measured {
+            by_loss.push((quality.loss(a)?, *a));
+        }
+        by_loss.sort_by(|x, y| x.0.total_cmp(&y.0));
+        let archs: Vec<Architecture> = by_loss
+            .into_iter()
+            .take(self.options.candidates.max(1))
+            .map(|(_, a)| a)
+            .collect();
+        (self.progress)(Progress::Note(format!(
+            "no child the controller prefers met the target on the device; checking the {} \
+             children with the lowest validation loss that the table measured at least 10% \
+             under it",
+            archs.len()
+        )));
+        let policy = rl.policy();
+        let probability = |a: &Architecture| policy.prob(a);
+        let rule = format!(
+            "fallback: the lowest validation loss among the {} children measured at least 10% \
+             under the target that re-measures under it (no child the controller preferred met \
+             the target on the device)",
+            archs.len()
+        );
+        let outcome =
+            self.check_candidates(&archs, &probability, model, target_us, quality, rule)?;
+        Ok(matches!(outcome.verdict, Verdict::Meets(_)).then_some(outcome))
+    }
+
+    /// Checks `archs` on the device in order of validation loss (a sequential decision,
+    /// then a full measurement); the first whose measurement meets `target_us` is the
+    /// answer. `archs[0]` is reported as the paper's answer.
+    fn check_candidates(
+        &mut self,
+        archs: &[Architecture],
+        probability: &dyn Fn(&Architecture) -> f64,
+        model: &LatencyModel,
+        target_us: f64,
+        quality: &mut BundleQuality<'_>,
+        rule: String,
+    ) -> Result<Outcome, RunError> {
+        let mut candidates = Vec::with_capacity(archs.len());
+        for a in archs {
+            candidates.push(Candidate {
+                widths: widths(&self.space, a),
+                probability: probability(a),
+                validation_loss: quality.loss(a)?,
+                predicted_us: model.cost(&self.space, a),
+                decided_us: None,
+                meets_target: None,
+            });
+        }
         let mut order: Vec<usize> = (0..archs.len()).collect();
         order.sort_by(|&a, &b| {
             candidates[a]
@@ -149,7 +215,7 @@ impl Session<'_, '_> {
                 model: &child,
                 shape,
             };
-            let decision = self.bench.decide(net, ck.target_us).map_err(failed)?;
+            let decision = self.bench.decide(net, target_us).map_err(failed)?;
             candidates[k].decided_us = Some(decision.latency_us);
             candidates[k].meets_target = Some(decision.feasible);
             if !decision.feasible {
@@ -160,7 +226,7 @@ impl Session<'_, '_> {
             if k == 0 {
                 paper_latency = Some(latency.latency_us);
             }
-            if latency.latency_us > ck.target_us {
+            if latency.latency_us > target_us {
                 candidates[k].meets_target = Some(false);
                 continue;
             }
@@ -194,10 +260,10 @@ impl Session<'_, '_> {
                     shape,
                 };
                 let latency = self.bench.measure(net).map_err(failed)?;
-                if latency.latency_us <= ck.target_us {
+                if latency.latency_us <= target_us {
                     // The full measurement disagrees with the decision and meets the
                     // target: the paper's answer is the answer.
-                    let decision = self.bench.decide(net, ck.target_us).map_err(failed)?;
+                    let decision = self.bench.decide(net, target_us).map_err(failed)?;
                     candidates[0].meets_target = Some(true);
                     let paper = candidates[0].clone();
                     return Ok(Outcome {
@@ -248,17 +314,18 @@ impl Session<'_, '_> {
         let old = ck.internal_target_us;
         // At the fastest child's latency the search can only return the fastest child;
         // if even that misses, fail.
-        if old <= target.fastest_us {
+        if old <= target.model_floor_us {
             return Err(RunError::FastestMisses {
                 widths,
                 measured_us,
                 target_us: ck.target_us,
+                fastest: (target.fastest.clone(), target.fastest_us),
             });
         }
         // A tightening never loosens: a miss measured above the target lowers it by the
         // miss, and at least by 1%.
         let by_miss = old * (ck.target_us / measured_us.max(ck.target_us)) * 0.99;
-        let new = by_miss.min(old * 0.99).max(target.fastest_us);
+        let new = by_miss.min(old * 0.99).max(target.model_floor_us);
         (self.progress)(Progress::Note(format!(
             "{} measured {measured_us:.1} us > target {:.1} us on the device: tightening the \
              search target from {old:.1} to {new:.1} us and continuing",
@@ -296,6 +363,23 @@ impl Session<'_, '_> {
             Some(l) => l,
             None => quality.compute(&answer.widths)?,
         };
+        // The noise floor again at the end: with the one at the start, the drift over the
+        // run, which the result reports with the load averages.
+        let first = self.bench.noise_floor();
+        let last = self
+            .bench
+            .recheck_noise()
+            .map_err(|source| RunError::Measure {
+                what: "the noise floor at the end",
+                source,
+            })?
+            .zip(self.bench.noise_floor_now());
+        let load = MachineLoad::of(self.load_start, first, last, self.bench.noise_stats());
+        let stated_error = table.summary.model.as_ref().map_or(f64::NAN, |m| {
+            m.score.holdout_max_rel_error.max(m.score.holdout_mape)
+        });
+        let prediction =
+            PredictionCheck::of(answer.predicted_us, answer.latency.latency_us, stated_error);
         let result = DeviceResult {
             architecture: answer.widths.iter().map(|&x| x as u32).collect(),
             latency_us: answer.latency.latency_us,
@@ -315,6 +399,8 @@ impl Session<'_, '_> {
             decision: answer.decision,
             protocol: self.options.protocol,
             fastest: (target.fastest.clone(), target.fastest_us),
+            prediction: Some(prediction),
+            load: Some(load),
             tightenings: ck.tightenings.clone(),
             trace_file: "trace.jsonl".to_string(),
             settings: self.options.settings,

@@ -150,7 +150,7 @@ pub struct DataArgs {
     /// A real dataset from the data cache (see scripts/fetch_data.py).
     #[arg(long, value_parser = one_of::<Preset>(), conflicts_with_all = ["csv", "criteo"])]
     pub dataset: Option<Preset>,
-    /// The data cache [default: $TABNAS_DATA_DIR, else .cache/data].
+    /// The data cache [default: $TABNAS_DATA_DIR, else ~/.cache/tabnas/data].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// A CSV file with numeric and categorical columns.
@@ -221,27 +221,36 @@ const DEFAULT_MAX_EVAL_ROWS: usize = 200_000;
 /// A Criteo or CSV file at least this large is read in a stream without `--spill-dir`.
 const AUTO_SPILL_BYTES: u64 = 1 << 30;
 
-/// The spill folder used when `--spill-dir` is not given.
-fn default_spill_dir() -> PathBuf {
-    // XDG: a relative (or empty) $XDG_CACHE_HOME is ignored.
+/// The user's tabnas cache, whatever the current folder: `$XDG_CACHE_HOME/tabnas`, else
+/// `~/.cache/tabnas` (a relative or empty `$XDG_CACHE_HOME` is ignored, as XDG says).
+fn user_cache() -> PathBuf {
     std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .unwrap_or_else(|| PathBuf::from(".cache"))
         .join("tabnas")
-        .join("spill")
+}
+
+/// The spill folder used when `--spill-dir` is not given.
+fn default_spill_dir() -> PathBuf {
+    user_cache().join("spill")
+}
+
+/// The data cache used when `--data-dir` is not given: `$TABNAS_DATA_DIR`, else the user's
+/// cache (`~/.cache/tabnas/data`), where `scripts/fetch_data.py` puts the datasets.
+pub fn default_data_dir() -> PathBuf {
+    std::env::var_os("TABNAS_DATA_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| user_cache().join("data"))
 }
 
 impl DataArgs {
     /// The checked data source.
     pub fn source(&self) -> Result<DataSource> {
         if let Some(preset) = self.dataset {
-            let cache = self
-                .data_dir
-                .clone()
-                .or_else(|| std::env::var_os("TABNAS_DATA_DIR").map(PathBuf::from))
-                .unwrap_or_else(|| PathBuf::from(".cache/data"));
+            let cache = self.data_dir.clone().unwrap_or_else(default_data_dir);
             return Ok(DataSource::Preset { preset, cache });
         }
         if let Some(path) = &self.criteo {

@@ -11,7 +11,7 @@ use tabnas_core::protocol::Widths;
 use tabnas_core::space::SearchSpace;
 use tabnas_link::client::DEFAULT_TIMEOUT;
 use tabnas_link::{Device, DeviceSpec};
-use tabnas_trainer::host_search::{BoardCosts, DeviceLatency, LatencySource};
+use tabnas_trainer::host_search::{BoardCheck, BoardCosts, DeviceLatency, LatencySource};
 
 /// How the board's latencies are taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -106,6 +106,41 @@ pub fn fetch(
             measurements: fetched.entries.len(),
         },
     })
+}
+
+/// Asks the board that gave the latencies to measure the search's answer `widths` (its
+/// profile's statistic, as its table was measured), against the latency the search
+/// predicted and the target.
+pub fn verify_on_board(
+    device: &str,
+    token: Option<String>,
+    widths: &[u32],
+    predicted_us: f64,
+    target_us: f64,
+) -> Result<BoardCheck> {
+    let spec = match device.parse::<DeviceSpec>()? {
+        DeviceSpec::Http { url, .. } => DeviceSpec::Http { url, token },
+        serial => serial,
+    };
+    let mut board = Device::open(&spec, DEFAULT_TIMEOUT)
+        .with_context(|| format!("--latency-from {device}: verifying the answer"))?;
+    let wire: Widths = widths
+        .iter()
+        .map(|&w| u16::try_from(w).context("a width above 65535 cannot be sent to a board"))
+        .collect::<Result<_>>()?;
+    let record = board.measure(&wire).with_context(|| {
+        format!(
+            "--latency-from {device}: measuring the answer {} on the board",
+            tabnas_core::space::show_widths(widths)
+        )
+    })?;
+    Ok(BoardCheck::of(
+        predicted_us,
+        f64::from(record.latency_us),
+        record.samples,
+        f64::from(record.cv),
+        target_us,
+    ))
 }
 
 /// Measures every child of `space` on the board, in the space's dense order.

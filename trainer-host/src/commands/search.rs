@@ -195,7 +195,7 @@ pub fn run(args: &SearchArgs) -> Result<()> {
             let spec = data.supernet_spec(space.clone());
             let l = super::latency_from::fetch(
                 device,
-                token,
+                token.clone(),
                 &space,
                 (spec.dense_width(), spec.outputs),
                 args.latency_mode,
@@ -213,8 +213,12 @@ pub fn run(args: &SearchArgs) -> Result<()> {
                 },
                 args.target
             );
-            (HostResource::LatencyUs, Some(l))
+            (HostResource::LatencyUs, Some((l, token)))
         }
+    };
+    let (latency, board_token) = match latency {
+        Some((l, token)) => (Some(l), token),
+        None => (None, None),
     };
     let options = HostSearchOptions {
         space,
@@ -248,7 +252,7 @@ pub fn run(args: &SearchArgs) -> Result<()> {
     }
     let out = open_run_folder(&args.out, &command_line("tabnas"))?;
     let mut progress = Progress::new("search", args.steps as u64, args.quiet);
-    let run = run_host_search(&data, &options, |step, _, point| {
+    let mut run = run_host_search(&data, &options, |step, _, point| {
         progress.at(step as u64, || match point {
             Some(p) => format!(
                 "sample {:?} {} loss {} P(V) {}",
@@ -262,6 +266,34 @@ pub fn run(args: &SearchArgs) -> Result<()> {
     })
     .map_err(|e| word(e, args))?;
     progress.finish();
+    // Hardware in the loop: the board measures the answer the host picked from its
+    // table, so the result states what the board says, not only what the table predicted.
+    if let (Some(device), true) = (&args.latency_from, run.result.feasible) {
+        let (widths, cost, target) = (
+            run.result.architecture.clone(),
+            run.result.cost,
+            run.result.target,
+        );
+        match super::latency_from::verify_on_board(device, board_token, &widths, cost, target) {
+            Ok(check) => {
+                run.result.board_check = Some(check);
+                if !check.meets_target {
+                    run.result.warnings.push(format!(
+                        "the board measured the answer at {:.1} us, over the target {target} us \
+                         (the table predicted {:.1} us): the board's table is optimistic at this \
+                         size; search again with a lower --target or --latency-mode measured",
+                        check.measured_us, check.predicted_us
+                    ));
+                }
+            }
+            // The search itself stands on the board's table; a board that cannot measure
+            // now (busy, or a measurement over HTTP without --token-file) is said so.
+            Err(e) => run.result.warnings.push(format!(
+                "the board did not measure the answer, so only its table's prediction stands: \
+                 {e:#}"
+            )),
+        }
+    }
     let result = &run.result;
     let name = args.name.clone().unwrap_or_else(|| data.name.clone());
     let provenance = Provenance {
@@ -354,6 +386,22 @@ pub fn run(args: &SearchArgs) -> Result<()> {
             .stopped_at
             .map_or(String::new(), |s| format!(" (early-stopped at step {s})"))
     );
+    if let Some(c) = &result.board_check {
+        println!(
+            "on the board: {:.1} us measured ({} samples, cv {:.3}), {:.1} us predicted from its \
+             table ({:+.1}%): {}",
+            c.measured_us,
+            c.samples,
+            c.cv,
+            c.predicted_us,
+            100.0 * c.error,
+            if c.meets_target {
+                "meets the target"
+            } else {
+                "OVER the target"
+            }
+        );
+    }
     if !result.unconstrained_feasible {
         println!(
             "note: the controller's unconstrained argmax {:?} costs {:.0} and violates the target",

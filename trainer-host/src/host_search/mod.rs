@@ -42,7 +42,7 @@ use crate::supernet::{RowFileError, SizeError, Supernet};
 
 pub use guards::{Guards, ValidationPoint, CONVERGED_PROBABILITY, REJECTED_SHARE_WARNING};
 pub use plot::{render_trace_svg, PlotError};
-pub use result::{Distribution, SearchResult, TracePoint};
+pub use result::{BoardCheck, Distribution, SearchResult, TracePoint};
 
 /// The resource the target limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -600,6 +600,7 @@ pub fn run_host_search(
         feasible: choice.feasible.is_some(),
         resource: options.resource,
         latency_source: options.latency.as_ref().map(|l| l.source.clone()),
+        board_check: None,
         cost: chosen.cost,
         target: options.target,
         params: supernet.dense_params(&chosen_widths),

@@ -79,6 +79,38 @@ impl Distribution {
     }
 }
 
+/// The answer of a hardware-in-the-loop search, measured on the board that gave the
+/// latencies (`tabnas search --latency-from`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BoardCheck {
+    /// What the search predicted from the board's latencies.
+    pub predicted_us: f64,
+    /// What the board measured (its profile's statistic, as for its table).
+    pub measured_us: f64,
+    /// Samples the board took.
+    pub samples: u32,
+    /// Their coefficient of variation.
+    pub cv: f64,
+    /// `(measured - predicted) / predicted`.
+    pub error: f64,
+    /// Whether the measurement is within the target.
+    pub meets_target: bool,
+}
+
+impl BoardCheck {
+    /// The check of `predicted_us` against the board's `measured_us` under `target`.
+    pub fn of(predicted_us: f64, measured_us: f64, samples: u32, cv: f64, target: f64) -> Self {
+        Self {
+            predicted_us,
+            measured_us,
+            samples,
+            cv,
+            error: (measured_us - predicted_us) / predicted_us,
+            meets_target: measured_us <= target,
+        }
+    }
+}
+
 /// Everything `result.json` holds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SearchResult {
@@ -93,6 +125,9 @@ pub struct SearchResult {
     pub resource: HostResource,
     /// Which board measured the latencies (a `latency-us` search).
     pub latency_source: Option<super::LatencySource>,
+    /// The answer measured on that board after the search (hardware in the loop): the
+    /// board's own statistic against the latency the search predicted from its table.
+    pub board_check: Option<BoardCheck>,
     /// Its cost.
     pub cost: f64,
     /// The target.

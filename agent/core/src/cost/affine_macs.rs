@@ -61,6 +61,69 @@ impl AffineMacs {
             per_unit_us: c[2],
         })
     }
+
+    /// [`AffineMacs::fit`] whose slopes are never negative: a network does not get faster
+    /// as it grows, and a negative slope (noise, or too few points) extrapolates wrongly
+    /// at the ends of a space. When the free fit has a negative slope, the better (lower
+    /// weighted squared relative error) of the fits on one feature alone with a
+    /// non-negative slope is returned; `None` when neither has one.
+    pub fn fit_nonnegative(shape: FfnShape, points: &[(f64, f64, f64)]) -> Option<Self> {
+        let free = Self::fit(shape, points);
+        if let Some(m) = free.filter(|m| m.per_mac_us >= 0.0 && m.per_unit_us >= 0.0) {
+            return Some(m);
+        }
+        let on_macs = fit_one(points, |p| p.0).map(|(a, b)| Self {
+            shape,
+            intercept_us: a,
+            per_mac_us: b,
+            per_unit_us: 0.0,
+        });
+        let on_units = fit_one(points, |p| p.1).map(|(a, b)| Self {
+            shape,
+            intercept_us: a,
+            per_mac_us: 0.0,
+            per_unit_us: b,
+        });
+        let error = |m: &Self| {
+            points
+                .iter()
+                .map(|&(macs, units, y)| {
+                    let r = (m.intercept_us + m.per_mac_us * macs + m.per_unit_us * units - y) / y;
+                    r * r
+                })
+                .sum::<f64>()
+        };
+        [on_macs, on_units]
+            .into_iter()
+            .flatten()
+            .filter(|m| m.per_mac_us >= 0.0 && m.per_unit_us >= 0.0)
+            .min_by(|a, b| error(a).total_cmp(&error(b)))
+    }
+}
+
+/// Weighted (`1 / y^2`) least squares of `y = a + b * x(point)`; `None` when `x` does not
+/// vary or a value is not finite and positive.
+fn fit_one(points: &[(f64, f64, f64)], x: impl Fn(&(f64, f64, f64)) -> f64) -> Option<(f64, f64)> {
+    let (mut sw, mut sx, mut sy, mut sxx, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for p in points {
+        let (xi, y) = (x(p), p.2);
+        if !(xi.is_finite() && y.is_finite() && y > 0.0) {
+            return None;
+        }
+        let w = 1.0 / (y * y);
+        sw += w;
+        sx += w * xi;
+        sy += w * y;
+        sxx += w * xi * xi;
+        sxy += w * xi * y;
+    }
+    let det = sw * sxx - sx * sx;
+    if !(det.is_finite() && det > 1e-12 * sw * sxx) {
+        return None;
+    }
+    let b = (sw * sxy - sx * sy) / det;
+    let a = (sy - b * sx) / sw;
+    Some((a, b))
 }
 
 /// Solves a 3x3 system by Gaussian elimination with partial pivoting (scaled so the
@@ -164,5 +227,51 @@ mod tests {
         // A single point cannot determine three coefficients.
         assert!(AffineMacs::fit(shape, &points[..1]).is_none());
         assert!(AffineMacs::fit(shape, &[(1.0, 1.0, f64::NAN)]).is_none());
+    }
+
+    /// Data whose units cost is negative (a child with more units is faster at equal
+    /// MACs): the free fit finds the negative slope, the non-negative fit drops it and
+    /// keeps the MACs slope, and no slope it returns is negative.
+    #[test]
+    fn a_negative_slope_is_never_returned() {
+        let shape = FfnShape {
+            input: 28,
+            output: 1,
+            biases: true,
+        };
+        let space = SearchSpace::uniform(3, &[8, 16, 64, 256]).unwrap();
+        let truth = AffineMacs {
+            shape,
+            intercept_us: 5.0,
+            per_mac_us: 4e-5,
+            per_unit_us: -1e-3,
+        };
+        let points: std::vec::Vec<_> = space
+            .iter()
+            .map(|a| {
+                let (m, u) = AffineMacs::features(&shape, &space, &a);
+                (m, u, truth.cost(&space, &a))
+            })
+            .collect();
+        let free = AffineMacs::fit(shape, &points).unwrap();
+        assert!(free.per_unit_us < 0.0, "{free:?}");
+        let kept = AffineMacs::fit_nonnegative(shape, &points).unwrap();
+        assert_eq!(kept.per_unit_us, 0.0, "{kept:?}");
+        assert!(kept.per_mac_us > 0.0, "{kept:?}");
+        // Where the free fit has no negative slope, it is what is returned.
+        let good: std::vec::Vec<_> = points
+            .iter()
+            .map(|&(m, u, _)| (m, u, 5.0 + 4e-5 * m + 2e-3 * u))
+            .collect();
+        assert_eq!(
+            AffineMacs::fit_nonnegative(shape, &good),
+            AffineMacs::fit(shape, &good)
+        );
+        // Latency falling with both features has no non-negative fit.
+        let falling: std::vec::Vec<_> = points
+            .iter()
+            .map(|&(m, u, _)| (m, u, 50.0 - 1e-5 * m - 1e-3 * u))
+            .collect();
+        assert_eq!(AffineMacs::fit_nonnegative(shape, &falling), None);
     }
 }

@@ -242,8 +242,9 @@ impl core::error::Error for BoardError {}
 impl BoardConfig {
     /// Version byte in front of the postcard payload.
     /// Version 2 added the measurement protocol's warm-up and sampling fields and the
-    /// search's model-error limit, direct-measurement limit and candidates.
-    pub const FORMAT_VERSION: u8 = 2;
+    /// search's model-error limit, direct-measurement limit and candidates; version 3
+    /// replaced the protocol's `max_attempts` by `noise_budget_ms`.
+    pub const FORMAT_VERSION: u8 = 3;
     /// An upper bound on the encoded size.
     pub const MAX_ENCODED_LEN: usize = 512;
 

@@ -19,8 +19,8 @@ pub enum MeasurementProtocolError {
     Threads,
     /// `max_cv` is not a positive number.
     MaxCv,
-    /// `max_attempts` is not in `1..=MAX_ATTEMPTS`.
-    MaxAttempts,
+    /// `noise_budget_ms` is above `MAX_NOISE_BUDGET_MS`.
+    NoiseBudget,
     /// `confidence` is not in (0.5, 1).
     Confidence,
     /// `min_repeats` is not in `1..=repeats`.
@@ -45,8 +45,8 @@ pub mod limits {
     pub const MAX_BATCH: u32 = 4_096;
     /// Most inference threads.
     pub const MAX_THREADS: u16 = 1_024;
-    /// Most attempts at a noisy measurement.
-    pub const MAX_ATTEMPTS: u32 = 100;
+    /// Longest time spent measuring noisy networks again, in milliseconds (1 hour).
+    pub const MAX_NOISE_BUDGET_MS: u32 = 3_600_000;
     /// Longest sample, in microseconds (10 s).
     pub const MAX_SAMPLE_US: u32 = 10_000_000;
     /// Longest process warm-up, in milliseconds (10 minutes).
@@ -63,9 +63,10 @@ impl fmt::Display for MeasurementProtocolError {
             Self::Batch => write!(f, "measurement.batch must be in 1..={MAX_BATCH}"),
             Self::Threads => write!(f, "measurement.threads must be in 1..={MAX_THREADS}"),
             Self::MaxCv => write!(f, "measurement.max_cv must be a positive number"),
-            Self::MaxAttempts => {
-                write!(f, "measurement.max_attempts must be in 1..={MAX_ATTEMPTS}")
-            }
+            Self::NoiseBudget => write!(
+                f,
+                "measurement.noise_budget_ms must be at most {MAX_NOISE_BUDGET_MS}"
+            ),
             Self::Confidence => write!(f, "measurement.confidence must be in (0.5, 1)"),
             Self::MinRepeats => write!(f, "measurement.min_repeats must be in 1..=repeats"),
             Self::StableTolerance => write!(f, "measurement.stable_tolerance must be in (0, 1)"),
@@ -132,11 +133,15 @@ pub struct MeasurementProtocol {
     pub threads: u16,
     /// Pin the measuring thread to this CPU, if given.
     pub pin_cpu: Option<u16>,
-    /// A measurement whose coefficient of variation exceeds this is measured again, and
-    /// refused if it stays above after `max_attempts`.
+    /// The precision a measurement must reach: its statistic is as precise as that of
+    /// `repeats` samples whose robust coefficient of variation is `max_cv`. Samples
+    /// that vary more are met with more samples (precision grows with their square
+    /// root), within `noise_budget_ms`.
     pub max_cv: f64,
-    /// Attempts before a noisy measurement is refused.
-    pub max_attempts: u32,
+    /// Milliseconds a set of networks measured together may spend on more samples for
+    /// those still too noisy (and a feasibility decision on more samples while still
+    /// undecided) before a network is refused as too noisy. 0: no extra samples.
+    pub noise_budget_ms: u32,
     /// Feasibility decisions stop as soon as a confidence bound at this level is on
     /// one side of the target.
     pub confidence: f64,
@@ -157,7 +162,7 @@ impl Default for MeasurementProtocol {
             threads: 1,
             pin_cpu: None,
             max_cv: 0.25,
-            max_attempts: 3,
+            noise_budget_ms: 30_000,
             confidence: 0.95,
             min_repeats: 5,
         }
@@ -179,8 +184,8 @@ impl MeasurementProtocol {
         if !(self.max_cv.is_finite() && self.max_cv > 0.0) {
             return Err(MeasurementProtocolError::MaxCv);
         }
-        if !(1..=MAX_ATTEMPTS).contains(&self.max_attempts) {
-            return Err(MeasurementProtocolError::MaxAttempts);
+        if self.noise_budget_ms > MAX_NOISE_BUDGET_MS {
+            return Err(MeasurementProtocolError::NoiseBudget);
         }
         if !(self.confidence > 0.5 && self.confidence < 1.0) {
             return Err(MeasurementProtocolError::Confidence);
