@@ -22,6 +22,8 @@ if [[ ! -e "$NODE_DIR/node_modules/playwright-core/package.json" ]]; then
         }
     fi
     mkdir -p "$NODE_DIR"
-    npm install --prefix "$NODE_DIR" --no-audit --no-fund --silent playwright-core@1 >&2
+    # npm's own error (a registry it cannot reach, a certificate it does not trust) is
+    # shown, not silenced: it names what to fix.
+    npm install --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error playwright-core@1 >&2
 fi
 echo "$NODE_DIR/node_modules"

@@ -494,7 +494,7 @@ impl<'p> Bench<'p> {
                 }
             }
         }
-        if let Some(started) = extra_started {
+        if let Some(started) = extra_started.filter(|_| samples.len() as u32 > repeats) {
             self.stats.extended_decisions += 1;
             self.stats.extra_seconds += started.elapsed().as_secs_f64();
         }
