@@ -204,7 +204,7 @@ min_sample_us = 50
 repeats = 5
 min_repeats = 3
 max_cv = 10.0
-max_attempts = 3
+noise_budget_ms = 2000
 [search]
 steps = 100
 calibration_children = 8
