@@ -158,19 +158,10 @@ impl TableFile {
     /// every child when the space was measured whole), and its measured latency: the
     /// fastest latency a run may claim.
     pub fn fastest_measured(&self, space: &SearchSpace) -> Option<(Vec<u32>, f64)> {
-        let sampled = self
-            .points
-            .iter()
-            .filter(|p| p.measured_us.is_finite())
-            .map(|p| (p.widths.clone(), p.measured_us));
-        let whole = self.direct.iter().flat_map(|d| {
-            d.latency_us
-                .iter()
-                .enumerate()
-                .filter(|(_, y)| y.is_finite())
-                .filter_map(|(i, &y)| Some((widths_of(space, &space.arch_at(i as u64)?), y)))
-        });
-        sampled.chain(whole).min_by(|a, b| a.1.total_cmp(&b.1))
+        self.measured_children(space)
+            .into_iter()
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(arch, us)| (widths_of(space, &arch), us))
     }
 
     /// Every child this table measured end to end with its measured latency (the

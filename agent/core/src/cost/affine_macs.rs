@@ -194,9 +194,9 @@ impl CostModel for AffineMacs {
 mod tests {
     use super::*;
 
-    /// Exact data from known coefficients is fitted back exactly (to 1e-9 relative).
-    #[test]
-    fn recovers_known_coefficients() {
+    /// `(macs, units, latency)` of every child of a 3-layer space under the affine model
+    /// `5 + 4e-5 * macs + per_unit_us * units`, exactly.
+    fn exact_points(per_unit_us: f64) -> (FfnShape, std::vec::Vec<(f64, f64, f64)>) {
         let shape = FfnShape {
             input: 28,
             output: 1,
@@ -207,15 +207,22 @@ mod tests {
             shape,
             intercept_us: 5.0,
             per_mac_us: 4e-5,
-            per_unit_us: 2e-3,
+            per_unit_us,
         };
-        let points: std::vec::Vec<_> = space
+        let points = space
             .iter()
             .map(|a| {
                 let (m, u) = AffineMacs::features(&shape, &space, &a);
                 (m, u, truth.cost(&space, &a))
             })
             .collect();
+        (shape, points)
+    }
+
+    /// Exact data from known coefficients is fitted back exactly (to 1e-9 relative).
+    #[test]
+    fn recovers_known_coefficients() {
+        let (shape, points) = exact_points(2e-3);
         let fit = AffineMacs::fit(shape, &points).unwrap();
         for (got, want) in [
             (fit.intercept_us, 5.0),
@@ -234,25 +241,7 @@ mod tests {
     /// keeps the MACs slope, and no slope it returns is negative.
     #[test]
     fn a_negative_slope_is_never_returned() {
-        let shape = FfnShape {
-            input: 28,
-            output: 1,
-            biases: true,
-        };
-        let space = SearchSpace::uniform(3, &[8, 16, 64, 256]).unwrap();
-        let truth = AffineMacs {
-            shape,
-            intercept_us: 5.0,
-            per_mac_us: 4e-5,
-            per_unit_us: -1e-3,
-        };
-        let points: std::vec::Vec<_> = space
-            .iter()
-            .map(|a| {
-                let (m, u) = AffineMacs::features(&shape, &space, &a);
-                (m, u, truth.cost(&space, &a))
-            })
-            .collect();
+        let (shape, points) = exact_points(-1e-3);
         let free = AffineMacs::fit(shape, &points).unwrap();
         assert!(free.per_unit_us < 0.0, "{free:?}");
         let kept = AffineMacs::fit_nonnegative(shape, &points).unwrap();
