@@ -29,7 +29,7 @@ one_condition() { # one_condition NAME: RUNS runs into $work/NAME
         if (cd "$dir" && "$agent" search --quiet >out.log 2>&1); then
             widths=$(python3 -c "import json,sys; print('-'.join(map(str, json.load(open(sys.argv[1]))['architecture'])))" \
                 "$dir/runs/search-auto/result.json")
-            (cd "$dir" && "$agent" measure --widths "$widths" >again.txt 2>&1) || true
+            (cd "$dir" && "$agent" measure --widths "$widths" --table runs/search-auto/latency_table.json >again.txt 2>&1) || true
         else
             echo "$name run $i FAILED: $(tail -1 "$dir/out.log")"
         fi

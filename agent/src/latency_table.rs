@@ -284,6 +284,11 @@ pub fn build_table(
     let dense = m.inputs.dense_width();
     let runs_before = bench.runs;
     let mut work = TableWork::default();
+    // What is measured now completes a saved table: it is corrected to the same
+    // reference speed.
+    if let Some(n) = saved.as_ref().and_then(|t| t.noise_floor) {
+        bench.at_reference_speed(n.reference_us);
+    }
     let mut file = saved.unwrap_or_else(|| TableFile {
         format: TABLE_FORMAT,
         bundle_hash: bundle.hash.clone(),

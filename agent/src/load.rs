@@ -59,7 +59,8 @@ impl MachineLoad {
     }
 
     /// One line for people: `load 1.93 on 2 CPUs (start 0.10); noise floor 1.2% -> 3.4%,
-    /// drift +2.0%; 5 of 1400 networks needed more samples (2.1 s)`.
+    /// drift +2.0%; 5 of 1400 networks needed more samples (2.1 s); 20% of 42000 samples
+    /// ran at least 10% slower than the reference speed (at most 1.45x) and were corrected`.
     pub fn describe(&self) -> String {
         let load = match (self.load_average_start, self.load_average_end) {
             (Some(s), Some(e)) => format!(
@@ -94,7 +95,19 @@ impl MachineLoad {
                 }
             )
         };
-        format!("{load}; {floor}; {cost}")
+        let slowed = if n.samples == 0 {
+            String::new()
+        } else {
+            format!(
+                "; {:.0}% of {} samples ran at least {:.0}% slower than the reference speed \
+                 (at most {:.2}x) and were corrected",
+                100.0 * n.slowed_samples as f64 / n.samples as f64,
+                n.samples,
+                100.0 * crate::measure::SLOWED,
+                n.max_slowdown
+            )
+        };
+        format!("{load}; {floor}; {cost}{slowed}")
     }
 }
 
@@ -128,12 +141,17 @@ mod tests {
                 extra_seconds: 2.1,
                 max_robust_cv: 0.3,
                 extended_decisions: 0,
+                samples: 42000,
+                slowed_samples: 8400,
+                max_slowdown: 1.45,
             },
         };
         assert_eq!(
             load.describe(),
             "load average 1.93 at the end on 2 CPUs (0.10 at the start); noise floor 1.2% -> \
-             3.4%, drift +2.0%; 5 of 1400 networks needed more samples (75 extra, 2.1 s)"
+             3.4%, drift +2.0%; 5 of 1400 networks needed more samples (75 extra, 2.1 s); \
+             20% of 42000 samples ran at least 10% slower than the reference speed (at most \
+             1.45x) and were corrected"
         );
     }
 }

@@ -26,8 +26,21 @@
 //!   coefficient of variation (`1.4826 * MAD / median`, criterion's MAD-based noise
 //!   measure), which one interrupted sample does not inflate; the plain CV is recorded.
 //! * **The noise floor is measured and recorded.** The reference network (an identity)
-//!   is measured like any other at warm-up; its robust CV is the machine's noise floor,
-//!   and re-measuring it after the table gives the drift over the run.
+//!   is sampled for the rest of the `warmup_ms` window once it is warm; the median of
+//!   those samples is the machine's *reference speed*, their robust CV the noise floor,
+//!   and sampling it again after the table gives the drift over the run.
+//! * **Speed changes are corrected, not averaged in.** A shared or throttled CPU does not
+//!   add noise to every sample alike: it runs whole stretches (tens of milliseconds to
+//!   a second) 30-45% slower, so a network whose samples fall in one such stretch
+//!   measures slow as a whole, and two measurements of one network disagree. The
+//!   reference network is therefore loaded with every set and sampled between every
+//!   [`SAMPLES_PER_REFERENCE`] samples of the others; each sample is divided by the
+//!   machine's speed around it (the mean of the reference samples just before and just
+//!   after it, over the reference speed), and the statistic is taken over the corrected
+//!   samples: a latency at the reference speed, whatever the machine did meanwhile. The
+//!   factors are kept (the [`Measurement::slowdown`] of each network, and how many
+//!   samples ran at least [`SLOWED`] slower in the bench's [`NoiseStats`]). The `p95`
+//!   statistic is not corrected: a tail is what slow stretches make.
 //! * **Noise is met with more measurement, not refusal** (Google Benchmark's repetitions,
 //!   pyperf's "more runs on an unquiet machine"). The precision asked for is that of
 //!   `repeats` samples whose robust CV is `max_cv`: the median's standard error shrinks
@@ -62,6 +75,13 @@ pub const MAX_SAMPLES: usize = tabnas_core::formats::measurement::limits::MAX_RE
 /// Width of the reference (identity) network.
 const REFERENCE_WIDTH: usize = 8;
 
+/// Samples of other networks between two samples of the reference network.
+pub const SAMPLES_PER_REFERENCE: usize = 4;
+
+/// A sample taken while the machine ran at least this much slower than its reference
+/// speed counts as slowed in [`NoiseStats`].
+pub const SLOWED: f64 = 0.10;
+
 /// One measured network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Measurement {
@@ -92,8 +112,17 @@ pub struct Measurement {
     /// Inferences executed for this network's group, warm-up included, shared equally
     /// among the networks measured together.
     pub runs: u64,
-    /// The per-call latency of every sample, in order.
+    /// The per-call latency of every sample, in order, corrected to the reference speed
+    /// (except under the `p95` statistic).
     pub samples_us: Vec<f64>,
+    /// How much slower than its reference speed the machine ran while this network was
+    /// measured (the median of its samples' factors, 1.0 = reference speed).
+    #[serde(default = "unit")]
+    pub slowdown: f64,
+}
+
+fn unit() -> f64 {
+    1.0
 }
 
 /// The relative precision of a median from `n` samples with robust CV `cv`, expressed as
@@ -119,12 +148,23 @@ pub struct NoiseStats {
     pub max_robust_cv: f64,
     /// Feasibility decisions that needed more samples than `repeats`.
     pub extended_decisions: u64,
+    /// Timed samples taken (warm-up excluded).
+    #[serde(default)]
+    pub samples: u64,
+    /// Of those, samples taken while the machine ran at least [`SLOWED`] slower than its
+    /// reference speed (corrected, see the module docs).
+    #[serde(default)]
+    pub slowed_samples: u64,
+    /// The largest speed factor seen around a sample (1.0 = the reference speed).
+    #[serde(default)]
+    pub max_slowdown: f64,
 }
 
 /// The machine's noise, measured on the reference network.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct NoiseFloor {
-    /// The reference network's per-call latency (its statistic).
+    /// The reference network's median per-call latency over the warm-up window: the
+    /// reference speed every sample is corrected to.
     pub reference_us: f64,
     /// Its robust coefficient of variation: the noise a measurement here cannot go
     /// below.
@@ -142,6 +182,37 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     let pos = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
     let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+/// Consecutive reference samples summarised together by [`ReferenceSpeed`].
+const SPEED_BLOCK: usize = 8;
+
+/// The reference network's speed over a window of samples. A disturbed CPU runs whole
+/// stretches (milliseconds to a second) 30-45% slower; the median of each block of
+/// [`SPEED_BLOCK`] consecutive samples is the speed of one short stretch, and the
+/// reference speed is the 10th percentile of those medians: the speed of the machine
+/// undisturbed, whatever share of the window was disturbed (from 10% of it on). A
+/// machine slowed the whole window has no faster stretch, and its speed is what it is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ReferenceSpeed {
+    /// Median per-call latency of the fastest cluster.
+    undisturbed_us: f64,
+    /// Robust CV of all the samples: the noise floor.
+    robust_cv: f64,
+}
+
+impl ReferenceSpeed {
+    fn of(samples: &[f64]) -> Self {
+        let mut medians: Vec<f64> = samples
+            .chunks(SPEED_BLOCK)
+            .map(|block| median_of(&mut block.to_vec()))
+            .collect();
+        medians.sort_by(f64::total_cmp);
+        Self {
+            undisturbed_us: quantile(&medians, 0.1),
+            robust_cv: summarize(samples, Statistic::Median).robust_cv,
+        }
+    }
 }
 
 /// The statistics of per-call samples.
@@ -211,6 +282,12 @@ pub struct Bench<'p> {
     /// The reference network's robust CV when last measured again.
     noise_end: Option<f64>,
     stats: NoiseStats,
+    /// Calls per sample of the reference network (set at warm-up).
+    reference_calls: u32,
+    /// The reference speed to correct to, when given instead of found at warm-up.
+    given_speed: Option<f64>,
+    /// The reference network, when not the identity.
+    reference: Option<(ModelProto, NetShape)>,
     /// When set, the next timed sample fails with [`MeasureError::Interrupted`].
     stop: Option<&'p std::sync::atomic::AtomicBool>,
     /// Inferences executed in all.
@@ -238,6 +315,9 @@ impl<'p> Bench<'p> {
             noise: None,
             noise_end: None,
             stats: NoiseStats::default(),
+            reference_calls: 1,
+            given_speed: None,
+            reference: None,
             stop: None,
             runs: 0,
         }
@@ -249,6 +329,36 @@ impl<'p> Bench<'p> {
     pub fn interrupted_by(mut self, stop: &'p std::sync::atomic::AtomicBool) -> Self {
         self.stop = Some(stop);
         self
+    }
+
+    /// Uses `bundle`'s narrowest child as the reference network instead of an identity:
+    /// a disturbed CPU slows it as it slows the children it corrects (an identity,
+    /// all runtime overhead, slows more than a network that also computes). Call it
+    /// before anything is measured.
+    pub fn with_reference_of(mut self, bundle: &tabnas_bundle::Bundle) -> Self {
+        let narrowest: Vec<usize> = bundle
+            .manifest
+            .space
+            .iter()
+            .filter_map(|w| w.iter().min().map(|&w| w as usize))
+            .collect();
+        if let Ok(model) = bundle.child_model(&narrowest) {
+            self.reference = Some((model, NetShape::of(&bundle.manifest)));
+        }
+        self
+    }
+
+    /// Corrects every later sample to the reference speed `reference_us` (the reference
+    /// network's per-call latency) instead of the one found at warm-up: measurements
+    /// then compare with those of the bench that found it, such as a saved latency
+    /// table's. A speed that is not a positive number is ignored.
+    pub fn at_reference_speed(&mut self, reference_us: f64) {
+        if reference_us.is_finite() && reference_us > 0.0 {
+            self.given_speed = Some(reference_us);
+            if let Some(n) = self.noise.as_mut() {
+                n.reference_us = reference_us;
+            }
+        }
     }
 
     /// The protocol.
@@ -293,70 +403,153 @@ impl<'p> Bench<'p> {
         Ok(self.probe.time(id, calls)? / calls as f64)
     }
 
-    /// The process warm-up (once): the reference network runs for `warmup_ms`, then is
-    /// measured like any network; its CV is the noise floor.
+    /// The process warm-up (once): the reference network runs alone until its timings
+    /// are stable, then is sampled for the rest of the `warmup_ms` window (and at least
+    /// `repeats` samples); their median is the reference speed, their robust CV the noise
+    /// floor.
     fn warm_up(&mut self) -> Result<(), MeasureError> {
         if self.warm {
             return Ok(());
         }
-        let reference = self.measure_reference()?;
+        let started = std::time::Instant::now();
+        self.probe.clear();
+        let id = self.load_reference()?;
+        // The first calls pay the process's cold start: calibrate the calls on a warm
+        // network.
+        self.warm_net(id, 64)?;
+        self.reference_calls = self.batched_calls(id)?;
+        self.warm_net(id, self.reference_calls)?;
+        let speed = self.sample_reference(id, started)?;
         self.warm = true;
         self.noise = Some(NoiseFloor {
-            reference_us: reference.latency_us,
-            cv: reference.robust_cv,
+            reference_us: self.given_speed.unwrap_or(speed.undisturbed_us),
+            cv: speed.robust_cv,
             drift: f64::NAN,
         });
         Ok(())
     }
 
-    fn measure_reference(&mut self) -> Result<Measurement, MeasureError> {
-        let model = identity_model(REFERENCE_WIDTH);
+    /// Loads the reference network (an identity) beside whatever is loaded.
+    fn load_reference(&mut self) -> Result<NetId, MeasureError> {
+        let batch = self.protocol.batch as usize;
+        if let Some((model, shape)) = &self.reference {
+            return Ok(self.probe.load(model, *shape, batch)?);
+        }
         let shape = NetShape {
             numeric: REFERENCE_WIDTH,
             categorical: 0,
             outputs: REFERENCE_WIDTH,
         };
-        self.probe.clear();
-        let id = self
+        Ok(self
             .probe
-            .load(&model, shape, self.protocol.batch as usize)?;
-        // Run for `warmup_ms` of wall time (bounded also in calls, for a probe whose
-        // calls take no time at all).
-        let budget = std::time::Duration::from_millis(self.protocol.warmup_ms as u64);
-        let started = std::time::Instant::now();
-        let mut rounds = 0u32;
-        while started.elapsed() < budget && rounds < 1 << 20 {
-            self.time(id, 64)?;
-            rounds += 1;
-        }
-        let net = Net {
-            label: "the reference network",
-            model: &model,
-            shape,
-        };
-        let mut m = self.measure_loaded(&[net], &[id])?;
-        Ok(m.remove(0))
+            .load(&identity_model(REFERENCE_WIDTH), shape, batch)?)
     }
 
-    /// Measures the reference network again and records the drift since warm-up.
+    /// Samples the warm reference network `id` until `warmup_ms` has passed since
+    /// `started` and at least `repeats` samples were taken.
+    fn sample_reference(
+        &mut self,
+        id: NetId,
+        started: std::time::Instant,
+    ) -> Result<ReferenceSpeed, MeasureError> {
+        let window = std::time::Duration::from_millis(u64::from(self.protocol.warmup_ms));
+        let repeats = self.protocol.repeats.max(1) as usize;
+        let mut samples = Vec::with_capacity(repeats);
+        // Bounded in samples too, for a probe whose calls take no time at all.
+        while samples.len() < repeats || (started.elapsed() < window && samples.len() < 1 << 16) {
+            samples.push(self.reference_sample(id)?);
+        }
+        Ok(ReferenceSpeed::of(&samples))
+    }
+
+    /// One timed sample of the reference network `id`, preceded (like every sample) by
+    /// one untimed call.
+    fn reference_sample(&mut self, id: NetId) -> Result<f64, MeasureError> {
+        self.probe.time(id, 1)?;
+        self.runs += 1;
+        self.time(id, self.reference_calls)
+    }
+
+    /// How much slower than its reference speed the machine ran between two reference
+    /// samples (1.0 while the reference speed is not known).
+    fn slowdown(&self, before_us: f64, after_us: f64) -> f64 {
+        let speed = self.noise.map_or(f64::NAN, |n| n.reference_us);
+        let factor = 0.5 * (before_us + after_us) / speed;
+        if factor.is_finite() && factor > 0.0 {
+            factor
+        } else {
+            1.0
+        }
+    }
+
+    /// The samples a statistic is taken over, sorted: those taken while the machine ran
+    /// at its reference speed (less than [`SLOWED`] slower) when they are at least a
+    /// third of `repeats` and `min_repeats`, since they need no correction; otherwise
+    /// every sample, corrected. Every sample counts under the `p95` statistic.
+    fn kept(&self, samples: &[f64], factors: &[f64]) -> Vec<f64> {
+        let p = &self.protocol;
+        let mut kept: Vec<f64> = samples
+            .iter()
+            .zip(factors)
+            .filter(|&(_, &f)| f < 1.0 + SLOWED)
+            .map(|(&t, _)| t)
+            .collect();
+        let enough = (p.repeats.div_ceil(3)).max(p.min_repeats).max(1) as usize;
+        if p.statistic == Statistic::P95 || kept.len() < enough {
+            kept = samples.to_vec();
+        }
+        kept.sort_by(f64::total_cmp);
+        kept
+    }
+
+    /// Counts one timed sample taken at speed factor `factor`.
+    fn record_factor(&mut self, factor: f64) {
+        self.stats.samples += 1;
+        if factor >= 1.0 + SLOWED {
+            self.stats.slowed_samples += 1;
+        }
+        self.stats.max_slowdown = self.stats.max_slowdown.max(factor);
+    }
+
+    /// A sample `raw_us` taken at speed factor `factor`, as the statistic uses it.
+    fn corrected(&self, raw_us: f64, factor: f64) -> f64 {
+        if self.protocol.statistic == Statistic::P95 {
+            raw_us
+        } else {
+            raw_us / factor
+        }
+    }
+
+    /// Samples the reference network again (for the `warmup_ms` window) and records
+    /// the drift of its speed since warm-up.
     pub fn recheck_noise(&mut self) -> Result<Option<NoiseFloor>, MeasureError> {
         if let Some(first) = self.noise {
-            let again = self.measure_reference()?;
+            let started = std::time::Instant::now();
+            self.probe.clear();
+            let id = self.load_reference()?;
+            self.warm_net(id, self.reference_calls)?;
+            let again = self.sample_reference(id, started)?;
             self.noise_end = Some(again.robust_cv);
             self.noise = Some(NoiseFloor {
-                drift: (again.latency_us - first.reference_us) / first.reference_us,
+                drift: (again.undisturbed_us - first.reference_us) / first.reference_us,
                 ..first
             });
         }
         Ok(self.noise)
     }
 
-    /// Calls per sample for `id`: grown by the observed time until a sample takes at
-    /// least `min_sample_us` (single calls for the p95 statistic).
+    /// Calls per sample for `id` under the protocol's statistic (single calls for the
+    /// p95 statistic, a tail being a property of single calls).
     fn calls_for(&mut self, id: NetId) -> Result<u32, MeasureError> {
         if self.protocol.statistic == Statistic::P95 {
             return Ok(1);
         }
+        self.batched_calls(id)
+    }
+
+    /// Calls per sample grown by the observed time until a sample takes at least
+    /// `min_sample_us`.
+    fn batched_calls(&mut self, id: NetId) -> Result<u32, MeasureError> {
         let target = self.protocol.min_sample_us.max(1) as f64;
         // The first inference of a network just loaded pays its own cold start (lazy
         // initialisation, page faults); calibrating on it would give too few calls.
@@ -418,6 +611,7 @@ impl<'p> Bench<'p> {
         for group in nets.chunks(GROUP_SIZE) {
             progress(out.len(), nets.len());
             self.probe.clear();
+            let reference = self.load_reference()?;
             let mut ids = Vec::with_capacity(group.len());
             for net in group {
                 ids.push(
@@ -425,7 +619,7 @@ impl<'p> Bench<'p> {
                         .load(net.model, net.shape, self.protocol.batch as usize)?,
                 );
             }
-            out.extend(self.measure_loaded(group, &ids)?);
+            out.extend(self.measure_loaded(group, &ids, reference)?);
         }
         progress(out.len(), nets.len());
         Ok(out)
@@ -444,6 +638,7 @@ impl<'p> Bench<'p> {
     pub fn decide(&mut self, net: Net<'_>, target_us: f64) -> Result<Decision, MeasureError> {
         self.warm_up()?;
         self.probe.clear();
+        let reference = self.load_reference()?;
         let id = self
             .probe
             .load(net.model, net.shape, self.protocol.batch as usize)?;
@@ -453,11 +648,17 @@ impl<'p> Bench<'p> {
         let p = self.protocol;
         let q = p.statistic.quantile();
         let mut samples: Vec<f64> = Vec::with_capacity(p.repeats as usize);
-        let mut sorted: Vec<f64> = Vec::with_capacity(p.repeats as usize);
+        // The samples the statistic is taken over, sorted (see `Bench::kept`).
+        let mut sorted: Vec<f64> = Vec::new();
         let repeats = p.repeats.max(1);
-        let decision = |samples: &[f64], sorted: &[f64], feasible: Option<bool>, runs| {
+        let mut factors: Vec<f64> = Vec::with_capacity(p.repeats as usize);
+        let decision = |samples: &[f64],
+                        sorted: &[f64],
+                        factors: &mut Vec<f64>,
+                        feasible: Option<bool>,
+                        runs| {
             let (lower_us, upper_us) = quantile_bounds(sorted, q, p.confidence);
-            let latency_us = summarize(samples, p.statistic).stat;
+            let latency_us = summarize(sorted, p.statistic).stat;
             Decision {
                 feasible: feasible.unwrap_or(latency_us <= target_us),
                 latency_us,
@@ -469,6 +670,7 @@ impl<'p> Bench<'p> {
                 calls_per_sample: calls,
                 runs,
                 early: feasible.is_some() && (samples.len() as u32) < repeats,
+                slowdown: median_of(factors),
             }
         };
         // `repeats` samples, then more (up to four times as many) while the bounds still
@@ -476,6 +678,8 @@ impl<'p> Bench<'p> {
         let mut extra_started: Option<std::time::Instant> = None;
         let budget = self.budget();
         let most = repeats.saturating_mul(4).min(MAX_SAMPLES as u32);
+        // Each sample is bracketed by reference samples (see the module docs).
+        let mut before = self.reference_sample(reference)?;
         for i in 1..=most {
             if i > repeats {
                 let started = *extra_started.get_or_insert_with(std::time::Instant::now);
@@ -483,11 +687,17 @@ impl<'p> Bench<'p> {
                     break;
                 }
             }
-            let t = self.time(id, calls)?;
-            samples.push(t);
-            let at = sorted.partition_point(|&x| x < t);
-            sorted.insert(at, t);
-            if i >= p.min_repeats {
+            self.probe.time(id, 1)?;
+            self.runs += 1;
+            let raw = self.time(id, calls)?;
+            let after = self.reference_sample(reference)?;
+            let factor = self.slowdown(before, after);
+            before = after;
+            self.record_factor(factor);
+            factors.push(factor);
+            samples.push(self.corrected(raw, factor));
+            sorted = self.kept(&samples, &factors);
+            if sorted.len() as u32 >= p.min_repeats {
                 let (lower, upper) = quantile_bounds(&sorted, q, p.confidence);
                 if upper <= target_us || lower > target_us {
                     break;
@@ -501,19 +711,23 @@ impl<'p> Bench<'p> {
         let runs = self.runs - runs_before;
         let (lower, upper) = quantile_bounds(&sorted, q, p.confidence);
         let clear =
-            (upper <= target_us || lower > target_us) && samples.len() as u32 >= p.min_repeats;
+            (upper <= target_us || lower > target_us) && sorted.len() as u32 >= p.min_repeats;
         Ok(decision(
             &samples,
             &sorted,
+            &mut factors,
             clear.then_some(upper <= target_us),
             runs,
         ))
     }
 
+    /// Measures the loaded networks `ids` interleaved, each sample corrected by the
+    /// loaded `reference` network's samples around it.
     fn measure_loaded(
         &mut self,
         nets: &[Net<'_>],
         ids: &[NetId],
+        reference: NetId,
     ) -> Result<Vec<Measurement>, MeasureError> {
         let p = self.protocol;
         let repeats = p.repeats.max(1) as usize;
@@ -526,6 +740,7 @@ impl<'p> Bench<'p> {
             calls.push(c);
         }
         let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(repeats); ids.len()];
+        let mut factors: Vec<Vec<f64>> = vec![Vec::with_capacity(repeats); ids.len()];
         let mut batches = vec![0u32; ids.len()];
         let mut pending: Vec<usize> = (0..ids.len()).collect();
         let budget = self.budget();
@@ -537,22 +752,35 @@ impl<'p> Bench<'p> {
             let mut order = pending.clone();
             for _ in 0..rounds {
                 shuffle(&mut order, &mut self.rng);
-                for &k in &order {
-                    // One untimed call first: the other networks of the round have
-                    // evicted this one's weights from the caches, and a network that
-                    // runs alone (as deployed, or when re-measured) does not pay that.
-                    self.probe.time(ids[k], 1)?;
-                    self.runs += 1;
-                    let t = self.time(ids[k], calls[k])?;
-                    samples[k].push(t);
+                let mut before = self.reference_sample(reference)?;
+                for chunk in order.chunks(SAMPLES_PER_REFERENCE) {
+                    let mut taken = [0.0; SAMPLES_PER_REFERENCE];
+                    for (slot, &k) in chunk.iter().enumerate() {
+                        // One untimed call first: the other networks of the round have
+                        // evicted this one's weights from the caches, and a network
+                        // that runs alone (as deployed, or when re-measured) does not
+                        // pay that.
+                        self.probe.time(ids[k], 1)?;
+                        self.runs += 1;
+                        taken[slot] = self.time(ids[k], calls[k])?;
+                    }
+                    let after = self.reference_sample(reference)?;
+                    let factor = self.slowdown(before, after);
+                    before = after;
+                    for (&k, &raw) in chunk.iter().zip(&taken) {
+                        self.record_factor(factor);
+                        factors[k].push(factor);
+                        samples[k].push(self.corrected(raw, factor));
+                    }
                 }
             }
             for &k in &pending {
                 batches[k] += 1;
             }
             pending.retain(|&k| {
-                let s = summarize(&samples[k], p.statistic);
-                equivalent_cv(s.robust_cv, samples[k].len(), p.repeats) > p.max_cv
+                let kept = self.kept(&samples[k], &factors[k]);
+                let s = summarize(&kept, p.statistic);
+                equivalent_cv(s.robust_cv, kept.len(), p.repeats) > p.max_cv
                     && samples[k].len() < MAX_SAMPLES
             });
             if pending.is_empty() {
@@ -583,8 +811,8 @@ impl<'p> Bench<'p> {
         }
         let share = (self.runs - runs_before) / ids.len().max(1) as u64;
         let mut out = Vec::with_capacity(ids.len());
-        for (k, taken) in samples.into_iter().enumerate() {
-            let s = summarize(&taken, p.statistic);
+        for (k, (taken, mut factors)) in samples.into_iter().zip(factors).enumerate() {
+            let s = summarize(&self.kept(&taken, &factors), p.statistic);
             self.stats.networks += 1;
             if taken.len() > repeats {
                 self.stats.resampled += 1;
@@ -605,6 +833,7 @@ impl<'p> Bench<'p> {
                 attempts: batches[k],
                 runs: share,
                 samples_us: taken,
+                slowdown: median_of(&mut factors),
             });
         }
         Ok(out)
@@ -634,6 +863,20 @@ pub struct Decision {
     pub runs: u64,
     /// True if a bound cleared the target before the last repeat.
     pub early: bool,
+    /// How much slower than its reference speed the machine ran meanwhile (the median
+    /// factor of its samples, which are corrected by it; see the module docs).
+    #[serde(default = "unit")]
+    pub slowdown: f64,
+}
+
+/// The median of `values` (1.0 when there are none), sorting them.
+fn median_of(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    if values.is_empty() {
+        1.0
+    } else {
+        quantile(values, 0.5)
+    }
 }
 
 /// Inverse of the standard normal CDF (Acklam's rational approximation, relative error

@@ -386,6 +386,11 @@ pub struct MeasureArgs {
     /// Only decide whether the latency is at most this target (sequential decision).
     #[arg(long, allow_negative_numbers = true)]
     pub target_us: Option<f64>,
+    /// Correct the timings to the reference speed of this latency table (a run folder's
+    /// `latency_table.json`), so that they compare with the run's claims even when the
+    /// machine is slowed now.
+    #[arg(long, value_name = "FILE")]
+    pub table: Option<std::path::PathBuf>,
 }
 
 /// Runs `tabnas-agent measure`.
@@ -419,7 +424,10 @@ pub fn measure(args: &MeasureArgs) -> Result<()> {
         model: &model,
         shape,
     };
-    let mut bench = Bench::new(probe.as_mut(), p, 0);
+    let mut bench = Bench::new(probe.as_mut(), p, 0).with_reference_of(&bundle);
+    if let Some(path) = &args.table {
+        bench.at_reference_speed(table_reference_speed(path)?);
+    }
     match args.target_us {
         Some(t) => {
             let d = bench.decide(net, t)?;
@@ -444,12 +452,29 @@ pub fn measure(args: &MeasureArgs) -> Result<()> {
     }
     if let Some(n) = bench.noise_floor() {
         out!(
-            "noise floor: {:.1}% (cv of a {:.2} us reference network)",
+            "noise floor: {:.1}% (cv of the reference network); timings corrected to its \
+             speed of {:.3} us per call{}",
             100.0 * n.cv,
-            n.reference_us
+            n.reference_us,
+            args.table
+                .as_ref()
+                .map_or(String::new(), |t| format!(" (from {})", t.display()))
         );
     }
     Ok(())
+}
+
+/// The reference speed a latency table was measured at.
+fn table_reference_speed(path: &std::path::Path) -> Result<f64> {
+    let what = || format!("--table {}", path.display());
+    let table: tabnas_agent::latency_table::TableFile = tabnas_agent::atomic_file::read_json(path)
+        .with_context(what)?
+        .with_context(|| format!("{}: no such file", what()))?;
+    table
+        .noise_floor
+        .map(|n| n.reference_us)
+        .filter(|us| us.is_finite() && *us > 0.0)
+        .with_context(|| format!("{}: the table records no reference speed", what()))
 }
 
 /// `tabnas-agent config ...`.

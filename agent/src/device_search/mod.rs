@@ -250,7 +250,9 @@ pub fn run_device_search_until(
     let mut session = Session {
         space: bundle.manifest.search_space()?,
         bundle,
-        bench: Bench::new(probe, options.protocol, options.seed).interrupted_by(stop),
+        bench: Bench::new(probe, options.protocol, options.seed)
+            .with_reference_of(bundle)
+            .interrupted_by(stop),
         options,
         folder,
         environment,

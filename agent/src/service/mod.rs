@@ -347,7 +347,8 @@ impl Service {
                 "a search is measuring; the table is ready after its table phase",
             )
         })?;
-        let mut bench = Bench::new(probe.as_mut(), self.profile.measurement, 0);
+        let mut bench =
+            Bench::new(probe.as_mut(), self.profile.measurement, 0).with_reference_of(&self.bundle);
         let s = &self.profile.search;
         let limits = ModelLimits {
             children: s.calibration_children as usize,
@@ -439,7 +440,8 @@ impl Service {
             )
         })?;
         let label = format!("child {}", tabnas_core::space::show_widths(&as_u32));
-        let mut bench = Bench::new(probe.as_mut(), self.profile.measurement, 0);
+        let mut bench =
+            Bench::new(probe.as_mut(), self.profile.measurement, 0).with_reference_of(&self.bundle);
         let m = bench
             .measure(Net {
                 label: &label,

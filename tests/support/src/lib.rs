@@ -45,7 +45,18 @@ pub fn run(exe: &str, args: &[&str]) -> Run {
 
 /// The repository's root folder.
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    // Found at run time from the test's package (Cargo sets CARGO_MANIFEST_DIR for the
+    // tests it runs): one target folder shared by two checkouts keeps this crate built
+    // once, with the first checkout's path compiled in.
+    let compiled = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .and_then(|dir| {
+            dir.ancestors()
+                .find(|d| d.join("Cargo.lock").is_file())
+                .map(Path::to_path_buf)
+        })
+        .unwrap_or(compiled)
 }
 
 /// Whether the tests run under CI (`CI` set), where a missing prerequisite fails

@@ -152,7 +152,7 @@ pub struct MeasurementProtocol {
 impl Default for MeasurementProtocol {
     fn default() -> Self {
         Self {
-            warmup_ms: 300,
+            warmup_ms: 1000,
             warmup: 20,
             stable_tolerance: 0.03,
             min_sample_us: 200,
