@@ -76,7 +76,7 @@ pub const MAX_SAMPLES: usize = tabnas_core::formats::measurement::limits::MAX_RE
 const REFERENCE_WIDTH: usize = 8;
 
 /// Samples of other networks between two samples of the reference network.
-pub const SAMPLES_PER_REFERENCE: usize = 4;
+pub const SAMPLES_PER_REFERENCE: usize = 8;
 
 /// A sample taken while the machine ran at least this much slower than its reference
 /// speed counts as slowed in [`NoiseStats`].
@@ -87,6 +87,10 @@ pub const SLOWED: f64 = 0.10;
 pub struct Measurement {
     /// The protocol's statistic of the per-call latency: the latency.
     pub latency_us: f64,
+    /// Upper bound of the statistic at the protocol's confidence (order statistics of
+    /// the samples it was taken over): what a second measurement stays under.
+    #[serde(default = "unknown")]
+    pub upper_us: f64,
     /// Median of the samples.
     pub median_us: f64,
     /// 95th percentile.
@@ -123,6 +127,10 @@ pub struct Measurement {
 
 fn unit() -> f64 {
     1.0
+}
+
+fn unknown() -> f64 {
+    f64::NAN
 }
 
 /// The relative precision of a median from `n` samples with robust CV `cv`, expressed as
@@ -417,9 +425,12 @@ impl<'p> Bench<'p> {
         // The first calls pay the process's cold start: calibrate the calls on a warm
         // network.
         self.warm_net(id, 64)?;
-        self.reference_calls = self.batched_calls(id)?;
+        // Half a sample's length: the reference is sampled often, and its samples only
+        // need to say how fast the machine runs.
+        let half = (self.protocol.min_sample_us / 2).max(1);
+        self.reference_calls = self.batched_calls(id, half)?;
         self.warm_net(id, self.reference_calls)?;
-        let speed = self.sample_reference(id, started)?;
+        let speed = self.sample_reference(id, started, self.protocol.warmup_ms)?;
         self.warm = true;
         self.noise = Some(NoiseFloor {
             reference_us: self.given_speed.unwrap_or(speed.undisturbed_us),
@@ -445,14 +456,15 @@ impl<'p> Bench<'p> {
             .load(&identity_model(REFERENCE_WIDTH), shape, batch)?)
     }
 
-    /// Samples the warm reference network `id` until `warmup_ms` has passed since
+    /// Samples the warm reference network `id` until `window_ms` has passed since
     /// `started` and at least `repeats` samples were taken.
     fn sample_reference(
         &mut self,
         id: NetId,
         started: std::time::Instant,
+        window_ms: u32,
     ) -> Result<ReferenceSpeed, MeasureError> {
-        let window = std::time::Duration::from_millis(u64::from(self.protocol.warmup_ms));
+        let window = std::time::Duration::from_millis(u64::from(window_ms));
         let repeats = self.protocol.repeats.max(1) as usize;
         let mut samples = Vec::with_capacity(repeats);
         // Bounded in samples too, for a probe whose calls take no time at all.
@@ -520,15 +532,15 @@ impl<'p> Bench<'p> {
         }
     }
 
-    /// Samples the reference network again (for the `warmup_ms` window) and records
-    /// the drift of its speed since warm-up.
+    /// Samples the reference network again (for a quarter of the `warmup_ms` window: it
+    /// is only reported) and records the drift of its speed since warm-up.
     pub fn recheck_noise(&mut self) -> Result<Option<NoiseFloor>, MeasureError> {
         if let Some(first) = self.noise {
             let started = std::time::Instant::now();
             self.probe.clear();
             let id = self.load_reference()?;
             self.warm_net(id, self.reference_calls)?;
-            let again = self.sample_reference(id, started)?;
+            let again = self.sample_reference(id, started, self.protocol.warmup_ms / 4)?;
             self.noise_end = Some(again.robust_cv);
             self.noise = Some(NoiseFloor {
                 drift: (again.undisturbed_us - first.reference_us) / first.reference_us,
@@ -544,13 +556,13 @@ impl<'p> Bench<'p> {
         if self.protocol.statistic == Statistic::P95 {
             return Ok(1);
         }
-        self.batched_calls(id)
+        self.batched_calls(id, self.protocol.min_sample_us)
     }
 
     /// Calls per sample grown by the observed time until a sample takes at least
-    /// `min_sample_us`.
-    fn batched_calls(&mut self, id: NetId) -> Result<u32, MeasureError> {
-        let target = self.protocol.min_sample_us.max(1) as f64;
+    /// `sample_us`.
+    fn batched_calls(&mut self, id: NetId, sample_us: u32) -> Result<u32, MeasureError> {
+        let target = sample_us.max(1) as f64;
         // The first inference of a network just loaded pays its own cold start (lazy
         // initialisation, page faults); calibrating on it would give too few calls.
         self.probe.time(id, 2)?;
@@ -812,7 +824,9 @@ impl<'p> Bench<'p> {
         let share = (self.runs - runs_before) / ids.len().max(1) as u64;
         let mut out = Vec::with_capacity(ids.len());
         for (k, (taken, mut factors)) in samples.into_iter().zip(factors).enumerate() {
-            let s = summarize(&self.kept(&taken, &factors), p.statistic);
+            let kept = self.kept(&taken, &factors);
+            let s = summarize(&kept, p.statistic);
+            let (_, upper_us) = quantile_bounds(&kept, p.statistic.quantile(), p.confidence);
             self.stats.networks += 1;
             if taken.len() > repeats {
                 self.stats.resampled += 1;
@@ -821,6 +835,7 @@ impl<'p> Bench<'p> {
             self.stats.max_robust_cv = self.stats.max_robust_cv.max(s.robust_cv);
             out.push(Measurement {
                 latency_us: s.stat,
+                upper_us,
                 median_us: s.median,
                 p95_us: s.p95,
                 mean_us: s.mean,
