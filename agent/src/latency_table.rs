@@ -287,7 +287,7 @@ pub fn build_table(
     // What is measured now completes a saved table: it is corrected to the same
     // reference speed.
     if let Some(n) = saved.as_ref().and_then(|t| t.noise_floor) {
-        bench.at_reference_speed(n.reference_us);
+        bench.at_reference_speed(n.reference_us)?;
     }
     let mut file = saved.unwrap_or_else(|| TableFile {
         format: TABLE_FORMAT,

@@ -25,10 +25,11 @@
 //!   median (or p95 / mean) of the samples, and the spread that counts is the robust
 //!   coefficient of variation (`1.4826 * MAD / median`, criterion's MAD-based noise
 //!   measure), which one interrupted sample does not inflate; the plain CV is recorded.
-//! * **The noise floor is measured and recorded.** The reference network (an identity)
-//!   is sampled for the rest of the `warmup_ms` window once it is warm; the median of
-//!   those samples is the machine's *reference speed*, their robust CV the noise floor,
-//!   and sampling it again after the table gives the drift over the run.
+//! * **The noise floor is measured and recorded.** The reference network (an identity,
+//!   or a bundle's narrowest child with [`Bench::with_reference_of`]) is sampled for the
+//!   rest of the `warmup_ms` window once it is warm; those samples give the machine's
+//!   undisturbed *reference speed* (see `ReferenceSpeed`), their robust CV the noise
+//!   floor, and sampling it again after the table gives the drift over the run.
 //! * **Speed changes are corrected, not averaged in.** A shared or throttled CPU does not
 //!   add noise to every sample alike: it runs whole stretches (tens of milliseconds to
 //!   a second) 30-45% slower, so a network whose samples fall in one such stretch
@@ -36,8 +37,10 @@
 //!   reference network is therefore loaded with every set and sampled between every
 //!   [`SAMPLES_PER_REFERENCE`] samples of the others; each sample is divided by the
 //!   machine's speed around it (the mean of the reference samples just before and just
-//!   after it, over the reference speed), and the statistic is taken over the corrected
-//!   samples: a latency at the reference speed, whatever the machine did meanwhile. The
+//!   after it, over the reference speed). The statistic is taken over the samples taken
+//!   at the reference speed when there are enough of them, which need no correction,
+//!   otherwise over all of them, corrected: a latency at the reference speed, whatever
+//!   the machine did meanwhile. The
 //!   factors are kept (the [`Measurement::slowdown`] of each network, and how many
 //!   samples ran at least [`SLOWED`] slower in the bench's [`NoiseStats`]). The `p95`
 //!   statistic is not corrected: a tail is what slow stretches make.
@@ -171,8 +174,8 @@ pub struct NoiseStats {
 /// The machine's noise, measured on the reference network.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct NoiseFloor {
-    /// The reference network's median per-call latency over the warm-up window: the
-    /// reference speed every sample is corrected to.
+    /// The reference network's per-call latency at the machine's undisturbed speed (found
+    /// over the warm-up window, or given): the speed every sample is corrected to.
     pub reference_us: f64,
     /// Its robust coefficient of variation: the noise a measurement here cannot go
     /// below.
@@ -203,7 +206,7 @@ const SPEED_BLOCK: usize = 8;
 /// machine slowed the whole window has no faster stretch, and its speed is what it is.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct ReferenceSpeed {
-    /// Median per-call latency of the fastest cluster.
+    /// The 10th percentile of the block medians.
     undisturbed_us: f64,
     /// Robust CV of all the samples: the noise floor.
     robust_cv: f64,
@@ -292,8 +295,6 @@ pub struct Bench<'p> {
     stats: NoiseStats,
     /// Calls per sample of the reference network (set at warm-up).
     reference_calls: u32,
-    /// The reference speed to correct to, when given instead of found at warm-up.
-    given_speed: Option<f64>,
     /// The reference network, when not the identity.
     reference: Option<(ModelProto, NetShape)>,
     /// When set, the next timed sample fails with [`MeasureError::Interrupted`].
@@ -324,7 +325,6 @@ impl<'p> Bench<'p> {
             noise_end: None,
             stats: NoiseStats::default(),
             reference_calls: 1,
-            given_speed: None,
             reference: None,
             stop: None,
             runs: 0,
@@ -356,17 +356,20 @@ impl<'p> Bench<'p> {
         self
     }
 
-    /// Corrects every later sample to the reference speed `reference_us` (the reference
-    /// network's per-call latency) instead of the one found at warm-up: measurements
+    /// Warms up, then corrects every later sample to the reference speed `reference_us`
+    /// (the reference network's per-call latency) instead of the one found: measurements
     /// then compare with those of the bench that found it, such as a saved latency
     /// table's. A speed that is not a positive number is ignored.
-    pub fn at_reference_speed(&mut self, reference_us: f64) {
-        if reference_us.is_finite() && reference_us > 0.0 {
-            self.given_speed = Some(reference_us);
-            if let Some(n) = self.noise.as_mut() {
-                n.reference_us = reference_us;
-            }
+    pub fn at_reference_speed(&mut self, reference_us: f64) -> Result<(), MeasureError> {
+        self.warm_up()?;
+        if let Some(n) = self
+            .noise
+            .as_mut()
+            .filter(|_| reference_us.is_finite() && reference_us > 0.0)
+        {
+            n.reference_us = reference_us;
         }
+        Ok(())
     }
 
     /// The protocol.
@@ -433,14 +436,14 @@ impl<'p> Bench<'p> {
         let speed = self.sample_reference(id, started, self.protocol.warmup_ms)?;
         self.warm = true;
         self.noise = Some(NoiseFloor {
-            reference_us: self.given_speed.unwrap_or(speed.undisturbed_us),
+            reference_us: speed.undisturbed_us,
             cv: speed.robust_cv,
             drift: f64::NAN,
         });
         Ok(())
     }
 
-    /// Loads the reference network (an identity) beside whatever is loaded.
+    /// Loads the reference network beside whatever is loaded.
     fn load_reference(&mut self) -> Result<NetId, MeasureError> {
         let batch = self.protocol.batch as usize;
         if let Some((model, shape)) = &self.reference {

@@ -132,18 +132,11 @@ fn searches_killed_at_random_instants_resume_to_the_uninterrupted_result() {
             started.elapsed() < Duration::from_secs(900),
             "{kills} kills in 15 minutes"
         );
-        let mut a = args(&profile, &crashed);
-        a.push("--resume".into());
-        let out = agent().args(&a).output().unwrap();
-        assert!(
-            out.status.success(),
-            "the resume after {k} kills: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(answer(&crashed), answer(&whole), "round {round}");
-        assert!(
-            trace(&crashed) == trace(&whole),
-            "round {round}: the traces differ after {k} kills"
+        resume_gives_the_whole_run(
+            &profile,
+            &crashed,
+            &whole,
+            &format!("round {round}, {k} kills"),
         );
         // A resume never moves the run aside, and no temporary is left behind.
         let names: Vec<String> = std::fs::read_dir(&crashed)
@@ -282,18 +275,21 @@ fn sigterm_and_sigint_end_a_search_with_a_final_checkpoint() {
         assert_eq!(checkpoint_step(&dir), step, "SIG{signal}");
         let traced = std::fs::read_to_string(dir.join("trace.jsonl")).unwrap();
         assert_eq!(traced.lines().count() as u64, step, "SIG{signal}");
-        let mut a = args(&profile, &dir);
-        a.push("--resume".into());
-        let out = agent().args(&a).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(answer(&dir), answer(&whole), "SIG{signal}");
-        assert!(
-            trace(&dir) == trace(&whole),
-            "SIG{signal}: the traces differ"
-        );
+        resume_gives_the_whole_run(&profile, &dir, &whole, &format!("SIG{signal}"));
     }
+}
+
+/// Resumes the run in `dir` to its end; its answer and trace are those of the run that
+/// was never stopped (`whole`).
+fn resume_gives_the_whole_run(profile: &Path, dir: &Path, whole: &Path, what: &str) {
+    let mut a = args(profile, dir);
+    a.push("--resume".into());
+    let out = agent().args(&a).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{what}: the resume failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(answer(dir), answer(whole), "{what}");
+    assert!(trace(dir) == trace(whole), "{what}: the traces differ");
 }

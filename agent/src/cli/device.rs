@@ -426,7 +426,7 @@ pub fn measure(args: &MeasureArgs) -> Result<()> {
     };
     let mut bench = Bench::new(probe.as_mut(), p, 0).with_reference_of(&bundle);
     if let Some(path) = &args.table {
-        bench.at_reference_speed(table_reference_speed(path)?);
+        bench.at_reference_speed(table_reference_speed(path)?)?;
     }
     match args.target_us {
         Some(t) => {
