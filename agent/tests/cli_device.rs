@@ -321,3 +321,52 @@ fn hostile_inputs_are_refused_or_survived() {
     assert!(child.wait().unwrap().success());
     assert!(out.join("result.json").exists());
 }
+
+/// `measure --table` measures at a run's reference speed, and refuses a table it cannot
+/// use: a missing file, one that is not a table, one of another bundle.
+#[test]
+fn measure_at_a_tables_reference_speed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let (ok, _, e) = agent(&[
+        "search",
+        "--fake-latency",
+        "--quiet",
+        "--steps",
+        "20",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert!(ok, "{e}");
+    let table = run.join("latency_table.json");
+    let measure = |table: &Path| {
+        agent(&[
+            "measure",
+            "--fake-latency",
+            "--widths",
+            "64-32-32",
+            "--table",
+            table.to_str().unwrap(),
+        ])
+    };
+    let (ok, out, e) = measure(&table);
+    assert!(ok, "{e}");
+    assert!(
+        out.contains(&format!("(from {})", table.display())),
+        "{out}"
+    );
+    let (ok, _, e) = measure(&tmp.path().join("none.json"));
+    assert!(!ok && e.contains("none.json: no such file"), "{e}");
+    let (ok, _, e) = measure(&run.join("result.json"));
+    assert!(!ok && e.contains("not a file this agent wrote"), "{e}");
+    let mut other: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&table).unwrap()).unwrap();
+    other["bundle_hash"] = "0123abcd".into();
+    let other_path = tmp.path().join("other.json");
+    std::fs::write(&other_path, other.to_string()).unwrap();
+    let (ok, _, e) = measure(&other_path);
+    assert!(
+        !ok && e.contains("the table was measured for bundle 0123abcd"),
+        "{e}"
+    );
+}

@@ -426,7 +426,7 @@ pub fn measure(args: &MeasureArgs) -> Result<()> {
     };
     let mut bench = Bench::new(probe.as_mut(), p, 0).with_reference_of(&bundle);
     if let Some(path) = &args.table {
-        bench.at_reference_speed(table_reference_speed(path)?)?;
+        bench.at_reference_speed(table_reference_speed(path, &bundle)?)?;
     }
     match args.target_us {
         Some(t) => {
@@ -464,12 +464,22 @@ pub fn measure(args: &MeasureArgs) -> Result<()> {
     Ok(())
 }
 
-/// The reference speed a latency table was measured at.
-fn table_reference_speed(path: &std::path::Path) -> Result<f64> {
+/// The reference speed a latency table of `bundle` was measured at (the reference network
+/// is the bundle's, so a table of another bundle says nothing about it).
+fn table_reference_speed(path: &std::path::Path, bundle: &tabnas_bundle::Bundle) -> Result<f64> {
     let what = || format!("--table {}", path.display());
     let table: tabnas_agent::latency_table::TableFile = tabnas_agent::atomic_file::read_json(path)
         .with_context(what)?
         .with_context(|| format!("{}: no such file", what()))?;
+    if table.bundle_hash != bundle.hash {
+        bail!(
+            "{}: the table was measured for bundle {}, not for this bundle ({}); measure \
+             with the run's --bundle",
+            what(),
+            table.bundle_hash,
+            bundle.hash
+        );
+    }
     table
         .noise_floor
         .map(|n| n.reference_us)
