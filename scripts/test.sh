@@ -24,7 +24,7 @@ export ORT_DYLIB_PATH
 cargo test --release --locked -p tabnas-agent --features ort --test ort_probe "$@"
 # The command blocks of the README and the docs, run as written: one shell per document,
 # from the repository root (scripts/doc_commands.py; tests/README.md). They include the
-# README's serving commands (serial over a pty, HTTP, hardware in the loop) with their
+# serving commands of docs/usage.md (serial over a pty, HTTP, hardware in the loop) with their
 # checks: the model fetched both ways is the same, the board-limited answer meets its
 # target.
 python3 scripts/doc_commands.py

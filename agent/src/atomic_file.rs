@@ -7,7 +7,8 @@ use std::path::Path;
 
 use serde::{de::DeserializeOwned, Serialize};
 
-use crate::error::FileError;
+use std::fmt;
+use std::path::PathBuf;
 
 /// Writes `bytes` to `path` atomically, never through a link
 /// ([`tabnas_bundle::files::write_atomic`]).
@@ -59,6 +60,69 @@ pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, FileErro
         }),
     }
 }
+
+/// A file of a run folder that cannot be read or written.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum FileError {
+    /// Reading failed.
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Writing, flushing or replacing failed.
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What was being done (`create a temporary file`, `write`, `flush`, `replace`).
+        action: &'static str,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not JSON of the expected shape.
+    NotOurs {
+        /// The file.
+        path: PathBuf,
+        /// Where and why parsing failed.
+        source: serde_json::Error,
+    },
+    /// A value could not be written as JSON (a non-finite number in a map key, say).
+    Encode {
+        /// The file it was meant for.
+        path: PathBuf,
+        /// Why.
+        source: serde_json::Error,
+    },
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Read { path, source } => write!(f, "cannot read {}: {source}", path.display()),
+            Self::Write {
+                path,
+                action,
+                source,
+            } => write!(f, "{}: cannot {action}: {source}", path.display()),
+            Self::NotOurs { path, source } => {
+                write!(
+                    f,
+                    "{}: not a file this agent wrote: {source}",
+                    path.display()
+                )
+            }
+            Self::Encode { path, source } => {
+                write!(f, "{}: cannot encode: {source}", path.display())
+            }
+        }
+    }
+}
+
+// The message includes the cause, so `source()` stays `None`: a printed chain
+// (`{:#}`) would otherwise repeat it.
+impl std::error::Error for FileError {}
 
 #[cfg(test)]
 mod tests {

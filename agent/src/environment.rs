@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::PinError;
+use std::fmt;
 
 /// The machine and software a result was measured with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,3 +63,37 @@ pub fn pin_current_thread(cpu: usize) -> Result<(), PinError> {
         Err(PinError::Refused { cpu })
     }
 }
+
+/// The measuring thread could not be pinned to a CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PinError {
+    /// The platform does not report CPU ids.
+    NoCpuIds,
+    /// `measurement.pin_cpu` names a CPU that does not exist here.
+    NoSuchCpu {
+        /// The CPU asked for.
+        cpu: usize,
+    },
+    /// The OS refused.
+    Refused {
+        /// The CPU asked for.
+        cpu: usize,
+    },
+}
+
+impl fmt::Display for PinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoCpuIds => f.write_str("this platform does not report CPU ids"),
+            Self::NoSuchCpu { cpu } => {
+                write!(f, "measurement.pin_cpu: CPU {cpu} does not exist here")
+            }
+            Self::Refused { cpu } => {
+                write!(f, "could not pin the measuring thread to CPU {cpu}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for PinError {}

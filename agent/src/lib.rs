@@ -6,7 +6,7 @@
 //! * [`probe`]: the latency seam ([`LatencyProbe`]) with tract-onnx, ONNX Runtime
 //!   (feature `ort`, `ort_probe`) and a deterministic fake.
 //! * [`measure`](mod@measure): the measurement protocol's execution and the sequential
-//!   decision.
+//!   decision; [`confirm`]: a latency claim confirmed by repeated measurements.
 //! * [`latency_table`]: per-block table measured on the device and the children measured
 //!   end to end; [`latency_model`]: the model forms compared on them, and the one kept.
 //! * [`quality`]: child validation loss from the bundle, cached.
@@ -17,15 +17,18 @@
 //! * [`service`]: the agent as a service over serial and HTTP (`tabnas-agent serve`).
 //! * [`atomic_file`]: files replaced atomically.
 //! * [`environment`]: what a result was measured on.
-//! * [`error`]: the typed errors of all of the above.
+//! * [`stats`]: quantiles, bounds and prediction bounds.
+//!
+//! Each module keeps its own typed errors beside it ([`RunError`] for a search, which
+//! wraps the others).
 //!
 //! The `tabnas-agent` binary (feature `cli`, on by default) adds argument parsing, the
 //! embedded defaults and progress display.
 
 pub mod atomic_file;
+pub mod confirm;
 pub mod device_search;
 pub mod environment;
-pub mod error;
 pub mod latency_model;
 pub mod latency_table;
 pub mod load;
@@ -36,13 +39,13 @@ pub mod probe;
 pub mod profile;
 pub mod quality;
 pub mod service;
+pub mod stats;
 
 pub use device_search::{
     run_device_search, run_device_search_until, Checkpoint, DeviceResult, DeviceSearchOptions,
-    Progress, RunFolder, StepPoint, TraceLog,
+    Progress, RunError, RunFolder, SearchOverrides, StepPoint, TraceLog,
 };
 pub use environment::{pin_current_thread, Environment};
-pub use error::RunError;
 pub use measure::{Bench, Decision, Measurement, Net, NoiseFloor};
 #[cfg(feature = "ort")]
 pub use ort_probe::OrtProbe;

@@ -54,8 +54,9 @@ enum Command {
     #[command(subcommand)]
     SearchConfig(SearchConfigCommand),
     /// Search a bundle for the best child under a latency target measured here.
-    Search(Box<cli::device::SearchArgs>),
-    /// Measure one child's latency here (or decide feasibility against a target).
+    Search(Box<cli::device::DeviceSearchArgs>),
+    /// Measure one child's latency here, the median of five full measurements with a bound
+    /// for one more (or decide feasibility against a target).
     Measure(cli::device::MeasureArgs),
     /// Serve this board over serial and/or HTTP: status, best, latency table, measure,
     /// start and stop searches (docs/serve.md).

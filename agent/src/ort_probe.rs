@@ -10,7 +10,7 @@ use ort::session::Session;
 use ort::value::Tensor;
 use tract_onnx::pb::ModelProto;
 
-use crate::error::ProbeError;
+use crate::probe::ProbeError;
 use crate::probe::{LatencyProbe, NetId};
 use tabnas_bundle::{encode_model, NetShape};
 

@@ -8,8 +8,10 @@ use std::time::Instant;
 
 use tract_onnx::pb::ModelProto;
 
-use crate::error::ProbeError;
+use std::fmt;
 use tabnas_bundle::{NetShape, TractNet};
+
+use tabnas_bundle::InferenceError;
 
 /// A network loaded in a probe (valid until the next [`LatencyProbe::clear`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,5 +164,48 @@ impl LatencyProbe for FakeProbe {
             "fake ({} us + {} us per MAC)",
             self.base_us, self.per_mac_us
         )
+    }
+}
+
+/// A latency probe that cannot load or time a network.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ProbeError {
+    /// A timing was asked for before any network was loaded.
+    NotLoaded,
+    /// tract could not load or run the network.
+    Inference(InferenceError),
+    /// Another runtime (ONNX Runtime) failed.
+    Runtime {
+        /// The runtime.
+        runtime: &'static str,
+        /// What it was doing.
+        stage: String,
+        /// Its message.
+        detail: String,
+    },
+}
+
+impl fmt::Display for ProbeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotLoaded => f.write_str("no network loaded"),
+            Self::Inference(e) => write!(f, "{e}"),
+            Self::Runtime {
+                runtime,
+                stage,
+                detail,
+            } => write!(f, "{runtime}: {stage}: {detail}"),
+        }
+    }
+}
+
+// The message includes the cause, so `source()` stays `None`: a printed chain
+// (`{:#}`) would otherwise repeat it.
+impl std::error::Error for ProbeError {}
+
+impl From<InferenceError> for ProbeError {
+    fn from(e: InferenceError) -> Self {
+        Self::Inference(e)
     }
 }

@@ -4,13 +4,15 @@
 
 use heapless::String as HString;
 
-use crate::error::ProfileError;
 use serde::Deserialize;
 
+use std::fmt;
 use tabnas_core::formats::board::{BoardConfig, BoardSearch, BoardService};
 use tabnas_core::formats::measurement::{MeasurementProtocol, Statistic};
 use tabnas_core::reward::RewardKind;
 use tabnas_core::search::{PvKind, SearchSettings};
+
+use tabnas_core::formats::board::BoardError;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -78,7 +80,7 @@ impl Default for MeasurementToml {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct SearchToml {
-    target_us: Option<f64>,
+    target_us: Option<tabnas_core::target::LatencyTarget>,
     reward: RewardKind,
     pv: PvKind,
     n: u16,
@@ -258,6 +260,65 @@ pub fn service_extras(text: &str) -> ServiceExtras {
 pub fn profile_beta(text: &str) -> f64 {
     toml::from_str::<Profile>(text).map_or(SearchToml::default().beta, |p| p.search.beta)
 }
+
+/// A TOML board profile that cannot be used.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ProfileError {
+    /// Not TOML, an unknown key, or a value of the wrong type.
+    Toml {
+        /// The profile's name (its path, or what it is).
+        profile: String,
+        /// The TOML parser's message (it names the key and line).
+        source: toml::de::Error,
+    },
+    /// A text field is longer than the packed form holds.
+    TooLong {
+        /// The profile.
+        profile: String,
+        /// The key.
+        field: &'static str,
+        /// The most bytes it may have.
+        max_bytes: usize,
+    },
+    /// The values do not form a usable board configuration.
+    Invalid {
+        /// The profile.
+        profile: String,
+        /// Which field and why.
+        source: BoardError,
+    },
+    /// A key of an older profile format that another key replaced.
+    Replaced {
+        /// The profile.
+        profile: String,
+        /// The old key.
+        key: &'static str,
+        /// What replaced it, and how to set it.
+        by: &'static str,
+    },
+}
+
+impl fmt::Display for ProfileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Toml { profile, source } => write!(f, "{profile}: {source}"),
+            Self::TooLong {
+                profile,
+                field,
+                max_bytes,
+            } => write!(f, "{profile}: {field} is longer than {max_bytes} bytes"),
+            Self::Invalid { profile, source } => write!(f, "{profile}: {source}"),
+            Self::Replaced { profile, key, by } => {
+                write!(f, "{profile}: {key} is no longer read: {by}")
+            }
+        }
+    }
+}
+
+// The message includes the cause, so `source()` stays `None`: a printed chain
+// (`{:#}`) would otherwise repeat it.
+impl std::error::Error for ProfileError {}
 
 #[cfg(test)]
 mod tests {

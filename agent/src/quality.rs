@@ -9,10 +9,12 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::QualityError;
+use std::fmt;
 use tabnas_bundle::{Bundle, BundleError, TractNet};
 use tabnas_core::search::QualityEvaluator;
 use tabnas_core::space::{Architecture, SearchSpace};
+
+use tabnas_bundle::InferenceError;
 
 /// A bounded map from architecture index to loss; the oldest entry leaves first.
 #[derive(Debug, Clone, Default)]
@@ -224,19 +226,15 @@ impl QualityFile {
         self,
         key: &QualityKey<'_>,
         quality: &mut BundleQuality<'_>,
-    ) -> Result<usize, String> {
+    ) -> Result<usize, CacheRefused> {
         if self.format != Self::FORMAT {
-            return Err(format!(
-                "format {} (this agent reads {})",
-                self.format,
-                Self::FORMAT
-            ));
+            return Err(CacheRefused::Format { found: self.format });
         }
         if self.bundle_hash != key.bundle_hash
             || self.runtime != key.runtime
             || self.quality_batch != key.quality_batch
         {
-            return Err("it was computed for another bundle, runtime or batch".to_string());
+            return Err(CacheRefused::OtherKey);
         }
         let space = &quality.space;
         for c in &self.losses {
@@ -244,26 +242,27 @@ impl QualityFile {
                 .arch_at(c.index)
                 .map(|a| (0..a.len()).map(|l| space.width(&a, l)).collect::<Vec<_>>());
             if widths.as_ref() != Some(&c.widths) {
-                return Err(format!(
-                    "entry {} does not name a child of this space ({:?})",
-                    c.index, c.widths
-                ));
+                return Err(CacheRefused::NotInSpace {
+                    index: c.index,
+                    widths: c.widths.clone(),
+                });
             }
             if !(c.loss.is_finite() && c.loss >= 0.0) {
-                return Err(format!(
-                    "the loss of {:?} is {}, not a finite non-negative number",
-                    c.widths, c.loss
-                ));
+                return Err(CacheRefused::BadLoss {
+                    widths: c.widths.clone(),
+                    loss: c.loss,
+                });
             }
         }
         if let Some(first) = self.losses.first() {
             let widths: Vec<usize> = first.widths.iter().map(|&w| w as usize).collect();
-            let again = quality.compute(&widths).map_err(|e| e.to_string())?;
+            let again = quality.compute(&widths).map_err(CacheRefused::Compute)?;
             if (again - first.loss).abs() > 1e-9 * again.abs().max(1.0) {
-                return Err(format!(
-                    "the saved loss of {:?} is {}, computed again it is {again}",
-                    first.widths, first.loss
-                ));
+                return Err(CacheRefused::Disagrees {
+                    widths: first.widths.clone(),
+                    saved: first.loss,
+                    again,
+                });
             }
         }
         for c in &self.losses {
@@ -272,6 +271,111 @@ impl QualityFile {
         Ok(self.losses.len())
     }
 }
+
+/// A child's validation loss that could not be computed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum QualityError {
+    /// The child could not be built from the bundle.
+    Bundle(BundleError),
+    /// tract could not run it on the validation rows.
+    Inference(InferenceError),
+}
+
+impl fmt::Display for QualityError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Bundle(e) => write!(f, "{e}"),
+            Self::Inference(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+// The message includes the cause, so `source()` stays `None`: a printed chain
+// (`{:#}`) would otherwise repeat it.
+impl std::error::Error for QualityError {}
+
+impl From<BundleError> for QualityError {
+    fn from(e: BundleError) -> Self {
+        Self::Bundle(e)
+    }
+}
+
+impl From<InferenceError> for QualityError {
+    fn from(e: InferenceError) -> Self {
+        Self::Inference(e)
+    }
+}
+
+/// Why a saved quality cache is not reused ([`QualityFile::restore_into`]).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CacheRefused {
+    /// Another format version.
+    Format {
+        /// The version found.
+        found: u32,
+    },
+    /// It was computed for another bundle, runtime or batch.
+    OtherKey,
+    /// An entry's index and widths do not name one child of this space.
+    NotInSpace {
+        /// The entry's index.
+        index: u64,
+        /// The entry's widths.
+        widths: Vec<u32>,
+    },
+    /// An entry's loss is not a finite, non-negative number.
+    BadLoss {
+        /// The child.
+        widths: Vec<u32>,
+        /// Its saved loss.
+        loss: f64,
+    },
+    /// The first entry, computed again, gives another loss.
+    Disagrees {
+        /// The child.
+        widths: Vec<u32>,
+        /// Its saved loss.
+        saved: f64,
+        /// Its loss computed now.
+        again: f64,
+    },
+    /// The first entry could not be computed again.
+    Compute(QualityError),
+}
+
+impl fmt::Display for CacheRefused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Format { found } => write!(
+                f,
+                "format {found} (this agent reads {})",
+                QualityFile::FORMAT
+            ),
+            Self::OtherKey => f.write_str("it was computed for another bundle, runtime or batch"),
+            Self::NotInSpace { index, widths } => write!(
+                f,
+                "entry {index} does not name a child of this space ({widths:?})"
+            ),
+            Self::BadLoss { widths, loss } => write!(
+                f,
+                "the loss of {widths:?} is {loss}, not a finite non-negative number"
+            ),
+            Self::Disagrees {
+                widths,
+                saved,
+                again,
+            } => write!(
+                f,
+                "the saved loss of {widths:?} is {saved}, computed again it is {again}"
+            ),
+            Self::Compute(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for CacheRefused {}
 
 #[cfg(test)]
 mod tests {

@@ -216,12 +216,20 @@ fn measure_times_one_child_and_decides_sequentially() {
             && out.contains("after 7 samples; the fixed protocol takes 30"),
         "{out}"
     );
-    for bad in ["0", "-3", "NaN", "inf"] {
-        let (ok, _, e) = agent(&["measure", "--widths", "64-32-32", "--target-us", bad]);
-        assert!(
-            !ok && e.contains("--target-us must be a positive number"),
-            "{bad}: {e}"
-        );
+    for bad in ["0", "-3", "NaN", "inf", "2e9", "fast"] {
+        for args in [
+            &["measure", "--widths", "64-32-32", "--target-us", bad][..],
+            &["search", "--fake-latency", "--target-us", bad][..],
+        ] {
+            let (ok, _, e) = agent(args);
+            let command = args[0];
+            let e = e.replace("\n", " ");
+            assert!(
+                !ok && e.contains("'--target-us <TARGET_US>'")
+                    && e.contains("a latency target must be a"),
+                "{command} {bad}: {e}"
+            );
+        }
     }
 }
 

@@ -22,7 +22,7 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 
 fn options(target_us: Option<f64>, steps: u32) -> DeviceSearchOptions {
     DeviceSearchOptions {
-        target_us,
+        target_us: target_us.map(|t| tabnas_core::target::LatencyTarget::new(t).unwrap()),
         settings: SearchSettings::rejection(PvMode::MonteCarlo { samples: 256 }, 0.05),
         steps,
         seed: 7,
@@ -317,11 +317,14 @@ fn retargeting_reuses_the_table_and_the_quality_cache() {
     assert_eq!(second.table.measured_blocks, 0);
     assert_eq!(second.table.reused_blocks, DEMO_BLOCKS);
     assert_eq!(second.table.measured_children, 0);
-    // Only the warm-up's reference network, the answer (its decision and its full
-    // measurement, each with the reference beside it; with exact predictions the first
-    // candidate in order of loss meets the target) and the reference again at the end
-    // (the noise floor's drift) were loaded.
-    assert_eq!(probe.loads - loads_before, 6);
+    // Only the warm-up's reference network, the answer (its decision and the five full
+    // measurements that confirm it, each with the reference beside it; with exact
+    // predictions the first candidate in order of loss meets the target) and the
+    // reference again at the end (the noise floor's drift) were loaded.
+    assert_eq!(
+        probe.loads - loads_before,
+        1 + 2 + 2 * tabnas_agent::confirm::CONFIRMATIONS + 1
+    );
     assert!(second.quality_cache.0 > 0, "cache hits from the first run");
     assert!(second.latency_us <= 8.0);
     assert!(tmp.path().join("previous-12us/result.json").exists());
@@ -342,7 +345,7 @@ impl tabnas_agent::LatencyProbe for QuadraticProbe {
         model: &tract_onnx::pb::ModelProto,
         _shape: NetShape,
         _batch: usize,
-    ) -> Result<tabnas_agent::NetId, tabnas_agent::error::ProbeError> {
+    ) -> Result<tabnas_agent::NetId, tabnas_agent::probe::ProbeError> {
         let macs = FakeProbe::macs_of(model) as f64;
         self.nets.push(5.0 + (macs / 3e4).powi(2));
         Ok(tabnas_agent::NetId(self.nets.len() - 1))
@@ -351,7 +354,7 @@ impl tabnas_agent::LatencyProbe for QuadraticProbe {
         &mut self,
         net: tabnas_agent::NetId,
         calls: u32,
-    ) -> Result<f64, tabnas_agent::error::ProbeError> {
+    ) -> Result<f64, tabnas_agent::probe::ProbeError> {
         Ok(self.nets[net.0] * calls as f64)
     }
     fn clear(&mut self) {
@@ -430,7 +433,7 @@ impl tabnas_agent::LatencyProbe for ErraticProbe {
         model: &tract_onnx::pb::ModelProto,
         shape: NetShape,
         batch: usize,
-    ) -> Result<tabnas_agent::NetId, tabnas_agent::error::ProbeError> {
+    ) -> Result<tabnas_agent::NetId, tabnas_agent::probe::ProbeError> {
         self.jittery.push(FakeProbe::macs_of(model) > 0);
         self.inner.load(model, shape, batch)
     }
@@ -438,7 +441,7 @@ impl tabnas_agent::LatencyProbe for ErraticProbe {
         &mut self,
         net: tabnas_agent::NetId,
         calls: u32,
-    ) -> Result<f64, tabnas_agent::error::ProbeError> {
+    ) -> Result<f64, tabnas_agent::probe::ProbeError> {
         self.state ^= self.state << 13;
         self.state ^= self.state >> 7;
         self.state ^= self.state << 17;
@@ -817,25 +820,36 @@ fn inconsistent_checkpoints_are_refused_on_resume() {
     let path = tmp.path().join("checkpoint.json");
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let edits: [(&str, serde_json::Value, &str); 4] = [
-        ("format", serde_json::json!(9), "format 9"),
+    // Each edit, and what the refusal must say. A target that is no latency target
+    // does not even read as a checkpoint: the error names the file and what is wrong.
+    let refused = ["cannot be resumed"];
+    let edits: [(&str, serde_json::Value, [&str; 2]); 5] = [
+        ("format", serde_json::json!(9), [refused[0], "format 9"]),
         (
             "target_us",
             serde_json::json!(1e9),
-            "its target is 1000000000 us",
+            [refused[0], "its target is 1000000000 us"],
         ),
         (
             "step",
             serde_json::json!(1_000_000),
-            "step 1000000 of 60 planned",
+            [refused[0], "step 1000000 of 60 planned"],
+        ),
+        (
+            "internal_target_us",
+            serde_json::json!(1e8),
+            [
+                refused[0],
+                "internal target 100000000 us is above its target",
+            ],
         ),
         (
             "internal_target_us",
             serde_json::json!(-1.0),
-            "internal target -1 us",
+            ["checkpoint.json", "a latency target must be"],
         ),
     ];
-    for (key, value, why) in edits {
+    for (key, value, says) in edits {
         let mut ck = saved.clone();
         ck[key] = value;
         std::fs::write(&path, ck.to_string()).unwrap();
@@ -849,10 +863,7 @@ fn inconsistent_checkpoints_are_refused_on_resume() {
         )
         .unwrap_err()
         .to_string();
-        assert!(
-            err.contains("cannot be resumed") && err.contains(why),
-            "{key}: {err}"
-        );
+        assert!(says.iter().all(|s| err.contains(s)), "{key}: {err}");
     }
     // Other options: the error names the first one that differs.
     std::fs::write(&path, saved.to_string()).unwrap();

@@ -54,7 +54,7 @@ fn onnx_runtime_measures_children_and_drives_a_search() {
         .unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let options = DeviceSearchOptions {
-        target_us: Some(2.0 * m_big.latency_us),
+        target_us: Some(tabnas_core::target::LatencyTarget::new(2.0 * m_big.latency_us).unwrap()),
         settings: SearchSettings::rejection(PvMode::MonteCarlo { samples: 64 }, 0.05),
         steps: 100,
         seed: 1,

@@ -10,7 +10,7 @@ use tabnas_agent::{FakeProbe, LatencyProbe};
 use tabnas_bundle::Bundle;
 use tabnas_core::capacity::DEFAULT_MC_CAPACITY;
 use tabnas_core::formats::search_config::{Resource, SearchConfig};
-use tabnas_core::protocol::{ErrorCode, Phase, Request, Widths};
+use tabnas_core::protocol::{ErrorCode, Phase, Request, WireWidths};
 use tabnas_core::search::{PvMode, SearchSettings};
 use tabnas_link::{Reply, StartBody};
 
@@ -23,15 +23,15 @@ impl LatencyProbe for NoProbe {
         _: &tract_onnx::pb::ModelProto,
         _: tabnas_bundle::NetShape,
         _: usize,
-    ) -> Result<tabnas_agent::NetId, tabnas_agent::error::ProbeError> {
-        Err(tabnas_agent::error::ProbeError::NotLoaded)
+    ) -> Result<tabnas_agent::NetId, tabnas_agent::probe::ProbeError> {
+        Err(tabnas_agent::probe::ProbeError::NotLoaded)
     }
     fn time(
         &mut self,
         _: tabnas_agent::NetId,
         _: u32,
-    ) -> Result<f64, tabnas_agent::error::ProbeError> {
-        Err(tabnas_agent::error::ProbeError::NotLoaded)
+    ) -> Result<f64, tabnas_agent::probe::ProbeError> {
+        Err(tabnas_agent::probe::ProbeError::NotLoaded)
     }
     fn clear(&mut self) {}
     fn runtime(&self) -> String {
@@ -93,7 +93,7 @@ fn requests_before_after_and_during_a_search() {
         code(s.answer(Request::BestOnnx { offset: 0 })),
         ErrorCode::NoResult
     );
-    let bad: Widths = [64, 33, 64].into_iter().collect();
+    let bad: WireWidths = [64, 33, 64].into_iter().collect();
     assert_eq!(
         code(s.answer(Request::Measure { widths: bad })),
         ErrorCode::BadRequest
@@ -132,7 +132,7 @@ fn requests_before_after_and_during_a_search() {
         code(s.answer(Request::LatencyTable { first: 265 })),
         ErrorCode::BadRequest
     );
-    let good: Widths = [64, 32, 64].into_iter().collect();
+    let good: WireWidths = [64, 32, 64].into_iter().collect();
     match s.answer(Request::Measure {
         widths: good.clone(),
     }) {

@@ -202,7 +202,7 @@ fn board_configs() -> Vec<(&'static str, BoardConfig)> {
         batch: 16,
         ..MeasurementProtocol::default()
     };
-    serial.search.target_us = Some(1500.0);
+    serial.search.target_us = tabnas_core::target::LatencyTarget::new(1500.0).ok();
     serial.search.settings = SearchSettings {
         reward: Reward::Abs { beta: 1.0 },
         ..SearchSettings::rejection(PvMode::Exact, 0.1)
@@ -214,7 +214,7 @@ fn board_configs() -> Vec<(&'static str, BoardConfig)> {
 fn protocol_frames() -> Vec<Vec<u8>> {
     use tabnas_core::protocol::frame::encode;
     use tabnas_core::protocol::*;
-    let widths = Widths::from_slice(&[64, 32]).expect("two layers");
+    let widths = WireWidths::from_slice(&[64, 32]).expect("two layers");
     let summary = BestSummary {
         widths: widths.clone(),
         latency_us: 12.5,

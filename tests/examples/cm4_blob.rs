@@ -45,7 +45,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 target = board
                     .search
                     .target_us
-                    .ok_or("the profile has no search.target_us")?;
+                    .ok_or("the profile has no search.target_us")?
+                    .us();
                 settings = board.search.settings;
                 steps = board.search.steps;
                 seed = board.search.seed;

@@ -45,8 +45,8 @@ fn python_reads(kind: &str, frames: &[Vec<u8>]) -> Vec<Value> {
         .collect()
 }
 
-fn widths(w: &[u16]) -> Widths {
-    Widths::from_slice(w).expect("few layers")
+fn widths(w: &[u16]) -> WireWidths {
+    WireWidths::from_slice(w).expect("few layers")
 }
 
 #[test]

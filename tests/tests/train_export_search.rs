@@ -88,7 +88,7 @@ fn trainer_bundle_agent_search_and_best_child_agree() {
     // The agent side: a search under a fake latency target.
     let bundle = Bundle::load(&bundle_dir).unwrap();
     let agent_options = DeviceSearchOptions {
-        target_us: Some(5.5),
+        target_us: Some(tabnas_core::target::LatencyTarget::new(5.5).unwrap()),
         settings: SearchSettings::rejection(PvMode::MonteCarlo { samples: 64 }, 0.1),
         steps: 200,
         seed: 4,

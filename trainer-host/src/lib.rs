@@ -10,6 +10,7 @@
 //! * [`host_search`] runs TabNAS with joint weight training on the host.
 //! * [`reference`](mod@reference) trains given architectures alone, for the Pareto reference.
 //! * [`export`] writes bundles and stand-alone children.
+//! * [`finalize`] ends a search run: its references trained, its run folder written.
 //! * [`run_folder`] owns an output folder for one run: its lock, earlier runs moved to
 //!   `previous-N/`, atomic writes never through a planted link.
 //! * [`supernet`] is the weight-sharing network and its training.
@@ -26,6 +27,7 @@ pub mod compare;
 pub mod constant;
 pub mod data;
 pub mod export;
+pub mod finalize;
 pub mod host_search;
 pub mod prepare;
 pub mod reference;

@@ -422,6 +422,18 @@ impl Manifest {
                 loss: self.task.loss,
             });
         }
+        self.check_space()?;
+        self.check_inputs()?;
+        let params = self.supernet_params();
+        if params > MAX_SUPERNET_PARAMS {
+            return Err(ManifestError::TooManyParams { params });
+        }
+        self.check_graph_names()
+    }
+
+    /// The space: 1 to `MAX_LAYERS` layers of 1 to `MAX_CHOICES` widths in 1..=`MAX_WIDTH`,
+    /// and one the core can hold.
+    fn check_space(&self) -> Result<(), ManifestError> {
         if self.space.is_empty() || self.space.len() > MAX_LAYERS {
             return Err(ManifestError::LayerCount {
                 layers: self.space.len(),
@@ -436,6 +448,11 @@ impl Manifest {
             }
         }
         self.core_space()?;
+        Ok(())
+    }
+
+    /// The input columns: embeddings, buckets, sizes and standardisation.
+    fn check_inputs(&self) -> Result<(), ManifestError> {
         let has_cat = !self.inputs.categorical.is_empty();
         if has_cat && self.inputs.embedding_dim == 0 {
             return Err(ManifestError::ZeroEmbedding);
@@ -480,10 +497,13 @@ impl Manifest {
                 std: c.std as f64,
             });
         }
-        let params = self.supernet_params();
-        if params > MAX_SUPERNET_PARAMS {
-            return Err(ManifestError::TooManyParams { params });
-        }
+        Ok(())
+    }
+
+    /// The graph's tensor names: present exactly when needed, one per hidden layer,
+    /// distinct, non-empty and none the writer reserves.
+    fn check_graph_names(&self) -> Result<(), ManifestError> {
+        let has_cat = !self.inputs.categorical.is_empty();
         let g = &self.graph;
         let given = (
             g.categorical_input.is_some(),

@@ -4,7 +4,8 @@
 //! search needs except measuring and evaluating networks lives here, so the same code
 //! runs on the host trainer, on an ARM Linux board and on a microcontroller:
 //!
-//! * the search space and architectures ([`space`]), capacities ([`capacity`]);
+//! * the search space and architectures ([`space`]), capacities ([`capacity`]), the
+//!   latency target ([`target`]);
 //! * the factorized controller ([`controller`], [`grid`]), Adam on its logits
 //!   ([`adam`]) and the moving-average baseline ([`baseline`]);
 //! * rewards ([`reward`]), P(V) exactly or by Monte Carlo in fixed-size buffers
@@ -47,4 +48,5 @@ pub mod rng;
 pub mod search;
 pub mod select;
 pub mod space;
+pub mod target;
 pub mod toy;

@@ -22,6 +22,7 @@ use tabnas_core::formats::measurement::{MeasurementProtocol, MeasurementProtocol
 use tabnas_core::pv::PvError;
 use tabnas_core::reward::{QualityMap, Reward};
 use tabnas_core::search::{PvMode, SearchSettings, SettingsError};
+use tabnas_core::target::LatencyTarget;
 
 /// Fixed case count and seed: the same cases on every run.
 fn config() -> ProptestConfig {
@@ -73,11 +74,6 @@ fn reference_error(c: &BoardConfig) -> Option<BoardError> {
         return Some(BoardError::Measurement(e));
     }
     let s = &c.search;
-    if s.target_us
-        .is_some_and(|t| !(t.is_finite() && t > 0.0 && t <= 1e9))
-    {
-        return Some(BoardError::Target);
-    }
     if !(1..=1_000_000).contains(&s.steps) {
         return Some(BoardError::Steps);
     }
@@ -297,7 +293,7 @@ fn board_search() -> impl Strategy<Value = BoardSearch> {
                 max_model_error,
                 max_direct_children,
                 candidates,
-                target_us,
+                target_us: target_us.map(|t| LatencyTarget::new(t).unwrap()),
                 settings,
                 steps,
                 seed,
@@ -389,7 +385,8 @@ impl Edit {
             5 => m.noise_budget_ms = [0, 1, 3_600_000, 3_600_001][self.pick.index(4)],
             6 => m.confidence = f,
             7 => m.min_repeats = [0, 1, m.repeats, m.repeats.saturating_add(1)][self.pick.index(4)],
-            8 => s.target_us = Some(f),
+            // A target cannot hold a bad value: the edge values are kept only when valid.
+            8 => s.target_us = LatencyTarget::new(f).ok(),
             9 => s.steps = small,
             10 => s.calibration_children = self.pick.index(5) as u16,
             11 => s.quality_batch = small,

@@ -185,7 +185,7 @@ fn board() -> BoardConfig {
             min_repeats: 5,
         },
         search: BoardSearch {
-            target_us: Some(7.5),
+            target_us: Some(tabnas_core::target::LatencyTarget::new(7.5).unwrap()),
             settings: SearchSettings::rejection(PvMode::MonteCarlo { samples: 256 }, 0.05),
             steps: 500,
             seed: 42,

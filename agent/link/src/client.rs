@@ -8,21 +8,13 @@ use std::time::Duration;
 
 use tabnas_core::protocol::frame::read_content;
 use tabnas_core::protocol::{
-    Best, BoardInfo, MeasurementRecord, Request, Response, Status, Widths,
+    Best, BoardInfo, MeasurementRecord, Request, Response, Status, WireWidths,
 };
 
 use crate::error::LinkError;
 use crate::json::TableJson;
 use crate::reply::Reply;
-
-/// Carries one request's frame content to the board and its answer back.
-pub trait Transport: Send {
-    /// Sends `content` (whose id is `id`) and returns the content of the answer with
-    /// that id.
-    fn exchange(&mut self, id: u32, content: &[u8]) -> Result<Vec<u8>, LinkError>;
-    /// The board, for messages.
-    fn name(&self) -> &str;
-}
+pub use crate::transport::Transport;
 
 /// The default serial speed.
 pub const DEFAULT_BAUD: u32 = 115_200;
@@ -291,7 +283,7 @@ impl Device {
     }
 
     /// Measures one architecture on the board now.
-    pub fn measure(&mut self, widths: &Widths) -> Result<MeasurementRecord, LinkError> {
+    pub fn measure(&mut self, widths: &WireWidths) -> Result<MeasurementRecord, LinkError> {
         match self.call(&Request::Measure {
             widths: widths.clone(),
         })? {

@@ -4,8 +4,8 @@
 use std::io::Read;
 use std::time::Duration;
 
-use crate::client::Transport;
 use crate::error::LinkError;
+use crate::transport::Transport;
 
 /// Most bytes of an answer body.
 const MAX_BODY: u64 = 64 * 1024;

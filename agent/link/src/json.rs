@@ -7,7 +7,8 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tabnas_core::capacity::MAX_LAYERS;
-use tabnas_core::protocol::{TableEntry, Widths};
+use tabnas_core::protocol::{TableEntry, WireWidths};
+use tabnas_core::target::LatencyTarget;
 
 /// Most bytes of a request body.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -85,7 +86,7 @@ pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
 impl MeasureBody {
     /// The widths as the protocol carries them: 1 to [`MAX_LAYERS`] layers, each
     /// 1..=65535.
-    pub fn widths(&self) -> Result<Widths, BodyError> {
+    pub fn widths(&self) -> Result<WireWidths, BodyError> {
         if self.widths.is_empty() || self.widths.len() > MAX_LAYERS {
             return Err(BodyError(format!(
                 "`widths` has {} layers; give 1 to {MAX_LAYERS}",
@@ -100,20 +101,22 @@ impl MeasureBody {
                     .filter(|&w| w > 0)
                     .ok_or_else(|| BodyError(format!("`widths`: {w} is not a width in 1..=65535")))
             })
-            .collect::<Result<Widths, _>>()
+            .collect::<Result<WireWidths, _>>()
     }
 }
 
 impl StartBody {
+    /// The target, checked ([`LatencyTarget`]); the error names the field.
+    pub fn target(&self) -> Result<Option<LatencyTarget>, BodyError> {
+        self.target_us
+            .map(LatencyTarget::new)
+            .transpose()
+            .map_err(|e| BodyError(format!("`target_us`: {e}")))
+    }
+
     /// Checks the fields' ranges (the search checks the rest against the profile).
     pub fn check(&self) -> Result<(), BodyError> {
-        if let Some(t) = self.target_us {
-            if !(t.is_finite() && t > 0.0) {
-                return Err(BodyError(format!(
-                    "`target_us` must be a positive number of microseconds, got {t}"
-                )));
-            }
-        }
+        self.target()?;
         if self.steps == Some(0) {
             return Err(BodyError("`steps` must be at least 1".to_string()));
         }

@@ -12,6 +12,8 @@
 //!   field at fault.
 //! * [`client`]: [`Device`], the host's client of a board over serial or HTTP, and
 //!   [`DeviceSpec`], how a user names a board.
+//! * [`transport`]: [`Transport`], the seam between the client and a serial line or
+//!   HTTP.
 //! * [`token`]: bearer tokens read the same way by the agent and the host commands.
 //! * [`error`](mod@error): [`LinkError`].
 
@@ -23,9 +25,11 @@ pub mod json;
 pub mod reply;
 pub mod stream;
 pub mod token;
+pub mod transport;
 
-pub use client::{Device, DeviceSpec, Transport};
+pub use client::{Device, DeviceSpec};
 pub use error::LinkError;
 pub use json::{BodyError, MeasureBody, StartBody, TableJson};
 pub use reply::{frame_error_reply, Reply};
 pub use stream::{serve_stream, ServeStats, StreamTransport};
+pub use transport::Transport;

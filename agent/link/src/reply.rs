@@ -4,7 +4,7 @@
 use serde::Serialize;
 use tabnas_core::protocol::frame::FrameError;
 use tabnas_core::protocol::{
-    Best, BoardInfo, ErrorCode, MeasurementRecord, Response, Status, TableChunk, Widths,
+    Best, BoardInfo, ErrorCode, MeasurementRecord, Response, Status, TableChunk, WireWidths,
     PROTOCOL_VERSION,
 };
 
@@ -30,7 +30,7 @@ pub enum Reply {
     /// [`Response::Measured`].
     Measured {
         /// The architecture measured.
-        widths: Widths,
+        widths: WireWidths,
         /// How.
         record: MeasurementRecord,
     },

@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 use tabnas_core::protocol::frame::{read_content, read_id, FrameError};
 use tabnas_core::protocol::{Event, FrameReader, Request, Response, MAX_ENCODED_FRAME_LEN};
 
-use crate::client::Transport;
 use crate::error::LinkError;
 use crate::reply::{frame_error_reply, Reply};
+use crate::transport::Transport;
 
 /// What a [`serve_stream`] loop did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -11,11 +11,11 @@ use tabnas_core::reward::RewardKind;
 
 use super::defaults;
 use tabnas_agent::{
-    run_device_search_until, Bench, DeviceSearchOptions, FakeProbe, LatencyProbe, Net, RunError,
+    run_device_search_until, Bench, FakeProbe, LatencyProbe, Net, RunError, SearchOverrides,
     TractProbe,
 };
-use tabnas_core::search::PvMode;
 use tabnas_core::space::{parse_widths, show_widths};
+use tabnas_core::target::LatencyTarget;
 
 use super::progress::Reporter;
 
@@ -150,12 +150,12 @@ fn load_profile(path: &Path) -> Result<(BoardConfig, Option<f64>)> {
 
 /// Flags of `tabnas-agent search`.
 #[derive(Debug, Args)]
-pub struct SearchArgs {
+pub struct DeviceSearchArgs {
     #[command(flatten)]
     pub sources: Sources,
     /// Latency target in microseconds [default: the profile's, else derived from the space].
     #[arg(long, allow_negative_numbers = true)]
-    pub target_us: Option<f64>,
+    pub target_us: Option<LatencyTarget>,
     /// Reward: rejection, abs, mnas-soft or mnas-hard [default: the profile's].
     #[arg(long, value_parser = super::kind_parser::<RewardKind>(&RewardKind::NAMES))]
     pub reward: Option<RewardKind>,
@@ -188,67 +188,37 @@ pub struct SearchArgs {
     pub quiet: bool,
 }
 
+impl DeviceSearchArgs {
+    /// The flags that change the profile's search.
+    fn overrides(&self) -> SearchOverrides {
+        SearchOverrides {
+            target: self.target_us,
+            reward: self.reward,
+            beta: self.beta,
+            n: self.n,
+            steps: self.steps,
+            seed: self.seed,
+            candidates: self.candidates,
+            settings: None,
+        }
+    }
+}
+
 /// Runs `tabnas-agent search`.
-pub fn search(args: &SearchArgs) -> Result<()> {
+pub fn search(args: &DeviceSearchArgs) -> Result<()> {
     let (profile, profile_beta) = args.sources.profile_and_beta()?;
     let bundle = args.sources.bundle()?;
-    let mut settings = profile.search.settings;
-    let beta = args.beta.unwrap_or(profile_beta);
-    // `--beta` alone re-weights the profile's own reward.
-    let kind = args
-        .reward
-        .or_else(|| args.beta.map(|_| settings.reward.kind()));
-    if let Some(kind) = kind {
-        settings.reward = kind.with_beta(beta);
-        if args.beta.is_some() && settings.reward.beta().is_none() {
-            eprintln!("note: --beta has no effect with the {} reward", kind.name());
-        }
+    let (options, applied) = args
+        .overrides()
+        .apply(&profile, profile_beta)
+        .map_err(|e| match e.field() {
+            Some(field) => anyhow::anyhow!("--{field} {e}"),
+            None => anyhow::anyhow!("{e}"),
+        })?;
+    if let Some(kind) = applied.beta_ignored {
+        eprintln!("note: --beta has no effect with the {} reward", kind.name());
     }
-    if let Some(n) = args.n {
-        settings.pv = if n == 0 {
-            PvMode::Exact
-        } else {
-            PvMode::MonteCarlo { samples: n }
-        };
-    }
-    // Flags are checked here to name the flag; the options as a whole are checked
-    // against the profile's bounds by the search.
-    use tabnas_core::formats::board::limits::{MAX_CANDIDATES, MAX_STEPS, MAX_TARGET_US};
-    if let Some(steps) = args.steps.filter(|s| !(1..=MAX_STEPS).contains(s)) {
-        bail!("--steps must be in 1..={MAX_STEPS}, got {steps}");
-    }
-    if let Some(c) = args
-        .candidates
-        .filter(|c| !(1..=MAX_CANDIDATES).contains(c))
-    {
-        bail!("--candidates must be in 1..={MAX_CANDIDATES}, got {c}");
-    }
-    if let Some(b) = args
-        .beta
-        .filter(|b| !(0.0..=tabnas_core::search::MAX_BETA).contains(b))
-    {
-        bail!(
-            "--beta must be in [0, {}], got {b}",
-            tabnas_core::search::MAX_BETA
-        );
-    }
-    let target_us = args.target_us.or(profile.search.target_us);
-    if let Some(t) = target_us {
-        if !(t.is_finite() && t > 0.0 && t <= MAX_TARGET_US) {
-            bail!(
-                "--target-us must be a positive number of microseconds up to {MAX_TARGET_US}, \
-                 got {t}"
-            );
-        }
-    }
-    let options = DeviceSearchOptions {
-        target_us,
-        settings,
-        steps: args.steps.unwrap_or(profile.search.steps),
-        seed: args.seed.unwrap_or(profile.search.seed),
-        candidates: args.candidates.unwrap_or(profile.search.candidates) as usize,
-        ..DeviceSearchOptions::from_profile(&profile)
-    };
+    let target_us = options.target_us;
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from(format!(
             "runs/search-{}",
@@ -296,6 +266,13 @@ pub fn search(args: &SearchArgs) -> Result<()> {
         return Err(super::signals::Stopped { signal, message }.into());
     }
     let r = result?;
+    print_result(&r, &out);
+    Ok(())
+}
+
+/// The summary of a finished search: the answer, the rule that chose it, the paper's
+/// answer, the verification, the prediction check, the machine's load and the times.
+fn print_result(r: &tabnas_agent::DeviceResult, out: &Path) {
     out!(
         "best {}: {:.1} us measured ({:?} of {} samples x {} calls, cv {:.3}) <= target {:.1} us; \
          predicted {:.1} us ({} model, held-out error {}); validation loss {:.4}; {} params",
@@ -372,7 +349,6 @@ pub fn search(args: &SearchArgs) -> Result<()> {
         "wrote {dir}/result.json, {dir}/best.onnx, {dir}/trace.jsonl and {dir}/latency_model.svg",
         dir = out.display()
     );
-    Ok(())
 }
 
 /// Flags of `tabnas-agent measure`.
@@ -385,7 +361,7 @@ pub struct MeasureArgs {
     pub widths: String,
     /// Only decide whether the latency is at most this target (sequential decision).
     #[arg(long, allow_negative_numbers = true)]
-    pub target_us: Option<f64>,
+    pub target_us: Option<LatencyTarget>,
     /// Correct the timings to the reference speed of this latency table (a run folder's
     /// `latency_table.json`), so that they compare with the run's claims even when the
     /// machine is slowed now.
@@ -395,7 +371,6 @@ pub struct MeasureArgs {
 
 /// Runs `tabnas-agent measure`.
 pub fn measure(args: &MeasureArgs) -> Result<()> {
-    use tabnas_core::formats::board::limits::MAX_TARGET_US;
     let profile = args.sources.profile()?;
     let bundle = args.sources.bundle()?;
     let widths: Vec<usize> = parse_widths(&args.widths)
@@ -403,14 +378,6 @@ pub fn measure(args: &MeasureArgs) -> Result<()> {
         .iter()
         .map(|&w| w as usize)
         .collect();
-    if let Some(t) = args.target_us {
-        if !(t.is_finite() && t > 0.0 && t <= MAX_TARGET_US) {
-            bail!(
-                "--target-us must be a positive number of microseconds up to {MAX_TARGET_US}, \
-                 got {t}"
-            );
-        }
-    }
     let model = bundle.child_model(&widths)?;
     let mut probe = args.sources.probe(profile.measurement.threads)?;
     let shape = NetShape::of(&bundle.manifest);
@@ -430,7 +397,7 @@ pub fn measure(args: &MeasureArgs) -> Result<()> {
     }
     match args.target_us {
         Some(t) => {
-            let d = bench.decide(net, t)?;
+            let d = bench.decide(net, t.us())?;
             out!("{}", serde_json::to_string_pretty(&d)?);
             out!(
                 "{} is {} the target {t} us ({:?} {:.1} us, bound [{:.1}, {:.1}]) after {} samples; \
@@ -446,7 +413,7 @@ pub fn measure(args: &MeasureArgs) -> Result<()> {
             );
         }
         None => {
-            let m = bench.measure(net)?;
+            let m = tabnas_agent::confirm::confirm(&mut bench, net)?;
             out!("{}", serde_json::to_string_pretty(&m)?);
         }
     }

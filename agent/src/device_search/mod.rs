@@ -22,8 +22,15 @@
 //!
 //! The run folder's files are in [`run_folder`], the result's structs in [`report`].
 
+mod error;
+mod options;
 pub mod report;
 pub mod run_folder;
+
+pub use error::{ResumeMismatch, RunError};
+pub use options::{
+    Applied, DeviceSearchOptions, OverrideError, SearchOverrides, MIN_CHECKPOINT_INTERVAL,
+};
 mod steps;
 mod table;
 mod target;
@@ -31,110 +38,21 @@ mod verify;
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
-use std::time::{Duration, Instant};
-
-use serde::{Deserialize, Serialize};
+use std::time::Instant;
 
 use crate::atomic_file::{read_json, write_json, write_json_compact};
-use crate::error::RunError;
 use crate::latency_model::LatencyModel;
 use crate::measure::Bench;
 use crate::quality::{BundleQuality, QualityFile, QualityKey};
 use crate::{Environment, LatencyProbe};
 use tabnas_bundle::Bundle;
 use tabnas_core::capacity::DEFAULT_MC_CAPACITY;
-use tabnas_core::formats::board::{BoardError, BoardSearch};
-use tabnas_core::formats::measurement::MeasurementProtocol;
-use tabnas_core::search::{RlSearch, SearchSettings};
+use tabnas_core::search::RlSearch;
 use tabnas_core::space::{Architecture, SearchSpace};
+use tabnas_core::target::LatencyTarget;
 
 pub use report::{DeviceResult, TableSummary, Tightening, Timings};
 pub use run_folder::{Checkpoint, RunFolder, StepPoint, TraceLog};
-
-/// What a device search runs with.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeviceSearchOptions {
-    /// Latency target in microseconds (derived from the space when absent).
-    pub target_us: Option<f64>,
-    /// Controller settings.
-    pub settings: SearchSettings,
-    /// RL steps.
-    pub steps: u32,
-    /// Seed of the controller and the calibration sample.
-    pub seed: u64,
-    /// Measurement protocol.
-    pub protocol: MeasurementProtocol,
-    /// Children measured end to end to calibrate the table.
-    pub calibration_children: usize,
-    /// Steps between checkpoints.
-    pub checkpoint_every: u32,
-    /// Tightenings allowed before giving up.
-    pub max_tightenings: u32,
-    /// Rows per quality inference.
-    pub quality_batch: usize,
-    /// Losses the quality cache keeps.
-    pub quality_cache: usize,
-    /// The largest held-out error a latency model may have to be used.
-    pub max_model_error: f64,
-    /// A space of at most this many children is also measured child by child, and that
-    /// measurement competes with the fitted models.
-    pub max_direct_children: u64,
-    /// Most probable feasible children evaluated for the answer (1: the paper's).
-    pub candidates: usize,
-}
-
-/// Checkpoints are at least this far apart (besides the first and the last), so that
-/// their flushes stay a small share of a run of fast steps; a kill loses at most this
-/// much work.
-pub const MIN_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
-
-impl DeviceSearchOptions {
-    /// The search `profile` describes (its target, settings, steps, seed, measurement
-    /// protocol and limits).
-    pub fn from_profile(profile: &tabnas_core::formats::board::BoardConfig) -> Self {
-        let s = &profile.search;
-        Self {
-            target_us: s.target_us,
-            settings: s.settings,
-            steps: s.steps,
-            seed: s.seed,
-            protocol: profile.measurement,
-            calibration_children: s.calibration_children as usize,
-            checkpoint_every: s.checkpoint_every,
-            max_tightenings: s.max_tightenings as u32,
-            quality_batch: s.quality_batch as usize,
-            quality_cache: s.quality_cache as usize,
-            max_model_error: s.max_model_error,
-            max_direct_children: s.max_direct_children as u64,
-            candidates: s.candidates as usize,
-        }
-    }
-
-    /// Checks every option against the bounds a board profile has
-    /// ([`tabnas_core::formats::board::limits`] and the protocol's); a value too large
-    /// for the profile's field is out of bounds.
-    pub fn validate(&self) -> Result<(), BoardError> {
-        self.protocol.validate().map_err(BoardError::Measurement)?;
-        let sat16 = |v: usize| u16::try_from(v).unwrap_or(u16::MAX);
-        let sat32 = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
-        let sat8 = |v: usize| u8::try_from(v).unwrap_or(u8::MAX);
-        BoardSearch {
-            target_us: self.target_us,
-            settings: self.settings,
-            steps: self.steps,
-            seed: self.seed,
-            calibration_children: sat16(self.calibration_children),
-            checkpoint_every: self.checkpoint_every,
-            max_tightenings: u8::try_from(self.max_tightenings).unwrap_or(u8::MAX),
-            quality_batch: sat32(self.quality_batch),
-            quality_cache: sat32(self.quality_cache),
-            max_model_error: self.max_model_error,
-            max_direct_children: u32::try_from(self.max_direct_children).unwrap_or(u32::MAX),
-            candidates: sat8(self.candidates),
-        }
-        .validate()
-    }
-}
 
 /// What the search reports while it runs.
 #[derive(Debug, Clone)]
@@ -166,7 +84,7 @@ struct MeasuredTable {
 
 /// The resolved target and the fastest child.
 struct Target {
-    target_us: f64,
+    target: LatencyTarget,
     source: String,
     /// The fastest child measured end to end.
     fastest: Vec<u32>,
@@ -233,37 +151,7 @@ pub fn run_device_search_until(
     }
     let folder = RunFolder::create(dir)?;
     let started_before = folder.has_started_run();
-    let lock = folder.lock(&format!(
-        "tabnas-agent search of bundle {}",
-        bundle.hash.get(..12).unwrap_or(&bundle.hash)
-    ))?;
-    folder.remove_stale_temporaries();
-    if let Some(stale) = &lock.recovered {
-        progress(Progress::Note(format!(
-            "the run folder's lock was left by a run that did not finish ({stale}); recovered"
-        )));
-    }
-    let environment = Environment::here(probe.runtime(), bundle.hash.clone());
-    if let Some(cpu) = options.protocol.pin_cpu {
-        crate::pin_current_thread(cpu as usize).map_err(RunError::Pin)?;
-    }
-    let mut session = Session {
-        space: bundle.manifest.search_space()?,
-        bundle,
-        bench: Bench::new(probe, options.protocol, options.seed)
-            .with_reference_of(bundle)
-            .interrupted_by(stop),
-        options,
-        folder,
-        environment,
-        progress,
-        last_save: Instant::now(),
-        save_seconds: 0.0,
-        saved_misses: None,
-        stop,
-        load_start: crate::load::load_average(),
-        _lock: lock,
-    };
+    let mut session = Session::open(bundle, probe, options, folder, progress, stop)?;
     // A resume is checked before anything is measured.
     let resumed = session.saved_checkpoint(resume, started_before)?;
     let dir = session.folder.dir.clone();
@@ -274,20 +162,9 @@ pub fn run_device_search_until(
         .resolve_target(&table)
         .map_err(|e| stopped_if_interrupted(e, &dir, 0))?;
     let mut quality = session.load_quality()?;
-    if let Some(ck) = &resumed {
-        if ck.target_us != target.target_us {
-            return Err(RunError::ResumeMismatch {
-                path: session.folder.checkpoint(),
-                what: crate::error::ResumeMismatch::Invalid(format!(
-                    "its target is {} us, this run's is {} us",
-                    ck.target_us, target.target_us
-                )),
-            });
-        }
-    }
     let fresh = resumed.is_none();
     let mut ck = match resumed {
-        Some(ck) => ck,
+        Some(ck) => session.resumed_at(ck, &target)?,
         None => session.start(&target)?,
     };
     let mut rl = RlSearch::<DEFAULT_MC_CAPACITY>::from_state(&session.space, ck.state)
@@ -301,24 +178,10 @@ pub fn run_device_search_until(
     loop {
         session.run_steps(&mut rl, &mut ck, &table.model, &mut quality, &mut log)?;
         (session.progress)(Progress::Verifying);
-        let mut outcome = session
-            .verify_answer(&rl, &ck, &table.model, &target, &mut quality)
+        let outcome = session
+            .answer(&rl, &ck, &table, &target, &mut quality)
             .map_err(|e| stopped_if_interrupted(e, &dir, ck.step))?;
         verify_s += outcome.seconds;
-        // A miss that tightening cannot answer (the floor reached, or the tightenings
-        // spent): the children the table measured are the last resort.
-        if let verify::Verdict::Misses { .. } = outcome.verdict {
-            let spent = ck.tightenings.len() as u32 >= options.max_tightenings;
-            if ck.internal_target_us <= target.model_floor_us || spent {
-                if let Some(fallback) = session
-                    .fallback_answer(&rl, &table, &table.model, ck.target_us, &mut quality)
-                    .map_err(|e| stopped_if_interrupted(e, &dir, ck.step))?
-                {
-                    verify_s += fallback.seconds;
-                    outcome = fallback;
-                }
-            }
-        }
         match outcome.verdict {
             verify::Verdict::Meets(answer) => {
                 let timings = Timings {
@@ -344,12 +207,72 @@ pub fn run_device_search_until(
     }
 }
 
+impl<'a, 'p> Session<'a, 'p> {
+    /// Takes `folder` (locked until the session ends, stale temporaries of its own
+    /// removed), pins the measuring thread when the protocol asks, and readies the
+    /// bench with the bundle's reference network.
+    fn open(
+        bundle: &'a Bundle,
+        probe: &'p mut dyn LatencyProbe,
+        options: &'a DeviceSearchOptions,
+        folder: RunFolder,
+        progress: &'p mut dyn FnMut(Progress<'_>),
+        stop: &'p AtomicBool,
+    ) -> Result<Self, RunError> {
+        let lock = folder.lock(&format!(
+            "tabnas-agent search of bundle {}",
+            bundle.hash.get(..12).unwrap_or(&bundle.hash)
+        ))?;
+        folder.remove_stale_temporaries();
+        if let Some(stale) = &lock.recovered {
+            progress(Progress::Note(format!(
+                "the run folder's lock was left by a run that did not finish ({stale}); recovered"
+            )));
+        }
+        let environment = Environment::here(probe.runtime(), bundle.hash.clone());
+        if let Some(cpu) = options.protocol.pin_cpu {
+            crate::pin_current_thread(cpu as usize).map_err(RunError::Pin)?;
+        }
+        Ok(Session {
+            space: bundle.manifest.search_space()?,
+            bundle,
+            bench: Bench::new(probe, options.protocol, options.seed)
+                .with_reference_of(bundle)
+                .interrupted_by(stop),
+            options,
+            folder,
+            environment,
+            progress,
+            last_save: Instant::now(),
+            save_seconds: 0.0,
+            saved_misses: None,
+            stop,
+            load_start: crate::load::load_average(),
+            _lock: lock,
+        })
+    }
+
+    /// A resumed checkpoint, when its target is this run's.
+    fn resumed_at(&self, ck: Checkpoint, target: &Target) -> Result<Checkpoint, RunError> {
+        if ck.target_us != target.target {
+            return Err(RunError::ResumeMismatch {
+                path: self.folder.checkpoint(),
+                what: ResumeMismatch::Invalid(run_folder::CheckpointProblem::OtherTarget {
+                    saved_us: ck.target_us.us(),
+                    this_us: target.target.us(),
+                }),
+            });
+        }
+        Ok(ck)
+    }
+}
+
 /// A measurement interrupted by the stop request is the search stopped at `step` (the
 /// last checkpoint, or none yet at step 0), like a stop between steps.
 fn stopped_if_interrupted(e: RunError, dir: &Path, step: u32) -> RunError {
     match e {
         RunError::Measure {
-            source: crate::error::MeasureError::Interrupted,
+            source: crate::measure::MeasureError::Interrupted,
             ..
         } => RunError::Stopped {
             dir: dir.to_path_buf(),
@@ -425,13 +348,19 @@ impl<'a> Session<'a, '_> {
             });
         };
         let mismatch = if ck.bundle_hash != self.bundle.hash {
-            Some(crate::error::ResumeMismatch::Bundle)
+            Some(ResumeMismatch::Bundle)
         } else if ck.options != *self.options {
-            Some(crate::error::ResumeMismatch::Options(
-                run_folder::first_difference(&ck.options, self.options),
+            // Values that differ with equal JSON forms (a NaN) are shown whole.
+            let whole = || run_folder::OptionsDiffer {
+                field: "options".to_string(),
+                then: format!("{:?}", ck.options),
+                now: format!("{:?}", self.options),
+            };
+            Some(ResumeMismatch::Options(
+                run_folder::first_difference(&ck.options, self.options).unwrap_or_else(whole),
             ))
         } else {
-            ck.check().err().map(crate::error::ResumeMismatch::Invalid)
+            ck.check().err().map(ResumeMismatch::Invalid)
         };
         if let Some(what) = mismatch {
             return Err(RunError::ResumeMismatch { path, what });
@@ -459,9 +388,9 @@ impl<'a> Session<'a, '_> {
             format: Checkpoint::FORMAT,
             bundle_hash: self.bundle.hash.clone(),
             options: self.options.clone(),
-            target_us: target.target_us,
+            target_us: target.target,
             target_source: target.source.clone(),
-            internal_target_us: target.target_us,
+            internal_target_us: target.target,
             step: 0,
             planned_steps: self.options.steps,
             state: *rl.state(),

@@ -18,13 +18,15 @@
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
+use tabnas_core::target::LatencyTarget;
 
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
 use super::report::Tightening;
 use super::DeviceSearchOptions;
-use crate::error::{FileError, RunError};
+use crate::atomic_file::FileError;
+use crate::device_search::RunError;
 use tabnas_bundle::files::{self, RunLock};
 use tabnas_core::search::{SearchState, StepKind};
 
@@ -172,11 +174,11 @@ pub struct Checkpoint {
     /// Options it was started with (the resolved target is `target_us`).
     pub options: DeviceSearchOptions,
     /// The user's target.
-    pub target_us: f64,
+    pub target_us: LatencyTarget,
     /// Where the target came from.
     pub target_source: String,
     /// The target the search currently uses (tightened after misses).
-    pub internal_target_us: f64,
+    pub internal_target_us: LatencyTarget,
     /// Steps done.
     pub step: u32,
     /// Steps planned (grows after a tightening).
@@ -200,54 +202,49 @@ impl Checkpoint {
     pub const FORMAT: u32 = 1;
 
     /// Checks what the options cannot: the format, the targets and the step counts.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), CheckpointProblem> {
         if self.format != Self::FORMAT {
-            return Err(format!(
-                "format {} (this agent reads {})",
-                self.format,
-                Self::FORMAT
-            ));
+            return Err(CheckpointProblem::Format { found: self.format });
         }
         if let Some(t) = self.options.target_us {
             if self.target_us != t {
-                return Err(format!(
-                    "its target is {} us, its options say {t} us",
-                    self.target_us
-                ));
+                return Err(CheckpointProblem::TargetDiffers {
+                    saved_us: self.target_us.us(),
+                    options_us: t.us(),
+                });
             }
         }
-        let internal = self.internal_target_us;
-        if !(internal.is_finite() && internal > 0.0 && internal <= self.target_us) {
-            return Err(format!(
-                "its internal target {internal} us is not in (0, {}]",
-                self.target_us
-            ));
+        if self.internal_target_us > self.target_us {
+            return Err(CheckpointProblem::InternalTarget {
+                internal_us: self.internal_target_us.us(),
+                target_us: self.target_us.us(),
+            });
         }
         let most = self.options.steps as u64 * (1 + self.options.max_tightenings as u64);
         if self.planned_steps < self.options.steps
             || self.planned_steps as u64 > most
             || self.step > self.planned_steps
         {
-            return Err(format!(
-                "step {} of {} planned does not fit {} steps",
-                self.step, self.planned_steps, self.options.steps
-            ));
+            return Err(CheckpointProblem::Steps {
+                step: self.step,
+                planned: self.planned_steps,
+                steps: self.options.steps,
+            });
         }
         if self.tightenings.len() > self.options.max_tightenings as usize {
-            return Err(format!(
-                "{} tightenings, at most {} allowed",
-                self.tightenings.len(),
-                self.options.max_tightenings
-            ));
+            return Err(CheckpointProblem::Tightenings {
+                found: self.tightenings.len(),
+                max: self.options.max_tightenings,
+            });
         }
         Ok(())
     }
 }
 
 /// The first field where two values' JSON forms differ, with both values
-/// (`settings.learning_rate: 0.05 then, 0.1 now`).
-pub fn first_difference<T: Serialize>(then: &T, now: &T) -> String {
-    fn walk(a: &serde_json::Value, b: &serde_json::Value, at: &str) -> Option<String> {
+/// (`settings.learning_rate: 0.05 then, 0.1 now`); `None` when none does.
+pub fn first_difference<T: Serialize>(then: &T, now: &T) -> Option<OptionsDiffer> {
+    fn walk(a: &serde_json::Value, b: &serde_json::Value, at: &str) -> Option<OptionsDiffer> {
         use serde_json::Value::Object;
         match (a, b) {
             (Object(x), Object(y)) => x.keys().chain(y.keys()).find_map(|k| {
@@ -259,15 +256,20 @@ pub fn first_difference<T: Serialize>(then: &T, now: &T) -> String {
                 };
                 walk(x.get(k).unwrap_or(&null), y.get(k).unwrap_or(&null), &path)
             }),
-            _ if a != b => Some(format!("{at}: {a} then, {b} now")),
+            _ if a != b => Some(OptionsDiffer {
+                field: at.to_string(),
+                then: a.to_string(),
+                now: b.to_string(),
+            }),
             _ => None,
         }
     }
-    let (a, b) = (serde_json::to_value(then), serde_json::to_value(now));
-    match (a, b) {
-        (Ok(a), Ok(b)) => walk(&a, &b, "").unwrap_or_else(|| "no field differs".to_string()),
-        _ => "they cannot be compared".to_string(),
-    }
+    // Options are plain data: their JSON forms always exist.
+    let (a, b) = (
+        serde_json::to_value(then).ok()?,
+        serde_json::to_value(now).ok()?,
+    );
+    walk(&a, &b, "")
 }
 
 /// The append-only step trace of a run folder.
@@ -400,4 +402,110 @@ fn write_failed(path: &Path, source: std::io::Error) -> RunError {
         action: "write",
         source,
     })
+}
+
+/// Why a checkpoint's own fields cannot be continued ([`Checkpoint::check`]).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum CheckpointProblem {
+    /// Another format version.
+    Format {
+        /// The version found.
+        found: u32,
+    },
+    /// Its target is not the one its options ask.
+    TargetDiffers {
+        /// The target it holds.
+        saved_us: f64,
+        /// The target its options give.
+        options_us: f64,
+    },
+    /// Its internal (tightened) target is above its target.
+    InternalTarget {
+        /// The internal target.
+        internal_us: f64,
+        /// The target.
+        target_us: f64,
+    },
+    /// Its step counts do not fit its options.
+    Steps {
+        /// The last step done.
+        step: u32,
+        /// The steps planned.
+        planned: u32,
+        /// The steps its options ask.
+        steps: u32,
+    },
+    /// More tightenings than its options allow.
+    Tightenings {
+        /// Tightenings recorded.
+        found: usize,
+        /// The most allowed.
+        max: u32,
+    },
+    /// Its target is not this run's.
+    OtherTarget {
+        /// The checkpoint's target.
+        saved_us: f64,
+        /// This run's target.
+        this_us: f64,
+    },
+}
+
+impl std::fmt::Display for CheckpointProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Format { found } => write!(
+                f,
+                "format {found} (this agent reads {})",
+                Checkpoint::FORMAT
+            ),
+            Self::TargetDiffers {
+                saved_us,
+                options_us,
+            } => write!(
+                f,
+                "its target is {saved_us} us, its options say {options_us} us"
+            ),
+            Self::InternalTarget {
+                internal_us,
+                target_us,
+            } => write!(
+                f,
+                "its internal target {internal_us} us is above its target {target_us} us"
+            ),
+            Self::Steps {
+                step,
+                planned,
+                steps,
+            } => write!(
+                f,
+                "step {step} of {planned} planned does not fit {steps} steps"
+            ),
+            Self::Tightenings { found, max } => {
+                write!(f, "{found} tightenings, at most {max} allowed")
+            }
+            Self::OtherTarget { saved_us, this_us } => {
+                write!(f, "its target is {saved_us} us, this run's is {this_us} us")
+            }
+        }
+    }
+}
+
+/// The first option in which a checkpoint differs from this run, with both values
+/// as JSON (`settings.learning_rate: 0.05 then, 0.1 now`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionsDiffer {
+    /// The option's path (`settings.learning_rate`).
+    pub field: String,
+    /// Its value in the checkpoint.
+    pub then: String,
+    /// Its value in this run.
+    pub now: String,
+}
+
+impl std::fmt::Display for OptionsDiffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {} then, {} now", self.field, self.then, self.now)
+    }
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::{widths, Checkpoint, Progress, Session, StepPoint, TraceLog, MIN_CHECKPOINT_INTERVAL};
-use crate::error::RunError;
+use crate::device_search::RunError;
 use crate::latency_model::LatencyModel;
 use crate::quality::BundleQuality;
 use tabnas_core::capacity::DEFAULT_MC_CAPACITY;
@@ -25,8 +25,8 @@ impl Session<'_, '_> {
     ) -> Result<(), RunError> {
         let every = self.options.checkpoint_every.max(1);
         let space = self.space.clone();
-        let feasibility =
-            Feasibility::new(&space, model, ck.internal_target_us).map_err(RunError::Target)?;
+        let feasibility = Feasibility::new(&space, model, ck.internal_target_us.us())
+            .map_err(RunError::Target)?;
         while ck.step < ck.planned_steps {
             if self.stop.load(Ordering::Relaxed) {
                 self.save(ck, quality, log)?;
@@ -51,7 +51,7 @@ impl Session<'_, '_> {
                 loss: r.loss,
                 pv: r.pv.map(|p| p.value),
                 mc_feasible_fraction: r.mc_feasible_fraction,
-                target_us: ck.internal_target_us,
+                target_us: ck.internal_target_us.us(),
             };
             log.push(&point)?;
             ck.state = *rl.state();

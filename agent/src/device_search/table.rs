@@ -5,10 +5,10 @@
 use std::time::Instant;
 
 use super::{MeasuredTable, Progress, Session, TableSummary};
-use crate::atomic_file::{read_json, write_atomic, write_json};
-use crate::error::RunError;
+use crate::atomic_file::{write_atomic, write_json};
+use crate::device_search::RunError;
 use crate::latency_model::show_holdout_error;
-use crate::latency_table::{build_table, ModelLimits, TableFile};
+use crate::latency_table::{build_table, saved_table, SavedTable};
 
 impl Session<'_, '_> {
     /// Moves a latency table this run cannot use (and its plot) out of the way.
@@ -26,40 +26,26 @@ impl Session<'_, '_> {
         // The table is a cache keyed by the bundle, the protocol and the machine: one
         // that was measured for anything else (or cannot be read) is ignored, said so,
         // and replaced.
-        let saved = match read_json::<TableFile>(&path) {
-            Ok(saved) => saved,
-            Err(e) => {
+        let saved = match saved_table(
+            &path,
+            self.bundle,
+            &self.options.protocol,
+            &self.environment,
+        ) {
+            SavedTable::Usable(t) => Some(*t),
+            SavedTable::Missing => None,
+            SavedTable::Unusable(why) => {
                 let kept = self.set_table_aside()?;
                 (self.progress)(Progress::Note(format!(
-                    "{e}; it is measured again (the file was moved to {})",
+                    "{} is not reused: {why}; it is measured again (the file was moved to {})",
+                    path.display(),
                     kept.display()
                 )));
                 None
             }
         };
-        let saved = match saved {
-            Some(t) => match t.check(self.bundle, &self.options.protocol, &self.environment) {
-                Ok(()) => Some(t),
-                Err(why) => {
-                    let kept = self.set_table_aside()?;
-                    (self.progress)(Progress::Note(format!(
-                        "{} is not reused: {why}; it is measured again (the file was moved \
-                         to {})",
-                        path.display(),
-                        kept.display()
-                    )));
-                    None
-                }
-            },
-            None => None,
-        };
         let had_table = saved.is_some();
-        let limits = ModelLimits {
-            children: self.options.calibration_children,
-            max_error: self.options.max_model_error,
-            max_direct_children: self.options.max_direct_children,
-            seed: self.options.seed,
-        };
+        let limits = self.options.model_limits();
         let progress = &mut *self.progress;
         // Blocks measured before the model is chosen are saved at once, so that a failed
         // or interrupted choice does not lose them.

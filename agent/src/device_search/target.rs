@@ -6,10 +6,11 @@
 //! table measures), never a model's extrapolation.
 
 use super::{widths, MeasuredTable, Progress, Session, Target};
-use crate::error::RunError;
+use crate::device_search::RunError;
 use crate::latency_model::fastest_child;
 use crate::measure::Net;
 use tabnas_bundle::NetShape;
+use tabnas_core::target::LatencyTarget;
 
 impl Session<'_, '_> {
     /// The target in microseconds and where it came from; fails below the fastest child
@@ -52,7 +53,7 @@ impl Session<'_, '_> {
             }
         };
         let (target_us, source) = match (self.options.target_us, table.file.measured_median_us()) {
-            (Some(t), _) => (t, "given".to_string()),
+            (Some(t), _) => (t.us(), "given".to_string()),
             (None, Some(median)) if median >= fastest_us => (
                 median,
                 format!(
@@ -65,9 +66,7 @@ impl Session<'_, '_> {
                 "derived: 10% above the fastest child's measured latency".to_string(),
             ),
         };
-        if !(target_us.is_finite() && target_us > 0.0) {
-            return Err(RunError::BadTarget { target_us });
-        }
+        let target = LatencyTarget::new(target_us).map_err(RunError::BadTarget)?;
         if target_us < fastest_us {
             return Err(RunError::TargetBelowFastest {
                 target_us,
@@ -81,7 +80,7 @@ impl Session<'_, '_> {
             )));
         }
         Ok(Target {
-            target_us,
+            target,
             source,
             fastest,
             fastest_us,

@@ -112,15 +112,15 @@ pub fn serve_http(
     })
 }
 
-/// An HTTP answer.
-struct Answer {
+/// A reply to one HTTP request.
+struct HttpReply {
     status: u16,
     content_type: &'static str,
     body: Vec<u8>,
     challenge: bool,
 }
 
-impl Answer {
+impl HttpReply {
     fn json<T: Serialize>(status: u16, value: &T) -> Self {
         Self {
             status,
@@ -169,9 +169,9 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Whether `header` (the Authorization value) carries `token`.
-fn check_token(token: Option<&str>, header: Option<&str>) -> Result<(), Answer> {
+fn check_token(token: Option<&str>, header: Option<&str>) -> Result<(), HttpReply> {
     let Some(token) = token else {
-        return Err(Answer::error(
+        return Err(HttpReply::error(
             403,
             "this agent was started without a token, so nothing can be changed over HTTP: \
              restart it with --token-file FILE (or service.token_file in the profile)",
@@ -183,7 +183,7 @@ fn check_token(token: Option<&str>, header: Option<&str>) -> Result<(), Answer> 
     match given {
         Some(g) if same_secret(g.as_bytes(), token.as_bytes()) => Ok(()),
         _ => {
-            let mut a = Answer::error(
+            let mut a = HttpReply::error(
                 401,
                 "this request changes the agent's state: send Authorization: Bearer TOKEN",
             );
@@ -208,9 +208,9 @@ fn handle(service: &Service, token: Option<&str>, mut request: tiny_http::Reques
         .take(MAX_BODY_BYTES as u64 + 1)
         .read_to_end(&mut body);
     let answer = match read {
-        Err(e) => Answer::error(400, format!("cannot read the request body: {e}")),
+        Err(e) => HttpReply::error(400, format!("cannot read the request body: {e}")),
         Ok(_) if body.len() > MAX_BODY_BYTES => {
-            Answer::error(413, format!("request body over {MAX_BODY_BYTES} bytes"))
+            HttpReply::error(413, format!("request body over {MAX_BODY_BYTES} bytes"))
         }
         Ok(_) => route(service, token, &method, &path, auth.as_deref(), &body),
     };
@@ -236,11 +236,11 @@ fn route(
     path: &str,
     auth: Option<&str>,
     body: &[u8],
-) -> Answer {
+) -> HttpReply {
     let Some(&(_, _, guarded)) = ROUTES.iter().find(|r| r.0 == method && r.1 == path) else {
         return match ROUTES.iter().find(|r| r.1 == path) {
-            Some(_) => Answer::error(405, format!("{path} does not take {method}")),
-            None => Answer::error(
+            Some(_) => HttpReply::error(405, format!("{path} does not take {method}")),
+            None => HttpReply::error(
                 404,
                 format!("no endpoint {path}; GET /openapi.json lists them"),
             ),
@@ -252,12 +252,12 @@ fn route(
         }
     }
     match path {
-        "/" => Answer::bytes("text/html; charset=utf-8", DASHBOARD.as_bytes().to_vec()),
-        "/openapi.json" => Answer::bytes("application/json", OPENAPI.as_bytes().to_vec()),
-        "/info" => Answer::json(200, &service.info()),
+        "/" => HttpReply::bytes("text/html; charset=utf-8", DASHBOARD.as_bytes().to_vec()),
+        "/openapi.json" => HttpReply::bytes("application/json", OPENAPI.as_bytes().to_vec()),
+        "/info" => HttpReply::json(200, &service.info()),
         "/status" => {
             let live = service.live();
-            Answer::json(
+            HttpReply::json(
                 200,
                 &json!({
                     "status": service.status(),
@@ -267,7 +267,7 @@ fn route(
             )
         }
         "/best" => match service.best() {
-            Ok(b) => Answer::json(
+            Ok(b) => HttpReply::json(
                 200,
                 &json!({
                     "best": b,
@@ -275,39 +275,39 @@ fn route(
                     "info": service.info(),
                 }),
             ),
-            Err(r) => Answer::refusal(r),
+            Err(r) => HttpReply::refusal(r),
         },
         "/best.onnx" => match service.best_onnx() {
-            Ok(m) => Answer::bytes("application/octet-stream", m.as_ref().clone()),
-            Err(r) => Answer::refusal(r),
+            Ok(m) => HttpReply::bytes("application/octet-stream", m.as_ref().clone()),
+            Err(r) => HttpReply::refusal(r),
         },
         "/latency-table" => match service.table(check_token(token, auth).is_ok()) {
-            Ok(t) => Answer::json(200, &*t),
-            Err(r) => Answer::refusal(r),
+            Ok(t) => HttpReply::json(200, &*t),
+            Err(r) => HttpReply::refusal(r),
         },
         "/trace" => trace(service),
         "/search" => match parse_body::<StartBody>(body) {
             Ok(b) => match service.options_for(&b).and_then(|o| service.start(o)) {
-                Ok(steps) => Answer::json(202, &json!({ "steps": steps })),
-                Err(r) => Answer::refusal(r),
+                Ok(steps) => HttpReply::json(202, &json!({ "steps": steps })),
+                Err(r) => HttpReply::refusal(r),
             },
-            Err(e) => Answer::error(400, e.to_string()),
+            Err(e) => HttpReply::error(400, e.to_string()),
         },
-        "/stop" => Answer::json(200, &json!({ "step": service.stop() })),
+        "/stop" => HttpReply::json(200, &json!({ "step": service.stop() })),
         "/measure" => match parse_body::<MeasureBody>(body).and_then(|b| b.widths()) {
             Ok(w) => match service.measure(&w) {
-                Ok(record) => Answer::json(200, &json!({ "widths": w, "record": record })),
-                Err(r) => Answer::refusal(r),
+                Ok(record) => HttpReply::json(200, &json!({ "widths": w, "record": record })),
+                Err(r) => HttpReply::refusal(r),
             },
-            Err(e) => Answer::error(400, e.to_string()),
+            Err(e) => HttpReply::error(400, e.to_string()),
         },
         "/protocol" => protocol(service, token, auth, body),
-        _ => Answer::error(404, format!("no endpoint {path}")),
+        _ => HttpReply::error(404, format!("no endpoint {path}")),
     }
 }
 
 /// One frame's content in, one out; requests that change something need the token.
-fn protocol(service: &Service, token: Option<&str>, auth: Option<&str>, body: &[u8]) -> Answer {
+fn protocol(service: &Service, token: Option<&str>, auth: Option<&str>, body: &[u8]) -> HttpReply {
     let trusted = check_token(token, auth);
     let (id, reply) = match read_content::<Request<'_>>(body) {
         Ok((id, request)) => {
@@ -329,11 +329,11 @@ fn protocol(service: &Service, token: Option<&str>, auth: Option<&str>, body: &[
         }
         Err(e) => (read_id(body).unwrap_or(0), frame_error_reply(e)),
     };
-    Answer::bytes("application/octet-stream", reply.content(id))
+    HttpReply::bytes("application/octet-stream", reply.content(id))
 }
 
 /// What the dashboard draws.
-fn trace(service: &Service) -> Answer {
+fn trace(service: &Service) -> HttpReply {
     let live = service.live();
     let info = service.info();
     let best = service.best_of(&live);
@@ -347,7 +347,7 @@ fn trace(service: &Service) -> Answer {
             "probability": f.result.probability,
         })
     });
-    Answer::json(
+    HttpReply::json(
         200,
         &json!({
             "board": info.board,

@@ -23,14 +23,16 @@ use tabnas_core::formats::board::BoardConfig;
 use tabnas_core::formats::search_config::{Resource, SearchConfig};
 use tabnas_core::protocol::{
     Best, BestSummary, BoardInfo, ErrorCode, LayerChoices, MeasurementRecord, Phase, Request,
-    Status, TableChunk, Widths, MAX_ONNX_CHUNK, MAX_TABLE_CHUNK,
+    Status, TableChunk, WireWidths, MAX_ONNX_CHUNK, MAX_TABLE_CHUNK,
 };
+use tabnas_core::target::LatencyTarget;
 use tabnas_link::{Reply, StartBody, TableJson};
 
 use crate::atomic_file::{read_json, write_json};
-use crate::device_search::{run_device_search_until, DeviceSearchOptions, Progress, RunFolder};
-use crate::error::RunError;
-use crate::latency_table::{build_table, ModelLimits, TableFile};
+use crate::device_search::{
+    run_device_search_until, DeviceSearchOptions, Progress, RunError, RunFolder, SearchOverrides,
+};
+use crate::latency_table::{build_table, saved_table, SavedTable, TableFile};
 use crate::measure::{Bench, Net};
 use crate::{Environment, LatencyProbe};
 
@@ -311,18 +313,14 @@ impl Service {
         let folder = RunFolder::create(&self.search_dir())
             .map_err(|e| refuse(ErrorCode::Failed, e.to_string()))?;
         let path = folder.table();
-        let saved = match read_json::<TableFile>(&path) {
-            Ok(Some(t))
-                if t.check(&self.bundle, &self.profile.measurement, &environment)
-                    .is_ok() =>
-            {
-                Some(t)
-            }
-            Ok(None) => None,
-            _ if !may_measure => None,
+        let saved = match saved_table(&path, &self.bundle, &self.profile.measurement, &environment)
+        {
+            SavedTable::Usable(t) => Some(*t),
+            SavedTable::Missing => None,
+            SavedTable::Unusable(_) if !may_measure => None,
             // A table this agent cannot use is kept aside (as a search does), never
             // written over.
-            _ => {
+            SavedTable::Unusable(_) => {
                 folder
                     .set_aside(
                         &["latency_table.json", "latency_model.svg"],
@@ -349,13 +347,7 @@ impl Service {
         })?;
         let mut bench =
             Bench::new(probe.as_mut(), self.profile.measurement, 0).with_reference_of(&self.bundle);
-        let s = &self.profile.search;
-        let limits = ModelLimits {
-            children: s.calibration_children as usize,
-            max_error: s.max_model_error,
-            max_direct_children: s.max_direct_children as u64,
-            seed: s.seed,
-        };
+        let limits = DeviceSearchOptions::from_profile(&self.profile).model_limits();
         // A table whose blocks were measured but whose model was not chosen (an
         // interrupted run) is completed, not measured again.
         let (file, _) = build_table(
@@ -410,8 +402,9 @@ impl Service {
         }
     }
 
-    /// Measures one child of the bundle now with the profile's protocol.
-    pub fn measure(&self, widths: &Widths) -> Result<MeasurementRecord, Refusal> {
+    /// Measures one child of the bundle now with the profile's protocol, confirmed
+    /// ([`crate::confirm`]): the median of its measurements.
+    pub fn measure(&self, widths: &WireWidths) -> Result<MeasurementRecord, Refusal> {
         let as_u32: Vec<u32> = widths.iter().map(|&w| u32::from(w)).collect();
         let space = self
             .bundle
@@ -442,13 +435,15 @@ impl Service {
         let label = format!("child {}", tabnas_core::space::show_widths(&as_u32));
         let mut bench =
             Bench::new(probe.as_mut(), self.profile.measurement, 0).with_reference_of(&self.bundle);
-        let m = bench
-            .measure(Net {
+        let m = crate::confirm::confirm(
+            &mut bench,
+            Net {
                 label: &label,
                 model: &model,
                 shape: NetShape::of(&self.bundle.manifest),
-            })
-            .map_err(|e| refuse(ErrorCode::Failed, e.to_string()))?;
+            },
+        )
+        .map_err(|e| refuse(ErrorCode::Failed, e.to_string()))?;
         Ok(MeasurementRecord {
             latency_us: m.latency_us as f32,
             samples: m.samples_us.len() as u32,
@@ -460,30 +455,17 @@ impl Service {
     pub fn options_for(&self, body: &StartBody) -> Result<DeviceSearchOptions, Refusal> {
         body.check()
             .map_err(|e| refuse(ErrorCode::BadRequest, e.to_string()))?;
-        let mut options = DeviceSearchOptions::from_profile(&self.profile);
-        if let Some(t) = body.target_us {
-            options.target_us = Some(t);
-        }
-        if let Some(s) = body.steps {
-            options.steps = s;
-        }
-        if let Some(s) = body.seed {
-            options.seed = s;
-        }
-        if let Some(c) = body.candidates {
-            options.candidates = c as usize;
-        }
-        if let Some(n) = body.n {
-            options.settings.pv = if n == 0 {
-                tabnas_core::search::PvMode::Exact
-            } else {
-                tabnas_core::search::PvMode::MonteCarlo { samples: n }
-            };
-        }
-        options
-            .validate()
+        let target = body
+            .target()
             .map_err(|e| refuse(ErrorCode::BadRequest, e.to_string()))?;
-        Ok(options)
+        self.apply(SearchOverrides {
+            target,
+            steps: body.steps,
+            seed: body.seed,
+            candidates: body.candidates,
+            n: body.n,
+            ..SearchOverrides::default()
+        })
     }
 
     /// The options of a search started from a packed search configuration: its space
@@ -509,15 +491,34 @@ impl Service {
                 "the configuration's space is not the served bundle's",
             ));
         }
-        let mut options = DeviceSearchOptions::from_profile(&self.profile);
-        options.target_us = Some(c.target);
-        options.settings = c.settings;
-        options.steps = c.steps;
-        options.seed = c.seed;
-        options
-            .validate()
-            .map_err(|e| refuse(ErrorCode::BadRequest, e.to_string()))?;
-        Ok(options)
+        let target = LatencyTarget::new(c.target).map_err(|e| {
+            refuse(
+                ErrorCode::BadRequest,
+                format!("the configuration's target: {e}"),
+            )
+        })?;
+        self.apply(SearchOverrides {
+            target: Some(target),
+            settings: Some(c.settings),
+            steps: Some(c.steps),
+            seed: Some(c.seed),
+            ..SearchOverrides::default()
+        })
+    }
+
+    /// The profile's search with `overrides`, refused with the field at fault.
+    fn apply(&self, overrides: SearchOverrides) -> Result<DeviceSearchOptions, Refusal> {
+        let beta = self.profile.search.settings.reward.beta().unwrap_or(2.0);
+        overrides
+            .apply(&self.profile, beta)
+            .map(|(options, _)| options)
+            .map_err(|e| {
+                let why = match e.field() {
+                    Some(field) => format!("`{field}` {e}"),
+                    None => e.to_string(),
+                };
+                refuse(ErrorCode::BadRequest, why)
+            })
     }
 
     /// Starts a search in the background; returns its planned steps.

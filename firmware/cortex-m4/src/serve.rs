@@ -17,7 +17,7 @@ use tabnas_core::formats::SearchConfig;
 use tabnas_core::protocol::frame::{encode, read_content, read_id};
 use tabnas_core::protocol::{
     Best, BestSummary, BoardInfo, ErrorCode, Event, FrameError, FrameReader, LayerChoices,
-    MeasurementRecord, Phase, Request, Response, Status, TableChunk, TableEntry, Widths,
+    MeasurementRecord, Phase, Request, Response, Status, TableChunk, TableEntry, WireWidths,
     MAX_ENCODED_FRAME_LEN, MAX_TABLE_CHUNK, PROTOCOL_VERSION,
 };
 use tabnas_core::space::Architecture;
@@ -107,8 +107,8 @@ fn error(code: ErrorCode, detail: fmt::Arguments<'_>) -> Response<'static> {
     r
 }
 
-fn widths_u16(space: &tabnas_core::space::SearchSpace, arch: &Architecture) -> Widths {
-    let mut w = Widths::new();
+fn widths_u16(space: &tabnas_core::space::SearchSpace, arch: &Architecture) -> WireWidths {
+    let mut w = WireWidths::new();
     for l in 0..arch.len() {
         let _ = w.push(space.width(arch, l) as u16);
     }

@@ -10,7 +10,7 @@ use tabnas_core::cost::LatencyTable;
 use tabnas_core::formats::{Resource, SearchConfig};
 use tabnas_core::protocol::frame::{encode as frame, read_content};
 use tabnas_core::protocol::{
-    ErrorCode, Event, FrameReader, Phase, Request, Response, Widths, MAX_ENCODED_FRAME_LEN,
+    ErrorCode, Event, FrameReader, Phase, Request, Response, WireWidths, MAX_ENCODED_FRAME_LEN,
 };
 use tabnas_core::search::{PvMode, SearchSettings};
 use tabnas_core::space::SearchSpace;
@@ -161,7 +161,7 @@ fn the_board_answers_every_frame_once_in_order_and_ends_when_idle() {
     let mut cut = request(
         3,
         &Request::Measure {
-            widths: Widths::from_slice(&[6, 4]).unwrap(),
+            widths: WireWidths::from_slice(&[6, 4]).unwrap(),
         },
     );
     cut.truncate(cut.len() - 3); // cut inside the message
@@ -172,13 +172,13 @@ fn the_board_answers_every_frame_once_in_order_and_ends_when_idle() {
     send(&request(
         6,
         &Request::Measure {
-            widths: Widths::from_slice(&[best_widths[0], best_widths[1]]).unwrap(),
+            widths: WireWidths::from_slice(&[best_widths[0], best_widths[1]]).unwrap(),
         },
     ));
     send(&request(
         7,
         &Request::Measure {
-            widths: Widths::from_slice(&[3, 3]).unwrap(),
+            widths: WireWidths::from_slice(&[3, 3]).unwrap(),
         },
     ));
     send(&request(8, &Request::BestOnnx { offset: 0 }));

@@ -9,6 +9,7 @@ use clap::Args;
 use tabnas_core::search::{PvKind, SearchSettings};
 use tabnas_trainer::compare::{compare, render_compare_svg, CompareOptions, Comparison};
 use tabnas_trainer::host_search::{Guards, HostResource, HostSearchOptions, MAX_STEPS};
+use tabnas_trainer::prepare::Prepared;
 use tabnas_trainer::reference::ReferenceOptions;
 use tabnas_trainer::supernet::MAX_BATCH;
 
@@ -95,76 +96,15 @@ pub struct CompareArgs {
 /// Files of a compare run folder.
 pub const COMPARE_FILES: [&str; 2] = ["compare.json", "compare.svg"];
 
-/// Runs `tabnas compare`.
+/// Runs `tabnas compare`: the flags checked, the data read, the comparison run by the
+/// library, then its table printed and its files written to the run folder.
 pub fn run(args: &CompareArgs) -> Result<()> {
     folder("--out", &args.out)?;
     set_threads(args.threads)?;
-    in_range("--steps", args.steps, 1..=MAX_STEPS)?;
-    fraction("--warmup", args.warmup)?;
-    in_range("--valid-batch", args.valid_batch, 1..=MAX_BATCH)?;
-    args.train.check()?;
-    rate("--rl-lr", args.rl_lr, super::args::MAX_LEARNING_RATE)?;
-    in_range("--max-resamples", args.max_resamples, 0..=MAX_RESAMPLES)?;
-    in_range("--random-children", args.random_children, 0..=MAX_SAMPLE)?;
-    in_range("--sample", args.sample, 0..=MAX_SAMPLE)?;
-    in_range("--front-extra", args.front_extra, 0..=MAX_SAMPLE)?;
-    in_range("--finalists", args.finalists, 0..=MAX_SAMPLE)?;
-    in_range("--retrain-seeds", args.retrain_seeds, 0..=MAX_SAMPLE as u32)?;
-    in_range("--reference-steps", args.reference_steps, 1..=MAX_STEPS)?;
-    in_range("--patience", args.patience, 0..=MAX_STEPS)?;
-    if !(args.target.is_finite() && args.target > 0.0) {
-        bail!(
-            "--target must be a finite positive number, got {:?}",
-            args.target
-        );
-    }
-    if args.betas.is_empty() || args.betas.iter().any(|b| !(b.is_finite() && *b >= 0.0)) {
-        bail!(
-            "--betas must be finite non-negative numbers, got {:?}",
-            args.betas
-        );
-    }
+    args.check()?;
     let (split_seed, init_seed) = args.seeds.resolve();
     let data = args.data.prepare(split_seed, args.space.embedding_dim())?;
-    let search = HostSearchOptions {
-        space: args.space.space()?,
-        resource: args.resource,
-        target: args.target,
-        settings: SearchSettings::rejection(PvKind::Mc.with_samples(args.n), args.rl_lr),
-        steps: args.steps,
-        warmup_fraction: args.warmup,
-        batch: args.train.batch,
-        valid_batch: args.valid_batch,
-        learning_rate: args.train.lr,
-        seed: init_seed,
-        snapshots: 10,
-        guards: Guards {
-            weight_decay: args.train.weight_decay,
-            max_resamples: args.max_resamples,
-            ..Guards::default()
-        },
-        latency: None,
-    };
-    search.check(&data)?;
-    let options = CompareOptions {
-        search,
-        betas: args.betas.clone(),
-        mc_samples: args.n,
-        random_children: args.random_children,
-        sample: args.sample,
-        front_extra: args.front_extra,
-        finalists: args.finalists,
-        retrain_seeds: args.retrain_seeds,
-        reference: ReferenceOptions {
-            steps: args.reference_steps,
-            batch: args.train.batch,
-            learning_rate: args.train.lr,
-            weight_decay: args.train.weight_decay,
-            seed: init_seed,
-            eval_every: 100,
-            patience: args.patience,
-        },
-    };
+    let options = args.options(&data, init_seed)?;
     let out = open_run_folder(&args.out, &super::run_folder::command_line("tabnas"))?;
     let c = compare(&data, &options, |line| println!("{line}"))?;
     let svg = render_compare_svg(&c)?;
@@ -174,6 +114,82 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     print!("{}", table(&c));
     println!("wrote {} and {}", json.display(), svg.display());
     Ok(())
+}
+
+impl CompareArgs {
+    /// Checks every flag's value but `--out` and `--threads` (checked first), before any
+    /// data is read; errors name the flag and its bounds.
+    pub fn check(&self) -> Result<()> {
+        in_range("--steps", self.steps, 1..=MAX_STEPS)?;
+        fraction("--warmup", self.warmup)?;
+        in_range("--valid-batch", self.valid_batch, 1..=MAX_BATCH)?;
+        self.train.check()?;
+        rate("--rl-lr", self.rl_lr, super::args::MAX_LEARNING_RATE)?;
+        in_range("--max-resamples", self.max_resamples, 0..=MAX_RESAMPLES)?;
+        in_range("--random-children", self.random_children, 0..=MAX_SAMPLE)?;
+        in_range("--sample", self.sample, 0..=MAX_SAMPLE)?;
+        in_range("--front-extra", self.front_extra, 0..=MAX_SAMPLE)?;
+        in_range("--finalists", self.finalists, 0..=MAX_SAMPLE)?;
+        in_range("--retrain-seeds", self.retrain_seeds, 0..=MAX_SAMPLE as u32)?;
+        in_range("--reference-steps", self.reference_steps, 1..=MAX_STEPS)?;
+        in_range("--patience", self.patience, 0..=MAX_STEPS)?;
+        if !(self.target.is_finite() && self.target > 0.0) {
+            bail!(
+                "--target must be a finite positive number, got {:?}",
+                self.target
+            );
+        }
+        if self.betas.is_empty() || self.betas.iter().any(|b| !(b.is_finite() && *b >= 0.0)) {
+            bail!(
+                "--betas must be finite non-negative numbers, got {:?}",
+                self.betas
+            );
+        }
+        Ok(())
+    }
+
+    /// The comparison's options for `data`, the search's checked against it.
+    pub fn options(&self, data: &Prepared, init_seed: u64) -> Result<CompareOptions> {
+        let search = HostSearchOptions {
+            space: self.space.space()?,
+            resource: self.resource,
+            target: self.target,
+            settings: SearchSettings::rejection(PvKind::Mc.with_samples(self.n), self.rl_lr),
+            steps: self.steps,
+            warmup_fraction: self.warmup,
+            batch: self.train.batch,
+            valid_batch: self.valid_batch,
+            learning_rate: self.train.lr,
+            seed: init_seed,
+            snapshots: 10,
+            guards: Guards {
+                weight_decay: self.train.weight_decay,
+                max_resamples: self.max_resamples,
+                ..Guards::default()
+            },
+            latency: None,
+        };
+        search.check(data)?;
+        Ok(CompareOptions {
+            search,
+            betas: self.betas.clone(),
+            mc_samples: self.n,
+            random_children: self.random_children,
+            sample: self.sample,
+            front_extra: self.front_extra,
+            finalists: self.finalists,
+            retrain_seeds: self.retrain_seeds,
+            reference: ReferenceOptions {
+                steps: self.reference_steps,
+                batch: self.train.batch,
+                learning_rate: self.train.lr,
+                weight_decay: self.train.weight_decay,
+                seed: init_seed,
+                eval_every: 100,
+                patience: self.patience,
+            },
+        })
+    }
 }
 
 /// The comparison as a Markdown table and the baseline's lines.

@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use tabnas_core::capacity::DEFAULT_MC_CAPACITY;
 use tabnas_core::formats::search_config::{Resource, SearchConfig};
-use tabnas_core::protocol::{Phase, Widths};
+use tabnas_core::protocol::{Phase, WireWidths};
 use tabnas_core::search::{PvMode, SearchSettings};
 use tabnas_core::space::{parse_widths, SearchSpace};
 use tabnas_link::client::{DEFAULT_BAUD, DEFAULT_TIMEOUT};
@@ -206,7 +206,7 @@ pub fn run(args: &DeviceCommandArgs) -> Result<()> {
             }
         }
         DeviceCommand::Measure { widths } => {
-            let w: Widths = parse_widths(widths)
+            let w: WireWidths = parse_widths(widths)
                 .with_context(|| format!("--widths {widths:?}"))?
                 .iter()
                 .map(|&w| u16::try_from(w).context("a width over 65535"))

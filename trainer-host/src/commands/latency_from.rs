@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use tabnas_core::cost::{Calibration, LatencyTable};
-use tabnas_core::protocol::Widths;
+use tabnas_core::protocol::WireWidths;
 use tabnas_core::space::SearchSpace;
 use tabnas_link::client::DEFAULT_TIMEOUT;
 use tabnas_link::{Device, DeviceSpec};
@@ -124,7 +124,7 @@ pub fn verify_on_board(
     };
     let mut board = Device::open(&spec, DEFAULT_TIMEOUT)
         .with_context(|| format!("--latency-from {device}: verifying the answer"))?;
-    let wire: Widths = widths
+    let wire: WireWidths = widths
         .iter()
         .map(|&w| u16::try_from(w).context("a width above 65535 cannot be sent to a board"))
         .collect::<Result<_>>()?;
@@ -162,7 +162,7 @@ fn measure_children(
     }
     let mut latency_us = Vec::with_capacity(n as usize);
     for (i, arch) in space.iter().enumerate() {
-        let widths: Widths = (0..arch.len())
+        let widths: WireWidths = (0..arch.len())
             .map(|l| space.width(&arch, l) as u16)
             .collect();
         let record = board.measure(&widths).with_context(|| {

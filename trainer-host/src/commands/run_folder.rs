@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::Result;
-use tabnas_trainer::run_folder::RunFolder;
+use tabnas_trainer::run_folder::{RunFolder, SetAside};
 
 /// This process's command line, `program` first (for lock files and provenance).
 pub fn command_line(program: &str) -> String {
@@ -59,14 +59,19 @@ pub fn open_run_folder(dir: &Path, what: &str) -> Result<RunFolder> {
 /// Moves an earlier run's `names` into a fresh `previous-N/`, with a one-line note.
 pub fn set_aside(folder: &RunFolder, names: &[&str]) -> Result<()> {
     if let Some(moved) = folder.set_aside(names)? {
-        println!(
-            "note: {} held an earlier run; moved its {} to {}",
-            folder.dir().display(),
-            moved.names.join(", "),
-            moved.dir.display()
-        );
+        say_set_aside(folder, &moved);
     }
     Ok(())
+}
+
+/// The one-line note of an earlier run of `folder` moved aside.
+pub fn say_set_aside(folder: &RunFolder, moved: &SetAside) {
+    println!(
+        "note: {} held an earlier run; moved its {} to {}",
+        folder.dir().display(),
+        moved.names.join(", "),
+        moved.dir.display()
+    );
 }
 
 #[cfg(test)]

@@ -12,38 +12,20 @@
 //! clip-at-0-then-log(x + 1) ([`RawTable::numeric_log1p`]), which preprocessing applies. A line longer than [`MAX_LINE_BYTES`] is
 //! refused. Reading stops after `max_rows` rows when it is given.
 
-use std::fmt;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
+use super::criteo_form::CriteoForm;
 use super::error::DataError;
-use super::label::Task;
 use super::limit::{LineLimit, LineTooLong, MAX_LINE_BYTES};
 use super::table::RawTable;
+use super::task::{LabelKind, Task};
 
 /// Integer fields per row (I1..I13).
 pub const CRITEO_INT_FIELDS: usize = 13;
 /// Categorical fields per row (C1..C26).
 pub const CRITEO_CAT_FIELDS: usize = 26;
-
-/// Which of Criteo's two file forms a file is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CriteoForm {
-    /// Tab-separated, no header, 40 fields.
-    Raw,
-    /// Comma-separated with a header naming `Id`, `Label`, `I1`..`I13`, `C1`..`C26`.
-    Kaggle,
-}
-
-impl fmt::Display for CriteoForm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Raw => "Criteo's raw form (tab-separated, no header)",
-            Self::Kaggle => "Criteo's Kaggle CSV form (header, Id column, commas)",
-        })
-    }
-}
 
 /// Where each field of a row is, for one form.
 struct Layout {
@@ -254,7 +236,7 @@ pub fn read_criteo(
         return Err(DataError::OneClass {
             path: path.to_path_buf(),
             column: "label".into(),
-            kind: super::LabelKind::Binary,
+            kind: LabelKind::Binary,
             class: (labels[0] as u8).to_string(),
         });
     }

@@ -12,48 +12,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
 use super::error::DataError;
-use crate::names::impl_names;
-
-/// What kind of labels a file has (chosen by the user).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LabelKind {
-    /// Two classes, one logit.
-    Binary,
-    /// Several classes, one logit each.
-    Multiclass,
-    /// A real value.
-    Regression,
-}
-
-impl_names!(LabelKind {
-    Binary => "binary",
-    Multiclass => "multiclass",
-    Regression => "regression",
-});
-
-/// The task with the label mapping that was used.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum Task {
-    /// Label 1 is `positive`, label 0 is `negative`.
-    Binary {
-        /// Label text encoded as 1.
-        positive: String,
-        /// Label text encoded as 0.
-        negative: String,
-    },
-    /// Label `i` is `classes[i]`.
-    Multiclass {
-        /// Class names in index order.
-        classes: Vec<String>,
-    },
-    /// Real-valued labels.
-    Regression,
-}
+use super::task::{LabelKind, Task, MAX_CLASSES};
 
 fn as_number(s: &str) -> Option<f64> {
     s.parse::<f64>().ok().filter(|x| x.is_finite())
@@ -63,9 +23,6 @@ fn as_number(s: &str) -> Option<f64> {
 fn as_f32(s: &str) -> Option<f32> {
     s.parse::<f32>().ok().filter(|x| x.is_finite())
 }
-
-/// Most classes of a multiclass head (the manifest's limit on a head's width).
-pub const MAX_CLASSES: usize = tabnas_bundle::MAX_WIDTH as usize;
 
 /// A label as a stream gave it. [`LabelMap::value_of`] turns it into the model's label
 /// once the stream has been read.

@@ -8,27 +8,35 @@
 //! [`QUOTE_CHARS`] characters of any input text.
 
 mod criteo;
+mod criteo_form;
+mod csv_options;
 mod csv_source;
 mod error;
 mod label;
 mod limit;
 mod preprocess;
+mod preset_load;
 mod presets;
+mod quote;
 mod split;
 mod table;
+mod task;
 
 pub use criteo::{
-    for_each_criteo_row, read_criteo, CriteoForm, CriteoRow, CRITEO_CAT_FIELDS, CRITEO_INT_FIELDS,
+    for_each_criteo_row, read_criteo, CriteoRow, CRITEO_CAT_FIELDS, CRITEO_INT_FIELDS,
 };
-pub use csv_source::{read_csv, ColumnRef, CsvLayout, CsvOptions, CsvRow, CsvRows};
-pub use error::{ColumnRole, DataError, Quoted, QuotedList, QUOTE_CHARS, QUOTE_ITEMS};
+pub use criteo_form::CriteoForm;
+pub use csv_options::{ColumnRef, CsvOptions};
+pub use csv_source::{read_csv, CsvLayout, CsvRow, CsvRows};
+pub use error::{ColumnRole, DataError};
 pub(crate) use label::{LabelCollector, LabelMap};
-pub use label::{LabelKind, Task, MAX_CLASSES};
 pub use limit::MAX_LINE_BYTES;
 pub use preprocess::{
     fnv1a64, CategoricalColumn, Encoded, NumericColumn, NumericStats, PreprocessOptions,
     Preprocessing,
 };
 pub use presets::{Preset, PresetFiles};
+pub use quote::{Quoted, QuotedList, QUOTE_CHARS, QUOTE_ITEMS};
 pub use split::{split_rows, Split, SplitError};
 pub use table::RawTable;
+pub use task::{LabelKind, Task, MAX_CLASSES};

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::label::Task;
+use super::task::Task;
 
 /// Rows of a tabular dataset as read from a file.
 #[derive(Debug, Clone, PartialEq, Serialize)]

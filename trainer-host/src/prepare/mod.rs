@@ -3,13 +3,19 @@
 //!
 //! A table is read whole into memory; a Criteo or CSV file with a spill folder is read in
 //! two streaming passes instead (`streamed.rs`): its training rows go to a row file, so a
-//! file larger than memory can be trained on. Both paths check their split alike
-//! (`checks.rs`).
+//! file larger than memory can be trained on (`stream.rs` visits the rows of either
+//! format, `snapshot.rs` tells a file that changed between the passes, `reservoir.rs`
+//! samples the evaluation rows); `in_memory.rs` is the other path. Both check their
+//! split alike (`checks.rs`); `error.rs` says what can go wrong.
 
 mod checks;
+mod error;
+mod in_memory;
+mod reservoir;
+mod snapshot;
+mod stream;
 mod streamed;
 
-use std::fmt;
 use std::path::PathBuf;
 
 use tabnas_bundle::{
@@ -17,14 +23,13 @@ use tabnas_bundle::{
 };
 
 use crate::data::{
-    read_criteo, read_csv, split_rows, CsvOptions, DataError, PreprocessOptions, Preprocessing,
-    Preset, Quoted, RawTable, SplitError, Task,
+    read_criteo, read_csv, CsvOptions, DataError, Preprocessing, Preset, RawTable, Task,
 };
-use crate::supernet::{LabelSummary, RowFileError, Rows, TrainRows};
+use crate::supernet::{LabelSummary, Rows, TrainRows};
 
-use checks::{check_split, SplitCounts};
+pub use error::PrepareError;
+use stream::Stream;
 pub use streamed::Spill;
-use streamed::Stream;
 
 /// Where the rows come from.
 #[derive(Debug, Clone)]
@@ -62,6 +67,23 @@ impl DataSource {
         match self {
             Self::Preset { preset, .. } => preset.name().to_string(),
             Self::Csv { path, .. } | Self::Criteo { path, .. } => path.display().to_string(),
+        }
+    }
+
+    /// The file to read in two streaming passes and its spill folder, when the source
+    /// has one (else it is read whole).
+    fn stream(&self) -> Option<(Stream<'_>, &Spill)> {
+        match self {
+            Self::Criteo {
+                path,
+                spill: Some(spill),
+            } => Some((Stream::Criteo(path), spill)),
+            Self::Csv {
+                path,
+                options: csv,
+                spill: Some(spill),
+            } => Some((Stream::Csv(path, csv), spill)),
+            _ => None,
         }
     }
 
@@ -111,258 +133,6 @@ impl Default for PrepareOptions {
             buckets: 1000,
             embedding_dim: 8,
             max_rows: None,
-        }
-    }
-}
-
-/// Why data could not be prepared.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum PrepareError {
-    /// Fewer than 2 buckets per categorical column (bucket 0 is for missing values).
-    TooFewBuckets {
-        /// The buckets asked for.
-        buckets: u32,
-    },
-    /// More than [`MAX_BUCKETS`] buckets per categorical column.
-    TooManyBuckets {
-        /// The buckets asked for.
-        buckets: u32,
-    },
-    /// An embedding size of 0.
-    ZeroEmbeddingDim,
-    /// An embedding size above [`MAX_WIDTH`].
-    EmbeddingTooLarge {
-        /// The size asked for.
-        embedding_dim: u32,
-    },
-    /// Every column is the label or ignored: the model would have no input.
-    NoInputs {
-        /// The source's name.
-        name: String,
-    },
-    /// More input columns than a bundle may have ([`MAX_WIDTH`]).
-    TooManyColumns {
-        /// The source's name.
-        name: String,
-        /// Its input columns.
-        columns: usize,
-    },
-    /// A binary task whose training split has no row of one of the two classes (all of
-    /// them fell in the validation and test splits): the model could not learn it.
-    ClassNotInTraining {
-        /// The source's name.
-        name: String,
-        /// The label text of the missing class.
-        class: String,
-        /// Rows with that label in the whole source.
-        rows_with_class: usize,
-        /// Training rows.
-        train: usize,
-    },
-    /// A numeric column with values, none of them in the training split (all fell in the
-    /// validation and test splits): it could not be standardised on the training rows.
-    NoTrainingValues {
-        /// The source's name.
-        name: String,
-        /// The column.
-        column: String,
-        /// Rows with a value in that column.
-        rows_with_value: usize,
-        /// Training rows.
-        train: usize,
-    },
-    /// A numeric column's values cannot be standardised in 32-bit floats (their mean,
-    /// spread or a standardised value overflows).
-    Scale {
-        /// The source's name.
-        name: String,
-        /// The column.
-        column: String,
-    },
-    /// The source could not be loaded.
-    Load(DataError),
-    /// Too few usable rows to split.
-    TooFewRows {
-        /// The source's name.
-        name: String,
-        /// Its usable rows.
-        rows: usize,
-    },
-    /// The rows could not be split.
-    Split(SplitError),
-    /// The training rows of a streamed source could not be kept in a row file.
-    Spill {
-        /// The source's name.
-        name: String,
-        /// Why.
-        source: RowFileError,
-    },
-    /// A source to be read in two streaming passes is not a regular file (a pipe, a
-    /// terminal): it cannot be read twice.
-    NotRegularFile {
-        /// The source's name.
-        name: String,
-    },
-    /// A streamed source's second pass found a label its first pass had not seen (it
-    /// changed while it was read).
-    ChangedLabel {
-        /// The source's name.
-        name: String,
-        /// 1-based line.
-        line: u64,
-        /// The label's text.
-        label: String,
-    },
-    /// A streamed source's size, modification time or (Unix) inode and status-change time
-    /// after its second pass differ from before its first (it was written to, or replaced,
-    /// while it was read).
-    Modified {
-        /// The source's name.
-        name: String,
-    },
-    /// A streamed source had another number of rows on its second pass (it changed while
-    /// it was read).
-    Changed {
-        /// The source's name.
-        name: String,
-        /// Rows on the first pass.
-        first_pass: usize,
-        /// Rows on the second.
-        second_pass: usize,
-    },
-    /// The split leaves a part without rows.
-    EmptyPart {
-        /// Training rows.
-        train: usize,
-        /// Validation rows.
-        valid: usize,
-        /// Test rows.
-        test: usize,
-    },
-}
-
-impl PrepareError {
-    /// Rows a source needs at least.
-    pub const MIN_ROWS: usize = 10;
-}
-
-impl fmt::Display for PrepareError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::TooFewBuckets { buckets } => write!(
-                f,
-                "categorical columns need at least 2 buckets (bucket 0 is for missing values), \
-                 got {buckets}"
-            ),
-            Self::TooManyBuckets { buckets } => write!(
-                f,
-                "categorical columns may have at most {MAX_BUCKETS} buckets, got {buckets}"
-            ),
-            Self::ZeroEmbeddingDim => f.write_str("the embedding size must be at least 1"),
-            Self::EmbeddingTooLarge { embedding_dim } => write!(
-                f,
-                "the embedding size must be at most {MAX_WIDTH}, got {embedding_dim}"
-            ),
-            Self::NoInputs { name } => write!(
-                f,
-                "{name} has no input column: every column is the label or ignored"
-            ),
-            Self::TooManyColumns { name, columns } => write!(
-                f,
-                "{name} has {columns} input columns; a bundle may have at most {MAX_WIDTH}"
-            ),
-            Self::ClassNotInTraining {
-                name,
-                class,
-                rows_with_class,
-                train,
-            } => write!(
-                f,
-                "{name}: none of the {train} training rows has the label {} (the split put all \
-                 {rows_with_class} row(s) with it in validation or test), so the model could \
-                 not learn it",
-                Quoted(class)
-            ),
-            Self::NoTrainingValues {
-                name,
-                column,
-                rows_with_value,
-                train,
-            } => write!(
-                f,
-                "{name}: numeric column {} has no value in the {train} training rows (the split \
-                 put all {rows_with_value} row(s) with one in validation or test), so it cannot \
-                 be standardised",
-                Quoted(column)
-            ),
-            Self::Scale { name, column } => write!(
-                f,
-                "{name}: numeric column {} cannot be standardised in 32-bit floats (its values \
-                 are too large); rescale it",
-                Quoted(column)
-            ),
-            Self::Load(_) => f.write_str("cannot load the data"),
-            Self::TooFewRows { name, rows } => write!(
-                f,
-                "{name} has {rows} usable rows; at least {} are needed to split",
-                Self::MIN_ROWS
-            ),
-            Self::Split(_) => f.write_str("cannot split the rows"),
-            Self::Spill { name, source } => {
-                write!(
-                    f,
-                    "{name}: cannot keep the training rows in a file: {source}"
-                )
-            }
-            Self::NotRegularFile { name } => write!(
-                f,
-                "{name} is not a regular file: reading it in two streaming passes \
-                 (--spill-dir) needs a file that can be read twice; give a file, or leave out \
-                 --spill-dir to read it once into memory"
-            ),
-            Self::Modified { name } => write!(
-                f,
-                "{name} changed while it was read: its size, modification time or status \
-                 after the second pass differ from before the first; read it again once nothing \
-                 writes to it"
-            ),
-            Self::ChangedLabel { name, line, label } => write!(
-                f,
-                "{name} changed while it was read: line {line} has the label {}, which the \
-                 first pass did not see",
-                Quoted(label)
-            ),
-            Self::Changed {
-                name,
-                first_pass,
-                second_pass,
-            } => write!(
-                f,
-                "{name} changed while it was read: {first_pass} rows on the first pass, \
-                 {second_pass} on the second"
-            ),
-            Self::EmptyPart { train, valid, test } => write!(
-                f,
-                "the split leaves an empty part ({train} training, {valid} validation, {test} \
-                 test rows); use more rows or larger fractions"
-            ),
-        }
-    }
-}
-
-impl From<DataError> for PrepareError {
-    fn from(e: DataError) -> Self {
-        Self::Load(e)
-    }
-}
-
-impl std::error::Error for PrepareError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Load(e) => Some(e),
-            Self::Split(e) => Some(e),
-            _ => None,
         }
     }
 }
@@ -497,8 +267,21 @@ fn check_columns(name: &str, columns: usize) -> Result<(), PrepareError> {
     Ok(())
 }
 
-/// Loads `source` and prepares it.
+/// Loads `source` and prepares it: the sizes are checked first, then a source with a
+/// spill folder is read in two streaming passes and any other whole.
 pub fn prepare(source: &DataSource, options: PrepareOptions) -> Result<Prepared, PrepareError> {
+    check_sizes(&options)?;
+    match source.stream() {
+        Some((stream, spill)) => {
+            streamed::check_fractions(&options).map_err(PrepareError::Split)?;
+            streamed::prepare_streamed(stream, spill, options)
+        }
+        None => in_memory::prepare_in_memory(source, options),
+    }
+}
+
+/// Refuses bucket counts and embedding sizes that a bundle cannot hold.
+fn check_sizes(options: &PrepareOptions) -> Result<(), PrepareError> {
     if options.buckets < 2 {
         return Err(PrepareError::TooFewBuckets {
             buckets: options.buckets,
@@ -517,113 +300,7 @@ pub fn prepare(source: &DataSource, options: PrepareOptions) -> Result<Prepared,
             embedding_dim: options.embedding_dim,
         });
     }
-    let streamed = match source {
-        DataSource::Criteo {
-            path,
-            spill: Some(spill),
-        } => Some((Stream::Criteo(path), spill)),
-        DataSource::Csv {
-            path,
-            options: csv,
-            spill: Some(spill),
-        } => Some((Stream::Csv(path, csv), spill)),
-        _ => None,
-    };
-    if let Some((stream, spill)) = streamed {
-        streamed::check_fractions(&options).map_err(PrepareError::Split)?;
-        return streamed::prepare_streamed(stream, spill, options);
-    }
-    let (table, note) = source.load(options.max_rows).map_err(PrepareError::Load)?;
-    check_columns(
-        &source.name(),
-        table.numeric_names.len() + table.categorical_names.len(),
-    )?;
-    let rows = options.max_rows.unwrap_or(usize::MAX).min(table.rows());
-    if rows < PrepareError::MIN_ROWS {
-        return Err(PrepareError::TooFewRows {
-            name: source.name(),
-            rows,
-        });
-    }
-    let split = split_rows(
-        rows,
-        options.valid_fraction,
-        options.test_fraction,
-        options.seed,
-    )
-    .map_err(PrepareError::Split)?;
-    // A column with no value at all is refused by the CSV loader (a Criteo file keeps its
-    // fixed columns: one that is always empty is the constant input 0). One whose values
-    // all fell outside the training rows would be standardised on nothing.
-    // Rows with a property, in all and in training.
-    let counts = |has: &dyn Fn(usize) -> bool| {
-        let all = (0..rows).filter(|&r| has(r)).count();
-        (all, split.train.iter().filter(|&&r| has(r)).count())
-    };
-    let classes = match &table.task {
-        Task::Binary { positive, negative } => [(0.0, negative), (1.0, positive)]
-            .into_iter()
-            .map(|(value, class)| {
-                let (all, train) = counts(&|r| table.labels[r] == value);
-                (class.clone(), all, train)
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    let numeric = (table.numeric_names.iter().enumerate())
-        .map(|(c, column)| {
-            let (all, train) = counts(&|r| !table.numeric_row(r)[c].is_nan());
-            (column.clone(), all, train)
-        })
-        .collect();
-    let parts = [split.train.len(), split.valid.len(), split.test.len()];
-    check_split(
-        &source.name(),
-        &SplitCounts {
-            parts,
-            classes,
-            numeric,
-        },
-    )?;
-    let preprocessing = Preprocessing::fit(
-        &table,
-        &split.train,
-        PreprocessOptions {
-            buckets: options.buckets,
-        },
-    );
-    let width = table.numeric_names.len();
-    let scale = |c: usize| PrepareError::Scale {
-        name: source.name(),
-        column: table.numeric_names[c].clone(),
-    };
-    if let Some(c) = preprocessing.unscalable_column() {
-        return Err(scale(c));
-    }
-    let encode = |idx: &[usize]| {
-        let e = preprocessing.encode(&table, idx);
-        if let Some(at) = e.numeric.iter().position(|x| !x.is_finite()) {
-            return Err(scale(at % width));
-        }
-        Ok(Rows {
-            rows: idx.len(),
-            numeric_width: width,
-            categorical_width: table.categorical_names.len(),
-            numeric: e.numeric,
-            categorical: e.categorical,
-            labels: e.labels,
-        })
-    };
-    Ok(Prepared {
-        name: source.name(),
-        task: table.task.clone(),
-        embedding_dim: options.embedding_dim,
-        train: TrainRows::Memory(encode(&split.train)?),
-        valid: encode(&split.valid)?,
-        test: encode(&split.test)?,
-        preprocessing,
-        notes: note.into_iter().collect(),
-    })
+    Ok(())
 }
 
 #[cfg(test)]

@@ -14,17 +14,18 @@
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rand_core::Rng;
-use tabnas_core::rng::search_rng;
+use tabnas_core::rng::{search_rng, SearchRng};
 
 use super::checks::{check_split, SplitCounts};
+use super::reservoir::Reservoir;
+use super::snapshot::Snapshot;
+use super::stream::{Columns, Stream, StreamRow};
 use super::{check_columns, PrepareError, PrepareOptions, Prepared};
 use crate::data::{
-    for_each_criteo_row, CategoricalColumn, CriteoForm, CriteoRow, CsvOptions, CsvRow, CsvRows,
-    DataError, LabelCollector, LabelKind, LabelMap, NumericStats, Preprocessing, SplitError, Task,
-    CRITEO_CAT_FIELDS, CRITEO_INT_FIELDS,
+    CategoricalColumn, CriteoForm, DataError, LabelCollector, LabelMap, NumericStats,
+    Preprocessing, SplitError, Task,
 };
-use crate::supernet::{RowFileError, RowFileWriter, Rows, TrainRows};
+use crate::supernet::{RowFileError, RowFileWriter, TrainRows};
 
 /// Where a streamed source keeps its training rows, and how many evaluation rows it keeps.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,138 +36,6 @@ pub struct Spill {
     /// Validation and test rows kept in memory, each: a uniform sample when the split has
     /// more.
     pub max_eval_rows: usize,
-}
-
-/// A file to read in two streaming passes.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Stream<'a> {
-    /// Criteo's format (either form).
-    Criteo(&'a Path),
-    /// A delimited file read as the options say.
-    Csv(&'a Path, &'a CsvOptions),
-}
-
-/// The inputs and the label of a stream, known before its rows are read.
-struct Columns {
-    numeric: Vec<String>,
-    log1p: Vec<bool>,
-    categorical: Vec<String>,
-    label: String,
-    kind: LabelKind,
-    positive: Option<String>,
-}
-
-/// One row of either format, borrowed from the line it was read from.
-struct StreamRow<'r> {
-    line: u64,
-    label: &'r str,
-    numeric: &'r [f32],
-    categorical: &'r [Option<&'r str>],
-}
-
-impl Stream<'_> {
-    fn path(&self) -> &Path {
-        match *self {
-            Self::Criteo(path) | Self::Csv(path, _) => path,
-        }
-    }
-
-    /// The columns (a CSV's first record is read to resolve them).
-    fn columns(&self) -> Result<Columns, DataError> {
-        Ok(match *self {
-            Self::Criteo(_) => Columns {
-                numeric: (1..=CRITEO_INT_FIELDS).map(|k| format!("I{k}")).collect(),
-                log1p: vec![true; CRITEO_INT_FIELDS],
-                categorical: (1..=CRITEO_CAT_FIELDS).map(|k| format!("C{k}")).collect(),
-                label: "label".into(),
-                kind: LabelKind::Binary,
-                positive: Some("1".into()),
-            },
-            Self::Csv(path, options) => {
-                let layout = CsvRows::open(path, options)?.layout().clone();
-                Columns {
-                    numeric: layout.numeric_names,
-                    log1p: layout.numeric_log1p,
-                    categorical: layout.categorical_names,
-                    label: layout.label_name,
-                    kind: options.label_kind,
-                    positive: options.positive.clone(),
-                }
-            }
-        })
-    }
-
-    /// Visits at most `max_rows` rows (reading stops there); returns how many, and the
-    /// form of a Criteo file.
-    fn for_each(
-        &self,
-        max_rows: Option<usize>,
-        mut visit: impl FnMut(&StreamRow<'_>) -> Result<(), PrepareError>,
-    ) -> Result<(usize, Option<CriteoForm>), PrepareError> {
-        match *self {
-            Self::Criteo(path) => {
-                let (form, rows) = for_each_criteo_row(path, max_rows, |r: &CriteoRow<'_>| {
-                    visit(&StreamRow {
-                        line: r.line,
-                        label: if r.label == 1.0 { "1" } else { "0" },
-                        numeric: &r.ints,
-                        categorical: &r.cats,
-                    })
-                })?;
-                Ok((rows, Some(form)))
-            }
-            Self::Csv(path, options) => {
-                let options = CsvOptions {
-                    max_rows,
-                    ..options.clone()
-                };
-                let rows = CsvRows::open(path, &options)?.for_each(|r: &CsvRow<'_>| {
-                    visit(&StreamRow {
-                        line: r.line,
-                        label: r.label,
-                        numeric: r.numeric,
-                        categorical: r.categorical,
-                    })
-                })?;
-                Ok((rows, None))
-            }
-        }
-    }
-}
-
-/// What is seen of a file from outside: its size and modification time and, on Unix, its
-/// inode and status-change time (which no user can set back). Taken before the first pass
-/// and compared after the second, it tells a file written to while it was read (an
-/// append, an edit that kept the row count, one whose modification time was restored) or
-/// replaced by another.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Snapshot {
-    len: u64,
-    modified: Option<SystemTime>,
-    /// Inode, and status-change time in seconds and nanoseconds (Unix).
-    identity: Option<(u64, i64, i64)>,
-}
-
-impl Snapshot {
-    fn of(meta: &std::fs::Metadata) -> Self {
-        #[cfg(unix)]
-        let identity = {
-            use std::os::unix::fs::MetadataExt;
-            Some((meta.ino(), meta.ctime(), meta.ctime_nsec()))
-        };
-        #[cfg(not(unix))]
-        let identity = None;
-        Self {
-            len: meta.len(),
-            modified: meta.modified().ok(),
-            identity,
-        }
-    }
-
-    /// Whether `path` still looks the same (a file that cannot be read now has changed).
-    fn unchanged(&self, path: &Path) -> bool {
-        std::fs::metadata(path).is_ok_and(|m| Self::of(&m) == *self)
-    }
 }
 
 /// The split of a row.
@@ -205,51 +74,6 @@ fn part_of(options: &PrepareOptions, row: u64) -> Part {
         Part::Test
     } else {
         Part::Train
-    }
-}
-
-/// A uniform sample of at most `cap` encoded rows of a stream (Algorithm R).
-struct Reservoir<R> {
-    cap: usize,
-    seen: u64,
-    rows: Rows,
-    rng: R,
-}
-
-impl<R: Rng> Reservoir<R> {
-    fn new(cap: usize, numeric_width: usize, categorical_width: usize, rng: R) -> Self {
-        Self {
-            cap,
-            seen: 0,
-            rows: Rows {
-                rows: 0,
-                numeric_width,
-                categorical_width,
-                numeric: Vec::new(),
-                categorical: Vec::new(),
-                labels: Vec::new(),
-            },
-            rng,
-        }
-    }
-
-    fn offer(&mut self, label: f32, numeric: &[f32], categorical: &[i64]) {
-        self.seen += 1;
-        let r = &mut self.rows;
-        if r.rows < self.cap {
-            r.numeric.extend_from_slice(numeric);
-            r.categorical.extend_from_slice(categorical);
-            r.labels.push(label);
-            r.rows += 1;
-            return;
-        }
-        let j = (self.rng.next_u64() % self.seen) as usize;
-        if j < self.cap {
-            let (nw, cw) = (r.numeric_width, r.categorical_width);
-            r.numeric[j * nw..(j + 1) * nw].copy_from_slice(numeric);
-            r.categorical[j * cw..(j + 1) * cw].copy_from_slice(categorical);
-            r.labels[j] = label;
-        }
     }
 }
 
@@ -350,7 +174,65 @@ pub(super) fn prepare_streamed(
 ) -> Result<Prepared, PrepareError> {
     let path = stream.path();
     let name = path.display().to_string();
-    // Read twice: a pipe would block on its second opening, or give no rows.
+    let snapshot = regular_file(path, &name)?;
+    let columns = stream.columns()?;
+    check_columns(&name, columns.numeric.len() + columns.categorical.len())?;
+    // Then the row file: a folder that cannot hold it fails before any pass.
+    let (numeric_width, categorical_width) = (columns.numeric.len(), columns.categorical.len());
+    let mut writer = row_file_writer(spill, numeric_width, categorical_width)
+        .map_err(|source| spill_error(&name, source))?;
+
+    let first = first_pass(stream, &columns, &options)?;
+    first.check(&name, &columns)?;
+    let preprocessing = first.preprocessing(&columns, options.buckets);
+    let encoding = Encoding {
+        name: &name,
+        columns: &columns,
+        labels: &first.labels,
+        preprocessing: &preprocessing,
+    };
+    if let Some(c) = preprocessing.unscalable_column() {
+        return Err(encoding.scale(c));
+    }
+
+    let kept = second_pass(stream, &options, spill, &encoding, &mut writer)?;
+    if kept.rows != first.rows {
+        return Err(PrepareError::Changed {
+            name,
+            first_pass: first.rows,
+            second_pass: kept.rows,
+        });
+    }
+    if !snapshot.unchanged(path) {
+        return Err(PrepareError::Modified { name });
+    }
+    let train_rows = writer
+        .finish()
+        .map_err(|source| spill_error(&name, source))?;
+    let notes = kept.notes(&name, &first, &columns, spill);
+    Ok(Prepared {
+        name,
+        task: first.labels.task.clone(),
+        preprocessing,
+        embedding_dim: options.embedding_dim,
+        train: TrainRows::File(train_rows),
+        valid: kept.valid.rows,
+        test: kept.test.rows,
+        notes,
+    })
+}
+
+/// The error of the spill folder or its row file, for the source `name`.
+fn spill_error(name: &str, source: RowFileError) -> PrepareError {
+    PrepareError::Spill {
+        name: name.to_string(),
+        source,
+    }
+}
+
+/// What `path` looks like now, when it is a regular file: it is read twice, and a pipe
+/// would block on its second opening, or give no rows.
+fn regular_file(path: &Path, name: &str) -> Result<Snapshot, PrepareError> {
     let meta = std::fs::metadata(path).map_err(|source| {
         PrepareError::Load(DataError::Open {
             path: path.to_path_buf(),
@@ -358,73 +240,136 @@ pub(super) fn prepare_streamed(
         })
     })?;
     if !meta.is_file() {
-        return Err(PrepareError::NotRegularFile { name });
-    }
-    let snapshot = Snapshot::of(&meta);
-    let columns = stream.columns()?;
-    check_columns(&name, columns.numeric.len() + columns.categorical.len())?;
-    // Then the row file: a folder that cannot hold it fails before any pass.
-    let spill_error = |source| PrepareError::Spill {
-        name: name.clone(),
-        source,
-    };
-    let (numeric_width, categorical_width) = (columns.numeric.len(), columns.categorical.len());
-    let mut writer =
-        row_file_writer(spill, numeric_width, categorical_width).map_err(spill_error)?;
-
-    let first = first_pass(stream, &columns, &options)?;
-    if first.rows < PrepareError::MIN_ROWS {
-        return Err(PrepareError::TooFewRows {
-            name,
-            rows: first.rows,
+        return Err(PrepareError::NotRegularFile {
+            name: name.to_string(),
         });
     }
-    let classes = match first.labels.task {
-        Task::Binary { .. } => (0..first.labels.classes())
-            .map(|d| {
-                let class = first.labels.text_of(d).to_string();
-                (class, first.class_rows[d], first.class_train[d])
+    Ok(Snapshot::of(&meta))
+}
+
+impl FirstPass {
+    /// Refuses a stream with too few rows, or whose split fails the checks every source
+    /// passes.
+    fn check(&self, name: &str, columns: &Columns) -> Result<(), PrepareError> {
+        if self.rows < PrepareError::MIN_ROWS {
+            return Err(PrepareError::TooFewRows {
+                name: name.to_string(),
+                rows: self.rows,
+            });
+        }
+        let classes = match self.labels.task {
+            Task::Binary { .. } => (0..self.labels.classes())
+                .map(|d| {
+                    let class = self.labels.text_of(d).to_string();
+                    (class, self.class_rows[d], self.class_train[d])
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let numeric = (columns.numeric.iter().enumerate())
+            .map(|(c, column)| {
+                let in_train = self.stats[c].count() as usize;
+                (column.clone(), self.rows_with_value[c], in_train)
             })
-            .collect(),
-        _ => Vec::new(),
-    };
-    let numeric = (columns.numeric.iter().enumerate())
-        .map(|(c, column)| {
-            let in_train = first.stats[c].count() as usize;
-            (column.clone(), first.rows_with_value[c], in_train)
-        })
-        .collect();
-    check_split(
-        &name,
-        &SplitCounts {
-            parts: first.parts,
-            classes,
-            numeric,
-        },
-    )?;
-    let train = first.parts[0];
-    let preprocessing = Preprocessing {
-        numeric: (0..numeric_width)
-            .map(|c| first.stats[c].column(&columns.numeric[c], columns.log1p[c]))
-            .collect(),
-        categorical: columns
-            .categorical
-            .iter()
-            .map(|name| CategoricalColumn {
-                name: name.clone(),
-                buckets: options.buckets,
-            })
-            .collect(),
-        hash: "fnv1a64".into(),
-    };
-    let scale = |c: usize| PrepareError::Scale {
-        name: name.clone(),
-        column: columns.numeric[c].clone(),
-    };
-    if let Some(c) = preprocessing.unscalable_column() {
-        return Err(scale(c));
+            .collect();
+        check_split(
+            name,
+            &SplitCounts {
+                parts: self.parts,
+                classes,
+                numeric,
+            },
+        )
     }
 
+    /// The preprocessing fitted on the training rows' running sums.
+    fn preprocessing(&self, columns: &Columns, buckets: u32) -> Preprocessing {
+        Preprocessing {
+            numeric: (0..columns.numeric.len())
+                .map(|c| self.stats[c].column(&columns.numeric[c], columns.log1p[c]))
+                .collect(),
+            categorical: columns
+                .categorical
+                .iter()
+                .map(|name| CategoricalColumn {
+                    name: name.clone(),
+                    buckets,
+                })
+                .collect(),
+            hash: "fnv1a64".into(),
+        }
+    }
+}
+
+/// How the second pass turns a row into the model's inputs and label.
+struct Encoding<'a> {
+    /// The source's name, for errors.
+    name: &'a str,
+    columns: &'a Columns,
+    /// The label mapping the first pass found.
+    labels: &'a LabelMap,
+    preprocessing: &'a Preprocessing,
+}
+
+impl Encoding<'_> {
+    /// The error of numeric column `c`, whose values overflow when standardised.
+    fn scale(&self, c: usize) -> PrepareError {
+        PrepareError::Scale {
+            name: self.name.to_string(),
+            column: self.columns.numeric[c].clone(),
+        }
+    }
+
+    /// Encodes `r` into `numeric` and `categorical`; returns its label. A label the first
+    /// pass did not see, or a value that overflows, is an error.
+    fn encode(
+        &self,
+        r: &StreamRow<'_>,
+        numeric: &mut [f32],
+        categorical: &mut [i64],
+    ) -> Result<f32, PrepareError> {
+        let label = self
+            .labels
+            .value(r.label)
+            .ok_or_else(|| PrepareError::ChangedLabel {
+                name: self.name.to_string(),
+                line: r.line,
+                label: r.label.to_string(),
+            })?;
+        for (c, (x, &raw)) in numeric.iter_mut().zip(r.numeric).enumerate() {
+            *x = self.preprocessing.numeric_value(c, raw);
+            if !x.is_finite() {
+                return Err(self.scale(c));
+            }
+        }
+        for (c, (b, raw)) in categorical.iter_mut().zip(r.categorical).enumerate() {
+            *b = self.preprocessing.bucket(c, *raw);
+        }
+        Ok(label)
+    }
+}
+
+/// What the second pass keeps besides the row file: the rows it read and the samples of
+/// the validation and test rows.
+struct Kept {
+    rows: usize,
+    valid: Reservoir<SearchRng>,
+    test: Reservoir<SearchRng>,
+}
+
+/// Encodes every row: training rows to `writer`, validation and test rows offered to
+/// their samples. An error of a row (a value that overflows, a failed write) ends it.
+fn second_pass(
+    stream: Stream<'_>,
+    options: &PrepareOptions,
+    spill: &Spill,
+    encoding: &Encoding<'_>,
+    writer: &mut RowFileWriter,
+) -> Result<Kept, PrepareError> {
+    let (numeric_width, categorical_width) = (
+        encoding.columns.numeric.len(),
+        encoding.columns.categorical.len(),
+    );
     let reservoir = |salt| {
         Reservoir::new(
             spill.max_eval_rows,
@@ -433,83 +378,66 @@ pub(super) fn prepare_streamed(
             search_rng(options.seed ^ salt),
         )
     };
-    let (mut valid_rows, mut test_rows) = (reservoir(0x7661), reservoir(0x7465));
+    let (mut valid, mut test) = (reservoir(0x7661), reservoir(0x7465));
     let mut numeric = vec![0.0f32; numeric_width];
     let mut categorical = vec![0i64; categorical_width];
     let mut row = 0u64;
-    // An error of a row (a value that overflows, a failed write) ends the pass.
-    let (second_rows, _) = stream.for_each(options.max_rows, |r: &StreamRow<'_>| {
-        let part = part_of(&options, row);
+    let (rows, _) = stream.for_each(options.max_rows, |r: &StreamRow<'_>| {
+        let part = part_of(options, row);
         row += 1;
-        let label = first
-            .labels
-            .value(r.label)
-            .ok_or_else(|| PrepareError::ChangedLabel {
-                name: name.clone(),
-                line: r.line,
-                label: r.label.to_string(),
-            })?;
-        for (c, (x, &raw)) in numeric.iter_mut().zip(r.numeric).enumerate() {
-            *x = preprocessing.numeric_value(c, raw);
-            if !x.is_finite() {
-                return Err(scale(c));
-            }
-        }
-        for (c, (b, raw)) in categorical.iter_mut().zip(r.categorical).enumerate() {
-            *b = preprocessing.bucket(c, *raw);
-        }
+        let label = encoding.encode(r, &mut numeric, &mut categorical)?;
         match part {
             Part::Train => writer
                 .push(label, &numeric, &categorical)
-                .map_err(spill_error)?,
-            Part::Valid => valid_rows.offer(label, &numeric, &categorical),
-            Part::Test => test_rows.offer(label, &numeric, &categorical),
+                .map_err(|source| spill_error(encoding.name, source))?,
+            Part::Valid => valid.offer(label, &numeric, &categorical),
+            Part::Test => test.offer(label, &numeric, &categorical),
         }
         Ok(())
     })?;
-    if second_rows != first.rows {
-        return Err(PrepareError::Changed {
-            name,
-            first_pass: first.rows,
-            second_pass: second_rows,
-        });
-    }
-    if !snapshot.unchanged(path) {
-        return Err(PrepareError::Modified { name });
-    }
-    let train_rows = writer.finish().map_err(spill_error)?;
-    let form = first.form.map(|f| format!(" in {f}")).unwrap_or_default();
-    let mut notes = vec![format!(
-        "read {name}{form} in two streaming passes; its {train} training rows are in an \
-         unlinked row file in {} ({:.1} MB, read a batch at a time)",
-        spill.dir.display(),
-        train as f64 * (4 + 4 * numeric_width + 8 * categorical_width) as f64 / 1e6
-    )];
-    for (split, kept) in [("validation", &valid_rows), ("test", &test_rows)] {
-        if kept.seen as usize > kept.rows.rows {
-            notes.push(format!(
-                "{split}: a uniform sample of {} of its {} rows is kept (--max-eval-rows)",
-                kept.rows.rows, kept.seen
-            ));
+    Ok(Kept { rows, valid, test })
+}
+
+impl Kept {
+    /// What a person should know of the streamed read: where the training rows are, and
+    /// which splits are samples.
+    fn notes(
+        &self,
+        name: &str,
+        first: &FirstPass,
+        columns: &Columns,
+        spill: &Spill,
+    ) -> Vec<String> {
+        let form = first.form.map(|f| format!(" in {f}")).unwrap_or_default();
+        let train = first.parts[0];
+        let record = 4 + 4 * columns.numeric.len() + 8 * columns.categorical.len();
+        let mut notes = vec![format!(
+            "read {name}{form} in two streaming passes; its {train} training rows are in an \
+             unlinked row file in {} ({:.1} MB, read a batch at a time)",
+            spill.dir.display(),
+            train as f64 * record as f64 / 1e6
+        )];
+        for (split, kept) in [("validation", &self.valid), ("test", &self.test)] {
+            if kept.seen as usize > kept.rows.rows {
+                notes.push(format!(
+                    "{split}: a uniform sample of {} of its {} rows is kept (--max-eval-rows)",
+                    kept.rows.rows, kept.seen
+                ));
+            }
         }
+        notes
     }
-    Ok(Prepared {
-        name,
-        task: first.labels.task.clone(),
-        preprocessing,
-        embedding_dim: options.embedding_dim,
-        train: TrainRows::File(train_rows),
-        valid: valid_rows.rows,
-        test: test_rows.rows,
-        notes,
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::{read_criteo, read_csv, ColumnRef, PreprocessOptions};
+    use crate::data::{
+        read_criteo, read_csv, ColumnRef, CsvOptions, LabelKind, PreprocessOptions,
+        CRITEO_CAT_FIELDS, CRITEO_INT_FIELDS,
+    };
     use crate::prepare::{prepare, DataSource};
+    use rand_core::Rng;
     use std::io::Write;
 
     /// Rows in Criteo's raw form: both labels, empty and negative integers, categories

@@ -16,12 +16,13 @@ use super::packed::{self, Framing};
 use crate::capacity::DEFAULT_MC_CAPACITY;
 use crate::search::{SearchSettings, SettingsError};
 use crate::space::SearchSpace;
+use crate::target::LatencyTarget;
 
 /// Search settings of a board.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BoardSearch {
     /// Default latency target in microseconds (derived from the space when absent).
-    pub target_us: Option<f64>,
+    pub target_us: Option<LatencyTarget>,
     /// Controller settings.
     pub settings: SearchSettings,
     /// RL steps.
@@ -66,18 +67,13 @@ pub mod limits {
     /// Most candidates evaluated for the answer.
     pub const MAX_CANDIDATES: u8 = 64;
     /// Largest latency target, in microseconds (1000 s).
-    pub const MAX_TARGET_US: f64 = 1e9;
+    pub const MAX_TARGET_US: f64 = crate::target::LatencyTarget::MAX_US;
 }
 use limits::*;
 
 impl BoardSearch {
     /// Checks every field against its bounds ([`limits`]) and the controller settings.
     pub fn validate(&self) -> Result<(), BoardError> {
-        if let Some(t) = self.target_us {
-            if !(t.is_finite() && t > 0.0 && t <= MAX_TARGET_US) {
-                return Err(BoardError::Target);
-            }
-        }
         if !(1..=MAX_STEPS).contains(&self.steps) {
             return Err(BoardError::Steps);
         }
@@ -157,8 +153,6 @@ pub enum BoardError {
     Name,
     /// A `measurement` field.
     Measurement(MeasurementProtocolError),
-    /// `search.target_us` is not a positive number up to [`limits::MAX_TARGET_US`].
-    Target,
     /// `search.steps` is not in `1..=MAX_STEPS`.
     Steps,
     /// `search.calibration_children` is not in `3..=MAX_CALIBRATION_CHILDREN`.
@@ -202,10 +196,6 @@ impl fmt::Display for BoardError {
                 "board.name must be non-empty text without control characters"
             ),
             Self::Measurement(e) => write!(f, "{e}"),
-            Self::Target => write!(
-                f,
-                "search.target_us must be a positive number of microseconds up to {MAX_TARGET_US}"
-            ),
             Self::Steps => write!(f, "search.steps must be in 1..={MAX_STEPS}"),
             Self::CalibrationChildren => write!(
                 f,
@@ -394,8 +384,16 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("calibration_children"));
+        // A bad target cannot be held, so packed bytes carrying one do not decode.
         let mut c = host();
-        c.search.target_us = Some(-1.0);
-        assert!(c.validate().unwrap_err().to_string().contains("target_us"));
+        c.search.target_us = Some(LatencyTarget::new(5.0).unwrap());
+        let mut buf = [0u8; 512];
+        let n = c.encode(&mut buf).unwrap().len();
+        let at = buf[..n]
+            .windows(8)
+            .position(|w| w == 5.0f64.to_le_bytes())
+            .expect("the target's bytes");
+        buf[at..at + 8].copy_from_slice(&(-1.0f64).to_le_bytes());
+        assert!(BoardConfig::decode(&buf[..n]).is_err());
     }
 }

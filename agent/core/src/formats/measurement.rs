@@ -107,7 +107,7 @@ impl Statistic {
     }
 }
 
-/// How to measure one network (`agent/src/measure.rs` in the repository says how each
+/// How to measure one network (`agent/src/measure/` in the repository says how each
 /// field is used, and what was taken from criterion, Google Benchmark and TFLite).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MeasurementProtocol {

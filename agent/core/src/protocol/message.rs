@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 use super::MAX_TABLE_CHUNK;
 use crate::capacity::{MAX_CHOICES, MAX_LAYERS};
 
-/// The hidden-layer widths of one architecture (1 to [`MAX_LAYERS`] layers).
-pub type Widths = Vec<u16, MAX_LAYERS>;
+/// The hidden-layer widths of one architecture as the wire carries them: 1 to
+/// [`MAX_LAYERS`] layers of `u16` (the core's own is [`crate::space::Widths`], `u32`).
+pub type WireWidths = Vec<u16, MAX_LAYERS>;
 
 /// What a host asks. Each is answered by exactly one [`Response`] with the same id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,7 +38,7 @@ pub enum Request<'a> {
     /// Measure one architecture now with the board's protocol ([`Response::Measured`]).
     Measure {
         /// The architecture.
-        widths: Widths,
+        widths: WireWidths,
     },
     /// Start a search from a packed search configuration
     /// ([`crate::formats::SearchConfig`]'s bytes; [`Response::Started`]).
@@ -75,7 +76,7 @@ pub enum Phase {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BestSummary {
     /// Its widths.
-    pub widths: Widths,
+    pub widths: WireWidths,
     /// Its latency in microseconds (measured if the search verified it, else predicted).
     pub latency_us: f32,
     /// Its validation loss.
@@ -217,7 +218,7 @@ pub enum Response<'a> {
     /// Answer to [`Request::Measure`].
     Measured {
         /// The architecture measured.
-        widths: Widths,
+        widths: WireWidths,
         /// How.
         record: MeasurementRecord,
     },

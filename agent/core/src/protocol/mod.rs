@@ -13,7 +13,7 @@ pub mod message;
 pub use frame::{Event, FrameError, FrameReader, MAX_ENCODED_FRAME_LEN};
 pub use message::{
     Best, BestSummary, BoardInfo, ErrorCode, LayerChoices, MeasurementRecord, Phase, Request,
-    Response, Status, TableChunk, TableEntry, Widths,
+    Response, Status, TableChunk, TableEntry, WireWidths,
 };
 
 /// The protocol version: the first byte of every frame.

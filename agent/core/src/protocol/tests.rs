@@ -4,8 +4,8 @@
 use super::frame::{encode, read_content, read_id, write_content};
 use super::*;
 
-fn widths(w: &[u16]) -> Widths {
-    Widths::from_slice(w).unwrap()
+fn widths(w: &[u16]) -> WireWidths {
+    WireWidths::from_slice(w).unwrap()
 }
 
 fn summary() -> BestSummary {

@@ -19,18 +19,71 @@
 //! reused: blocks already in it are never measured again, and a chosen model is kept
 //! (retargeting needs no new measurement).
 
+mod file_error;
+pub use file_error::TableFileError;
+
 use serde::{Deserialize, Serialize};
 
-use crate::error::{MeasureError, TableFileError};
 use crate::latency_model::{
     best_form, ChildPoint, FormScore, LatencyModel, MeasuredChildren, ModelChoice, ModelForm,
 };
+use crate::measure::MeasureError;
 use crate::measure::{Bench, Net, NoiseFloor};
 use tabnas_bundle::{dense_model, identity_model, stem_model, Bundle, NetShape};
 use tabnas_core::cost::{AffineMacs, Calibration, CostModel, FfnShape, LatencyTable};
 use tabnas_core::formats::measurement::MeasurementProtocol;
 use tabnas_core::rng::search_rng;
 use tabnas_core::space::{Architecture, SearchSpace};
+
+/// What a run folder's saved latency table is to this run.
+#[derive(Debug)]
+pub enum SavedTable {
+    /// There is none.
+    Missing,
+    /// It was measured for this bundle, protocol and machine.
+    Usable(Box<TableFile>),
+    /// It cannot be read, or was measured for something else.
+    Unusable(TableUnusable),
+}
+
+/// Why a saved table is not used.
+#[derive(Debug)]
+pub enum TableUnusable {
+    /// It cannot be read as a table.
+    Unreadable(crate::atomic_file::FileError),
+    /// It was measured for another bundle, protocol or machine.
+    Other(TableFileError),
+}
+
+impl std::fmt::Display for TableUnusable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unreadable(e) => write!(f, "{e}"),
+            Self::Other(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// The table saved at `path`, judged for `bundle` measured under `protocol` in
+/// `environment`: the one check a search and the service both make before reusing it.
+pub fn saved_table(
+    path: &std::path::Path,
+    bundle: &Bundle,
+    protocol: &MeasurementProtocol,
+    environment: &crate::Environment,
+) -> SavedTable {
+    match crate::atomic_file::read_json::<TableFile>(path) {
+        Ok(None) => SavedTable::Missing,
+        Ok(Some(t)) => match t.check(bundle, protocol, environment) {
+            Ok(()) => SavedTable::Usable(Box::new(t)),
+            Err(why) => SavedTable::Unusable(TableUnusable::Other(why)),
+        },
+        Err(e) => SavedTable::Unusable(TableUnusable::Unreadable(e)),
+    }
+}
+
+/// Children measured twice that [`TableFile::remeasure_spread`] needs.
+pub const MIN_REMEASURED: usize = 8;
 
 /// The format of `latency_table.json` this agent writes and reads.
 pub const TABLE_FORMAT: u32 = 2;
@@ -117,6 +170,55 @@ pub struct ModelLimits {
 }
 
 impl TableFile {
+    /// A table of `bundle` with nothing measured yet.
+    fn empty(
+        bundle: &Bundle,
+        protocol: MeasurementProtocol,
+        environment: crate::Environment,
+    ) -> Self {
+        TableFile {
+            format: TABLE_FORMAT,
+            bundle_hash: bundle.hash.clone(),
+            space: bundle.manifest.space.clone(),
+            protocol,
+            environment,
+            noise_floor: None,
+            overhead_us: f64::NAN,
+            call_us: f64::NAN,
+            blocks: Vec::new(),
+            calibration: Calibration::IDENTITY,
+            macs: None,
+            direct: None,
+            points: Vec::new(),
+            choice: None,
+        }
+    }
+
+    /// Records what measuring `what` gave (a block net of the per-call cost, which
+    /// is measured before any block).
+    fn record(&mut self, what: Pending, m: &crate::measure::Measurement) {
+        match what {
+            Pending::CallCost => self.call_us = m.latency_us,
+            Pending::Stem => self.overhead_us = m.latency_us,
+            Pending::Block {
+                block,
+                in_choice,
+                out_choice,
+                inputs,
+                outputs,
+            } => self.blocks.push(BlockEntry {
+                block,
+                in_choice,
+                out_choice,
+                inputs,
+                outputs,
+                latency_us: (m.latency_us - self.call_us).max(0.0),
+                measured_us: m.latency_us,
+                cv: m.cv,
+            }),
+        }
+    }
+
     /// The block-sum form (calibrated).
     pub fn table(&self, space: &SearchSpace) -> Result<LatencyTable, TableFileError> {
         let mut t = LatencyTable::new(space, self.overhead_us);
@@ -146,12 +248,25 @@ impl TableFile {
         })
     }
 
+    /// How far apart two measurements of one child at different moments are here: the
+    /// standard deviation of the log ratio over the children measured twice (in the
+    /// calibration, and again when the space was measured whole); `None` with fewer
+    /// than [`MIN_REMEASURED`] of them.
+    pub fn remeasure_spread(&self) -> Option<f64> {
+        let pairs: Vec<(f64, f64)> = self
+            .points
+            .iter()
+            .filter_map(|p| p.direct_us.map(|d| (d, p.measured_us)))
+            .collect();
+        crate::stats::log_ratio_sd(&pairs, MIN_REMEASURED)
+    }
+
     /// The median measured latency of the children measured end to end: a target in
     /// the middle of the space that this device is known to reach.
     pub fn measured_median_us(&self) -> Option<f64> {
         let mut v: Vec<f64> = self.points.iter().map(|p| p.measured_us).collect();
         v.sort_by(f64::total_cmp);
-        (!v.is_empty()).then(|| crate::measure::quantile(&v, 0.5))
+        (!v.is_empty()).then(|| crate::stats::quantile(&v, 0.5))
     }
 
     /// The fastest child this table measured end to end (the calibration children, and
@@ -280,8 +395,6 @@ pub fn build_table(
     progress: &mut dyn FnMut(&str, usize, usize),
     keep: &mut dyn FnMut(&TableFile),
 ) -> Result<(TableFile, TableWork), MeasureError> {
-    let m = &bundle.manifest;
-    let dense = m.inputs.dense_width();
     let runs_before = bench.runs;
     let mut work = TableWork::default();
     // What is measured now completes a saved table: it is corrected to the same
@@ -289,47 +402,93 @@ pub fn build_table(
     if let Some(n) = saved.as_ref().and_then(|t| t.noise_floor) {
         bench.at_reference_speed(n.reference_us)?;
     }
-    let mut file = saved.unwrap_or_else(|| TableFile {
-        format: TABLE_FORMAT,
-        bundle_hash: bundle.hash.clone(),
-        space: m.space.clone(),
-        protocol: *bench.protocol(),
-        environment: environment.clone(),
-        noise_floor: None,
-        overhead_us: f64::NAN,
-        call_us: f64::NAN,
-        blocks: Vec::new(),
-        calibration: Calibration::IDENTITY,
-        macs: None,
-        direct: None,
-        points: Vec::new(),
-        choice: None,
-    });
-    // The networks still to measure: the identity, the stem, the missing blocks.
-    let mut models = Vec::new();
-    let mut labels = Vec::new();
-    let mut shapes = Vec::new();
-    let mut slots = Vec::new();
-    if !file.call_us.is_finite() {
-        models.push(identity_model(dense));
-        labels.push("the per-call cost (identity network)".to_string());
-        shapes.push(NetShape {
-            numeric: dense,
-            categorical: 0,
-            outputs: dense,
-        });
-        slots.push(None);
+    let mut file =
+        saved.unwrap_or_else(|| TableFile::empty(bundle, *bench.protocol(), environment));
+    let pending = missing_networks(&file, bundle, &mut work)?;
+    if !pending.is_empty() {
+        let nets: Vec<Net<'_>> = pending
+            .iter()
+            .map(|p| Net {
+                label: &p.label,
+                model: &p.model,
+                shape: p.shape,
+            })
+            .collect();
+        let measured = bench.measure_set(&nets, &mut |k, n| progress("blocks", k, n))?;
+        for (m, p) in measured.iter().zip(&pending) {
+            file.record(p.what, m);
+            work.measured_blocks += matches!(p.what, Pending::Block { .. }) as usize;
+        }
     }
-    let stem_missing = !file.overhead_us.is_finite();
-    if stem_missing {
-        models.push(stem_model(m, &bundle.weights)?);
-        labels.push("the stem".to_string());
-        shapes.push(NetShape {
-            numeric: m.inputs.numeric.len(),
-            categorical: m.inputs.categorical.len(),
-            outputs: dense,
+    if file.choice.is_none() {
+        if work.measured_blocks > 0 {
+            keep(&file);
+        }
+        work.measured_children = choose_model(bench, bundle, limits, &mut file, progress)?;
+        file.noise_floor = bench.recheck_noise()?;
+    }
+    work.runs = bench.runs - runs_before;
+    Ok((file, work))
+}
+
+/// What a network measured for the table stands for.
+#[derive(Debug, Clone, Copy)]
+enum Pending {
+    /// The runtime's cost per call (an identity network).
+    CallCost,
+    /// The stem (embeddings and the first dense input).
+    Stem,
+    /// A block: layer, input and output choices, input and output widths.
+    Block {
+        block: usize,
+        in_choice: usize,
+        out_choice: usize,
+        inputs: usize,
+        outputs: usize,
+    },
+}
+
+/// A network the table still needs measured.
+struct PendingNet {
+    what: Pending,
+    model: tract_onnx::pb::ModelProto,
+    label: String,
+    shape: NetShape,
+}
+
+/// The networks `file` lacks, the per-call cost first (blocks are corrected by it);
+/// blocks it already holds are counted as reused in `work`.
+fn missing_networks(
+    file: &TableFile,
+    bundle: &Bundle,
+    work: &mut TableWork,
+) -> Result<Vec<PendingNet>, MeasureError> {
+    let m = &bundle.manifest;
+    let dense = m.inputs.dense_width();
+    let mut pending = Vec::new();
+    if !file.call_us.is_finite() {
+        pending.push(PendingNet {
+            what: Pending::CallCost,
+            model: identity_model(dense),
+            label: "the per-call cost (identity network)".to_string(),
+            shape: NetShape {
+                numeric: dense,
+                categorical: 0,
+                outputs: dense,
+            },
         });
-        slots.push(None);
+    }
+    if !file.overhead_us.is_finite() {
+        pending.push(PendingNet {
+            what: Pending::Stem,
+            model: stem_model(m, &bundle.weights)?,
+            label: "the stem".to_string(),
+            shape: NetShape {
+                numeric: m.inputs.numeric.len(),
+                categorical: m.inputs.categorical.len(),
+                outputs: dense,
+            },
+        });
     }
     let layers = m.space.len();
     for (block, ic, oc, iw, ow) in wanted_blocks(bundle) {
@@ -343,60 +502,24 @@ pub fn build_table(
         }
         // The block's weights are the leading units a child with these widths keeps.
         let weights = bundle.weights.layers[block].leading(iw, ow);
-        models.push(dense_model(&weights, block < layers));
-        labels.push(format!("block {block} ({iw}x{ow})"));
-        shapes.push(NetShape {
-            numeric: iw,
-            categorical: 0,
-            outputs: ow,
-        });
-        slots.push(Some((block, ic, oc, iw, ow)));
-    }
-    if !models.is_empty() {
-        let nets: Vec<Net<'_>> = (0..models.len())
-            .map(|k| Net {
-                label: &labels[k],
-                model: &models[k],
-                shape: shapes[k],
-            })
-            .collect();
-        let measured = bench.measure_set(&nets, &mut |k, n| progress("blocks", k, n))?;
-        // The per-call cost comes first when it was measured now.
-        let mut it = measured.into_iter().zip(slots);
-        if !file.call_us.is_finite() {
-            let (call, _) = it.next().expect("the identity was measured");
-            file.call_us = call.latency_us;
-        }
-        if stem_missing {
-            let (stem, _) = it.next().expect("the stem was measured");
-            file.overhead_us = stem.latency_us;
-        }
-        for (meas, slot) in it {
-            let Some((block, ic, oc, iw, ow)) = slot else {
-                continue;
-            };
-            work.measured_blocks += 1;
-            file.blocks.push(BlockEntry {
+        pending.push(PendingNet {
+            what: Pending::Block {
                 block,
                 in_choice: ic,
                 out_choice: oc,
                 inputs: iw,
                 outputs: ow,
-                latency_us: (meas.latency_us - file.call_us).max(0.0),
-                measured_us: meas.latency_us,
-                cv: meas.cv,
-            });
-        }
+            },
+            model: dense_model(&weights, block < layers),
+            label: format!("block {block} ({iw}x{ow})"),
+            shape: NetShape {
+                numeric: iw,
+                categorical: 0,
+                outputs: ow,
+            },
+        });
     }
-    if file.choice.is_none() {
-        if work.measured_blocks > 0 {
-            keep(&file);
-        }
-        work.measured_children = choose_model(bench, bundle, limits, &mut file, progress)?;
-        file.noise_floor = bench.recheck_noise()?;
-    }
-    work.runs = bench.runs - runs_before;
-    Ok((file, work))
+    Ok(pending)
 }
 
 /// The child with every layer at its smallest width.
@@ -619,23 +742,75 @@ pub fn choose_model(
         f.calibration = Calibration::IDENTITY;
         f.table(&space).map_err(MeasureError::Table)?
     };
-    let ffn = FfnShape {
-        input: bundle.manifest.inputs.dense_width() as u32,
-        output: bundle.manifest.task.outputs,
-        biases: true,
+    let c = Calibrating {
+        bundle,
+        ffn: FfnShape {
+            input: bundle.manifest.inputs.dense_width() as u32,
+            output: bundle.manifest.task.outputs,
+            biases: true,
+        },
+        card: space.cardinality(),
+        space,
+        raw,
     };
-    let card = space.cardinality();
     let mut rng = search_rng(limits.seed ^ 0xca11_b4a7);
-    // Anchors: the first and the last child, the table's fastest child and the child of
-    // every layer's smallest width (the fastest under any form whose cost grows with
-    // multiply-accumulates and units), so that each form's fastest child is measured.
+    let mut archs = anchors(&c.space, &c.raw);
+    // At least 3 children, at most the whole space (which may hold just 1 or 2).
+    let first = limits.children.max(3).min(c.card as usize);
+    let more = draw_children(
+        &c.space,
+        first.saturating_sub(archs.len()),
+        &archs,
+        &mut rng,
+    );
+    archs.extend(more);
+    let measured = measure_children(bench, bundle, &c.space, &archs, "calibration", progress)?;
+    // A space too small to hold children out is measured whole as well.
+    if c.card <= limits.max_direct_children || c.card < 3 {
+        return choose_with_every_child(&c, bench, limits, file, &archs, &measured, progress);
+    }
+    let mut sample = Sample {
+        archs,
+        measured,
+        rng,
+        more: first,
+    };
+    choose_fitted(&c, bench, limits, file, &mut sample, progress)
+}
+
+/// What calibrating a bundle's latency model works with.
+struct Calibrating<'b> {
+    bundle: &'b Bundle,
+    space: SearchSpace,
+    /// The block sum without calibration.
+    raw: LatencyTable,
+    ffn: FfnShape,
+    /// Children in the space.
+    card: u64,
+}
+
+/// The children measured end to end so far, and how to draw more.
+struct Sample {
+    archs: Vec<Architecture>,
+    measured: Vec<(f64, f64)>,
+    rng: tabnas_core::rng::SearchRng,
+    /// How many more to draw when the forms are not accurate enough.
+    more: usize,
+}
+
+/// The anchors of a calibration: the first and the last child, the table's fastest
+/// child and the child of every layer's smallest width (the fastest under any form
+/// whose cost grows with multiply-accumulates and units), so that each form's fastest
+/// child is measured.
+fn anchors(space: &SearchSpace, raw: &LatencyTable) -> Vec<Architecture> {
+    let card = space.cardinality();
     let mut archs: Vec<Architecture> = Vec::new();
-    let (table_fastest, _) = fastest_child(&space, &raw);
+    let (table_fastest, _) = fastest_child(space, raw);
     for a in [
         space.arch_at(0),
         space.arch_at(card - 1),
         Some(table_fastest),
-        narrowest_child(&space),
+        narrowest_child(space),
     ]
     .into_iter()
     .flatten()
@@ -644,63 +819,89 @@ pub fn choose_model(
             archs.push(a);
         }
     }
-    // At least 3 children, at most the whole space (which may hold just 1 or 2).
-    let first = limits.children.max(3).min(card as usize);
-    let more = draw_children(&space, first.saturating_sub(archs.len()), &archs, &mut rng);
-    archs.extend(more);
-    let mut measured = measure_children(bench, bundle, &space, &archs, "calibration", progress)?;
-    // A space too small to hold children out is measured whole as well.
-    if card <= limits.max_direct_children || card < 3 {
-        // A small space: measuring every child competes with the fitted forms.
-        let (mut points, _) = fit_and_score(file, &raw, ffn, &space, &archs, &measured);
-        let all: Vec<Architecture> = space.iter().collect();
-        let whole = measure_children(bench, bundle, &space, &all, "children", progress)?;
-        let latency_us: Vec<f64> = whole.iter().map(|&(y, _)| y).collect();
-        for (p, a) in points.iter_mut().zip(&archs) {
-            p.direct_us = Some(latency_us[space.index_of(a) as usize]);
-        }
-        let scores_now = scores(&points);
-        file.direct = Some(MeasuredChildren { latency_us });
-        file.points = points;
-        let usable: Vec<FormScore> = scores_now
-            .iter()
-            .copied()
-            .filter(|s| agrees_at_fast_end(file, &space, s, limits.max_error))
-            .collect();
-        let best =
-            best_form(&usable).unwrap_or(FormScore::of(ModelForm::Direct, std::iter::empty()));
-        let within = best.holdout_mape <= limits.max_error;
-        file.choice = Some(ModelChoice {
-            form: if best.holdout_mape.is_finite() {
-                best.form
-            } else {
-                ModelForm::Direct
-            },
-            score: best,
-            scores: scores_now.clone(),
-            limit: limits.max_error,
-            children: archs.len() + all.len(),
-            reason: format!(
-                "lowest held-out error; the space's {card} children were all measured, so \
-                 measuring competed with the fitted forms{}{}",
-                if within {
-                    ""
-                } else {
-                    " (none within the limit: the error is measurement noise)"
-                },
-                excluded_note(&scores_now, &usable)
-            ),
-        });
-        return Ok(archs.len() + all.len());
+    archs
+}
+
+/// A small space: every child is measured too, and measuring competes with the fitted
+/// forms; the form with the lowest held-out error is kept, within the limit or not (the
+/// error of measuring every child is the noise of measuring twice).
+fn choose_with_every_child(
+    c: &Calibrating<'_>,
+    bench: &mut Bench<'_>,
+    limits: &ModelLimits,
+    file: &mut TableFile,
+    archs: &[Architecture],
+    measured: &[(f64, f64)],
+    progress: &mut dyn FnMut(&str, usize, usize),
+) -> Result<usize, MeasureError> {
+    let (mut points, _) = fit_and_score(file, &c.raw, c.ffn, &c.space, archs, measured);
+    let all: Vec<Architecture> = c.space.iter().collect();
+    let whole = measure_children(bench, c.bundle, &c.space, &all, "children", progress)?;
+    let latency_us: Vec<f64> = whole.iter().map(|&(y, _)| y).collect();
+    for (p, a) in points.iter_mut().zip(archs) {
+        p.direct_us = Some(latency_us[c.space.index_of(a) as usize]);
     }
+    let scores_now = scores(&points);
+    file.direct = Some(MeasuredChildren { latency_us });
+    file.points = points;
+    let usable: Vec<FormScore> = scores_now
+        .iter()
+        .copied()
+        .filter(|s| agrees_at_fast_end(file, &c.space, s, limits.max_error))
+        .collect();
+    let best = best_form(&usable).unwrap_or(FormScore::of(ModelForm::Direct, std::iter::empty()));
+    let within = best.holdout_mape <= limits.max_error;
+    file.choice = Some(ModelChoice {
+        form: if best.holdout_mape.is_finite() {
+            best.form
+        } else {
+            ModelForm::Direct
+        },
+        score: best,
+        scores: scores_now.clone(),
+        limit: limits.max_error,
+        children: archs.len() + all.len(),
+        reason: format!(
+            "lowest held-out error; the space's {} children were all measured, so \
+             measuring competed with the fitted forms{}{}",
+            c.card,
+            if within {
+                ""
+            } else {
+                " (none within the limit: the error is measurement noise)"
+            },
+            excluded_note(&scores_now, &usable)
+        ),
+    });
+    Ok(archs.len() + all.len())
+}
+
+/// A large space: the fitted form with the lowest held-out error, when it is within
+/// the limit (after measuring as many children again, if needed); otherwise
+/// [`MeasureError::ModelTooInaccurate`].
+fn choose_fitted(
+    c: &Calibrating<'_>,
+    bench: &mut Bench<'_>,
+    limits: &ModelLimits,
+    file: &mut TableFile,
+    sample: &mut Sample,
+    progress: &mut dyn FnMut(&str, usize, usize),
+) -> Result<usize, MeasureError> {
     let mut grown = false;
     let (points, best) = loop {
-        let (points, scores_now) = fit_and_score(file, &raw, ffn, &space, &archs, &measured);
+        let (points, scores_now) = fit_and_score(
+            file,
+            &c.raw,
+            c.ffn,
+            &c.space,
+            &sample.archs,
+            &sample.measured,
+        );
         file.points = points.clone();
         let usable: Vec<FormScore> = scores_now
             .iter()
             .copied()
-            .filter(|s| agrees_at_fast_end(file, &space, s, limits.max_error))
+            .filter(|s| agrees_at_fast_end(file, &c.space, s, limits.max_error))
             .collect();
         let best = best_form(&usable);
         if let Some(b) = best.filter(|b| b.holdout_mape <= limits.max_error) {
@@ -709,7 +910,7 @@ pub fn choose_model(
                 score: b,
                 scores: scores_now.clone(),
                 limit: limits.max_error,
-                children: archs.len(),
+                children: sample.archs.len(),
                 reason: format!(
                     "lowest held-out error{}{}",
                     if grown {
@@ -720,17 +921,17 @@ pub fn choose_model(
                     excluded_note(&scores_now, &usable)
                 ),
             });
-            return Ok(archs.len());
+            return Ok(sample.archs.len());
         }
-        if grown || archs.len() as u64 >= card {
+        if grown || sample.archs.len() as u64 >= c.card {
             break (points, best);
         }
         // Not accurate enough: measure as many children again and refit.
         grown = true;
-        let extra = draw_children(&space, first, &archs, &mut rng);
-        let again = measure_children(bench, bundle, &space, &extra, "calibration", progress)?;
-        archs.extend(extra);
-        measured.extend(again);
+        let extra = draw_children(&c.space, sample.more, &sample.archs, &mut sample.rng);
+        let again = measure_children(bench, c.bundle, &c.space, &extra, "calibration", progress)?;
+        sample.archs.extend(extra);
+        sample.measured.extend(again);
     };
     let best_text = best.map_or("no form could be scored".to_string(), |b| {
         format!(
@@ -743,8 +944,8 @@ pub fn choose_model(
     Err(MeasureError::ModelTooInaccurate {
         best: best_text,
         limit: limits.max_error,
-        children: archs.len(),
-        space: card,
+        children: sample.archs.len(),
+        space: c.card,
         max_direct_children: limits.max_direct_children,
     })
 }

@@ -1,78 +1,16 @@
-//! The error of every data loader: what went wrong, and where.
+//! The error of every data loader: what went wrong, and where. Where it is is said
+//! here; what went wrong, in the words of `message`.
 
-use std::fmt::{self, Write as _};
+mod message;
+
+use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::label::LabelKind;
+use super::criteo_form::CriteoForm;
 use super::presets::Preset;
-
-/// Text that is a number written with digits, but too large for the `f32` the model
-/// computes in (`1e39`, `1e400`; not `inf` or `nan`).
-fn beyond_f32(text: &str) -> bool {
-    text.parse::<f64>().is_ok_and(|x| {
-        x.is_finite() || (x.is_infinite() && !text.to_ascii_lowercase().contains("inf"))
-    })
-}
-
-/// Most characters of input text (a field, a label, a column name) that an error quotes.
-pub const QUOTE_CHARS: usize = 80;
-
-/// Most texts of a list (a header's names, the labels) that an error quotes.
-pub const QUOTE_ITEMS: usize = 8;
-
-/// Input text as an error quotes it: in backticks, with control characters escaped (the
-/// message stays on one line) and cut after [`QUOTE_CHARS`] characters, followed by `…`
-/// and the text's whole length. One huge field never makes a huge message.
-#[derive(Debug, Clone, Copy)]
-pub struct Quoted<'a>(pub &'a str);
-
-impl fmt::Display for Quoted<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_char('`')?;
-        let mut chars = self.0.chars();
-        for c in chars.by_ref().take(QUOTE_CHARS) {
-            if c.is_control() {
-                write!(f, "{}", c.escape_debug())?;
-            } else {
-                f.write_char(c)?;
-            }
-        }
-        if chars.next().is_some() {
-            write!(f, "…` ({} characters)", self.0.chars().count())
-        } else {
-            f.write_char('`')
-        }
-    }
-}
-
-/// At most [`QUOTE_ITEMS`] texts of a list, each [`Quoted`], then how many more there are.
-#[derive(Debug, Clone, Copy)]
-pub struct QuotedList<'a>(pub &'a [String]);
-
-impl fmt::Display for QuotedList<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, text) in self.0.iter().take(QUOTE_ITEMS).enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            write!(f, "{}", Quoted(text))?;
-        }
-        match self.0.len().saturating_sub(QUOTE_ITEMS) {
-            0 => Ok(()),
-            more => write!(f, " and {more} more"),
-        }
-    }
-}
-
-/// `1 MiB (1048576 bytes)`: a byte limit as a reader of an error wants it.
-fn bytes(limit: usize) -> String {
-    if limit >= 1 << 20 && limit.is_multiple_of(1 << 20) {
-        format!("{} MiB ({limit} bytes)", limit >> 20)
-    } else {
-        format!("{limit} bytes")
-    }
-}
+use super::quote::Quoted;
+use super::task::LabelKind;
 
 /// The role a column was given when it was named in the options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,7 +58,7 @@ pub enum DataError {
         /// The system's reason.
         source: io::Error,
     },
-    /// A line is longer than the loaders accept ([`super::MAX_LINE_BYTES`]): the file is
+    /// A line is longer than the loaders accept ([`MAX_LINE_BYTES`](super::MAX_LINE_BYTES)): the file is
     /// refused before the line is held in memory (a file without line breaks, such as
     /// `/dev/zero`, ends here).
     LineTooLong {
@@ -132,7 +70,7 @@ pub enum DataError {
         limit: usize,
     },
     /// A delimited record (a quoted field spanning lines) is longer than
-    /// [`super::MAX_LINE_BYTES`].
+    /// [`MAX_LINE_BYTES`](super::MAX_LINE_BYTES).
     RecordTooLong {
         /// The file.
         path: PathBuf,
@@ -241,7 +179,7 @@ pub enum DataError {
         /// 1-based line.
         line: u64,
         /// The form the file was read in (told from its first line).
-        form: super::CriteoForm,
+        form: CriteoForm,
         /// Fields of that form (40 raw; the header's count for Kaggle).
         expected: usize,
         /// Fields of this row.
@@ -447,153 +385,55 @@ impl DataError {
         }
     }
 
-    /// What is wrong, without the file, line and field.
+    /// What is wrong, without the file, line and field: one clause per variant, the
+    /// longer ones worded in [`message`].
     fn problem(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Open { .. } => f.write_str("cannot open"),
             Self::Read { .. } => f.write_str("cannot read"),
-            Self::LineTooLong { limit, .. } => write!(
-                f,
-                "line longer than {}, the most a data line may have; is this a text data file?",
-                bytes(*limit)
-            ),
-            Self::RecordTooLong { limit, .. } => write!(
-                f,
-                "record longer than {} (a quoted field runs over several lines); is a closing \
-                 quote missing?",
-                bytes(*limit)
-            ),
-            Self::NoValues { columns, rows, .. } => {
-                let one = columns.len() == 1;
-                write!(
-                    f,
-                    "{} {} {} no value in any of the {rows} rows (every field is empty or a \
-                     missing marker); drop {} with --ignore, or check --missing and --separator",
-                    if one { "column" } else { "columns" },
-                    QuotedList(columns),
-                    if one { "has" } else { "have" },
-                    if one { "it" } else { "them" }
-                )
-            }
+            Self::LineTooLong { limit, .. } => message::line_too_long(f, *limit),
+            Self::RecordTooLong { limit, .. } => message::record_too_long(f, *limit),
+            Self::NoValues { columns, rows, .. } => message::no_values(f, columns, *rows),
             Self::Csv { .. } => f.write_str("malformed delimited text"),
-            Self::NotFetched { preset, cache, .. } => write!(
-                f,
-                "not found; fetch it with `python3 scripts/fetch_data.py {} --dir {}`",
-                preset.name(),
-                cache.display()
-            ),
+            Self::NotFetched { preset, cache, .. } => message::not_fetched(f, *preset, cache),
             Self::Empty { .. } => f.write_str("file is empty"),
             Self::NoDataRows { .. } => f.write_str("no data rows"),
             Self::NoRows { .. } => f.write_str("no rows"),
             Self::NamesNeedHeader { .. } => f.write_str("columns given by name need a header row"),
-            Self::DuplicateHeader { name, columns, .. } => write!(
-                f,
-                "the header names columns {} and {} alike, {}; rename one (names identify \
-                 columns in flags and in the bundle)",
-                columns[0],
-                columns[1],
-                Quoted(name)
-            ),
+            Self::DuplicateHeader { name, columns, .. } => {
+                message::duplicate_header(f, name, columns)
+            }
             Self::NoSuchColumn {
                 role,
                 index,
                 columns,
                 ..
-            } => write!(
-                f,
-                "{role} column {index} does not exist (the file has {columns} columns)"
-            ),
+            } => message::no_such_column(f, *role, *index, *columns),
             Self::NotInHeader {
                 role, name, header, ..
-            } => write!(
-                f,
-                "{role} column {} is not in the header ({} column(s): {})",
-                Quoted(name),
-                header.len(),
-                QuotedList(header)
-            ),
+            } => message::not_in_header(f, *role, name, header),
             Self::FieldCount {
                 expected,
                 found,
                 spans_lines,
                 ..
-            } => {
-                write!(f, "expected {expected} fields, found {found}")?;
-                if *spans_lines {
-                    f.write_str(
-                        " (a quoted field of this row runs over several lines: is a closing \
-                         quote missing?)",
-                    )?;
-                }
-                Ok(())
-            }
+            } => message::field_count(f, *expected, *found, *spans_lines),
             Self::CriteoFieldCount {
-                form: super::CriteoForm::Raw,
+                form,
                 expected,
                 found,
                 ..
-            } => write!(
-                f,
-                "expected {expected} tab-separated fields (Criteo's raw form), found {found}; \
-                 the Kaggle CSV form needs its header line `Id,Label,I1,...,C26`, and another \
-                 CSV file is read with --csv"
-            ),
-            Self::CriteoFieldCount {
-                form: super::CriteoForm::Kaggle,
-                expected,
-                found,
-                ..
-            } => write!(
-                f,
-                "expected {expected} comma-separated fields (Criteo's Kaggle CSV form, as its \
-                 header names), found {found}"
-            ),
-            Self::CriteoHeader { missing, .. } => write!(
-                f,
-                "the Kaggle CSV header has no column {}; Criteo's Kaggle form names Label, \
-                 I1..I13 and C1..C26",
-                Quoted(missing)
-            ),
+            } => message::criteo_field_count(f, *form, *expected, *found),
+            Self::CriteoHeader { missing, .. } => message::criteo_header(f, missing),
             Self::MissingLabel { .. } => f.write_str("label is missing"),
-            Self::NotANumber { text, .. } if beyond_f32(text) => write!(
-                f,
-                "{} is beyond the range of 32-bit floats (magnitude at most {:e}); rescale the \
-                 column",
-                Quoted(text),
-                f32::MAX
-            ),
-            Self::NotANumber { text, .. } => write!(
-                f,
-                "{} is not a finite number (declare the column categorical, or add the text to \
-                 the missing markers)",
-                Quoted(text)
-            ),
+            Self::NotANumber { text, .. } => message::not_a_number(f, text),
             Self::NotAnInteger { text, .. } => write!(f, "{} is not an integer", Quoted(text)),
             Self::NotZeroOrOne { text, .. } => write!(f, "{} is not 0 or 1", Quoted(text)),
-            Self::LabelNotANumber { text, .. } if beyond_f32(text) => write!(
-                f,
-                "label {} is beyond the range of 32-bit floats (magnitude at most {:e})",
-                Quoted(text),
-                f32::MAX
-            ),
-            Self::LabelNotANumber { text, .. } => {
-                write!(f, "label {} is not a finite number", Quoted(text))
-            }
-            Self::ThirdLabel { label, seen, .. } => write!(
-                f,
-                "third distinct label {} in a binary task (already saw {} and {})",
-                Quoted(label),
-                Quoted(&seen[0]),
-                Quoted(&seen[1])
-            ),
+            Self::LabelNotANumber { text, .. } => message::label_not_a_number(f, text),
+            Self::ThirdLabel { label, seen, .. } => message::third_label(f, label, seen),
             Self::PositiveNotFound {
                 positive, labels, ..
-            } => write!(
-                f,
-                "positive label {} never occurs; labels are {}",
-                Quoted(positive),
-                QuotedList(labels)
-            ),
+            } => message::positive_not_found(f, positive, labels),
             Self::NoLabels { .. } => f.write_str("no labels"),
             Self::TooFewClasses { found, .. } => {
                 write!(f, "multiclass task needs at least 2 classes, found {found}")
@@ -603,32 +443,9 @@ impl DataError {
                 first,
                 second,
                 ..
-            } => write!(
-                f,
-                "column {} is {} column and cannot also be {}",
-                Quoted(column),
-                match first {
-                    ColumnRole::Label => "the label",
-                    ColumnRole::Categorical => "a categorical",
-                    ColumnRole::Ignored => "an ignored",
-                    ColumnRole::Log1p => "a log1p",
-                },
-                match second {
-                    ColumnRole::Label => "the label",
-                    ColumnRole::Categorical => "categorical",
-                    ColumnRole::Ignored => "ignored",
-                    ColumnRole::Log1p => "log1p-transformed (only numeric columns can be)",
-                }
-            ),
-            Self::OneClass { kind, class, .. } => write!(
-                f,
-                "a {kind} task needs at least 2 distinct labels, but every row has {}",
-                Quoted(class)
-            ),
-            Self::TooManyClasses { found, max, .. } => write!(
-                f,
-                "at least {found} distinct labels; a multiclass task may have at most {max}"
-            ),
+            } => message::two_roles(f, column, *first, *second),
+            Self::OneClass { kind, class, .. } => message::one_class(f, *kind, class),
+            Self::TooManyClasses { found, max, .. } => message::too_many_classes(f, *found, *max),
         }
     }
 }
@@ -660,26 +477,7 @@ impl std::error::Error for DataError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quoted_text_is_cut_after_80_characters_and_kept_on_one_line() {
-        assert_eq!(Quoted("a b").to_string(), "`a b`");
-        let exact = "é".repeat(QUOTE_CHARS);
-        assert_eq!(Quoted(&exact).to_string(), format!("`{exact}`"));
-        let long = "é".repeat(QUOTE_CHARS + 1);
-        assert_eq!(
-            Quoted(&long).to_string(),
-            format!("`{}…` (81 characters)", "é".repeat(QUOTE_CHARS))
-        );
-        assert_eq!(Quoted("a\nb\t\u{0}").to_string(), "`a\\nb\\t\\0`");
-        let names: Vec<String> = (0..10).map(|i| i.to_string()).collect();
-        assert_eq!(QuotedList(&names[..2]).to_string(), "`0`, `1`");
-        assert_eq!(
-            QuotedList(&names).to_string(),
-            "`0`, `1`, `2`, `3`, `4`, `5`, `6`, `7` and 2 more"
-        );
-        assert_eq!(QuotedList(&[]).to_string(), "");
-    }
+    use crate::data::QUOTE_CHARS;
 
     /// Every variant that quotes input text, with 10 MB of it: the message stays short.
     #[test]

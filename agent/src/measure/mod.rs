@@ -59,12 +59,15 @@
 //! quantile from order statistics (normal approximation of the binomial) and stops as
 //! soon as the interval is on one side of the target.
 
+mod error;
+pub use error::MeasureError;
+
 use rand_core::Rng;
 use serde::{Deserialize, Serialize};
 use tract_onnx::pb::ModelProto;
 
-use crate::error::MeasureError;
 use crate::probe::{LatencyProbe, NetId};
+use crate::stats::{quantile, quantile_bounds};
 use tabnas_bundle::{identity_model, NetShape};
 use tabnas_core::formats::measurement::{MeasurementProtocol, Statistic};
 use tabnas_core::rng::{search_rng, SearchRng};
@@ -126,6 +129,11 @@ pub struct Measurement {
     /// measured (the median of its samples' factors, 1.0 = reference speed).
     #[serde(default = "unit")]
     pub slowdown: f64,
+    /// The statistics of the full measurements behind a confirmed claim
+    /// ([`crate::confirm::confirm`], whose `upper_us` is then a bound for one more
+    /// measurement); empty for a single measurement.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub confirmations_us: Vec<f64>,
 }
 
 fn unit() -> f64 {
@@ -183,16 +191,6 @@ pub struct NoiseFloor {
     /// Relative change of the reference between the first and the last time it was
     /// measured (NaN until it is measured twice).
     pub drift: f64,
-}
-
-/// The quantile `q` of sorted values (linear interpolation).
-pub fn quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let pos = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
 /// Consecutive reference samples summarised together by [`ReferenceSpeed`].
@@ -852,6 +850,7 @@ impl<'p> Bench<'p> {
                 runs: share,
                 samples_us: taken,
                 slowdown: median_of(&mut factors),
+                confirmations_us: Vec::new(),
             });
         }
         Ok(out)
@@ -897,123 +896,10 @@ fn median_of(values: &mut [f64]) -> f64 {
     }
 }
 
-/// Inverse of the standard normal CDF (Acklam's rational approximation, relative error
-/// below 1.2e-9).
-pub fn normal_quantile(p: f64) -> f64 {
-    const A: [f64; 6] = [
-        -3.969683028665376e1,
-        2.209460984245205e2,
-        -2.759285104469687e2,
-        1.38357751867269e2,
-        -3.066479806614716e1,
-        2.506628277459239,
-    ];
-    const B: [f64; 5] = [
-        -5.447609879822406e1,
-        1.615858368580409e2,
-        -1.556989798598866e2,
-        6.680131188771972e1,
-        -1.328068155288572e1,
-    ];
-    const C: [f64; 6] = [
-        -7.784894002430293e-3,
-        -3.223964580411365e-1,
-        -2.400758277161838,
-        -2.549732539343734,
-        4.374664141464968,
-        2.938163982698783,
-    ];
-    const D: [f64; 4] = [
-        7.784695709041462e-3,
-        3.224671290700398e-1,
-        2.445134137142996,
-        3.754408661907416,
-    ];
-    let p = p.clamp(1e-300, 1.0 - 1e-16);
-    let tail = |q: f64| {
-        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
-            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
-    };
-    if p < 0.02425 {
-        tail((-2.0 * p.ln()).sqrt())
-    } else if p > 1.0 - 0.02425 {
-        -tail((-2.0 * (1.0 - p).ln()).sqrt())
-    } else {
-        let q = p - 0.5;
-        let r = q * q;
-        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
-            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
-    }
-}
-
-/// One-sided confidence bounds at level `confidence` for the `q` quantile of the
-/// distribution the sorted samples came from (order statistics; an infinite bound
-/// when too few samples exist to make one).
-pub fn quantile_bounds(sorted: &[f64], q: f64, confidence: f64) -> (f64, f64) {
-    let n = sorted.len() as f64;
-    let z = normal_quantile(confidence);
-    let half = z * (n * q * (1.0 - q)).sqrt();
-    let lo = (n * q - half).floor() - 1.0;
-    let hi = (n * q + half).ceil();
-    let lower = if lo >= 0.0 {
-        sorted[lo as usize]
-    } else {
-        f64::NEG_INFINITY
-    };
-    let upper = if hi <= n - 1.0 {
-        sorted[hi as usize]
-    } else {
-        f64::INFINITY
-    };
-    (lower, upper)
-}
-
 /// Fisher-Yates with the bench's generator.
 fn shuffle<T>(items: &mut [T], rng: &mut SearchRng) {
     for i in (1..items.len()).rev() {
         let j = (rng.next_u64() % (i as u64 + 1)) as usize;
         items.swap(i, j);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn normal_quantiles() {
-        assert!((normal_quantile(0.975) - 1.959964).abs() < 1e-5);
-        assert!((normal_quantile(0.5)).abs() < 1e-9);
-        assert!((normal_quantile(0.01) + 2.326348).abs() < 1e-5);
-    }
-
-    #[test]
-    fn quantiles_interpolate() {
-        let s = [1.0, 2.0, 3.0, 4.0, 5.0];
-        assert_eq!(quantile(&s, 0.5), 3.0);
-        assert_eq!(quantile(&s, 0.95), 4.8);
-    }
-
-    /// The median bounds cover the true median at about the stated rate: over 2,000
-    /// seeded samples of 30 uniform(0, 1) values, the 95% lower bound exceeds 0.5 in
-    /// about 5% of them (binomial order statistics are conservative; we accept up to 7%).
-    #[test]
-    fn median_bounds_have_their_coverage() {
-        let mut state = 0x1234_5678u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
-        let (mut low_miss, mut high_miss) = (0, 0);
-        for _ in 0..2000 {
-            let mut v: Vec<f64> = (0..30).map(|_| next()).collect();
-            v.sort_by(f64::total_cmp);
-            let (lo, hi) = quantile_bounds(&v, 0.5, 0.95);
-            low_miss += (lo > 0.5) as u32;
-            high_miss += (hi < 0.5) as u32;
-        }
-        assert!(low_miss < 140 && high_miss < 140, "{low_miss} {high_miss}");
     }
 }
