@@ -173,7 +173,7 @@ impl CompareArgs {
         Ok(CompareOptions {
             search,
             betas: self.betas.clone(),
-            mc_samples: self.n,
+            n: self.n,
             random_children: self.random_children,
             sample: self.sample,
             front_extra: self.front_extra,

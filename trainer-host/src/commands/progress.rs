@@ -1,4 +1,4 @@
-//! Progress of a long command for a person: a progress bar when standard error is a
+//! The reporter of a long command for a person: a progress bar when standard error is a
 //! terminal, otherwise one log line on standard output at the first step, every
 //! [`LOG_EVERY`] and at the last step, so that a run of minutes written to a log file
 //! (CI, `nohup`, a pipe) is never silent. `quiet` shows nothing.
@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub const LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// A bar, log lines, or nothing.
-pub struct Progress {
+pub struct Reporter {
     bar: Option<ProgressBar>,
     lines: bool,
     what: &'static str,
@@ -21,8 +21,8 @@ pub struct Progress {
     last_line: Option<Instant>,
 }
 
-impl Progress {
-    /// Progress of `total` steps of `what` (`search`, ...).
+impl Reporter {
+    /// A reporter of `total` steps of `what` (`search`, ...).
     pub fn new(what: &'static str, total: u64, quiet: bool) -> Self {
         let on_terminal = std::io::stderr().is_terminal();
         let bar = (!quiet && on_terminal).then(|| {

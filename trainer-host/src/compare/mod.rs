@@ -56,8 +56,8 @@ pub struct CompareOptions {
     pub search: HostSearchOptions,
     /// Penalty strengths of the Abs and MnasNet rewards.
     pub betas: Vec<f64>,
-    /// Monte-Carlo samples of the rejection reward's Monte-Carlo P(V).
-    pub mc_samples: u16,
+    /// Monte-Carlo samples N of the rejection reward's Monte-Carlo P(V) (flag `--n`).
+    pub n: u16,
     /// Random feasible children judged with the shared weights (random search).
     pub random_children: usize,
     /// Random feasible architectures trained stand-alone (the baseline).
@@ -101,14 +101,14 @@ fn hidden_widths(space: &SearchSpace, arch: &Architecture) -> Vec<u32> {
 /// The methods compared: name and controller settings.
 pub fn methods(options: &CompareOptions) -> Vec<(String, SearchSettings)> {
     let lr = options.search.settings.learning_rate;
-    let rejection = |pv: PvKind| SearchSettings::rejection(pv.with_samples(options.mc_samples), lr);
+    let rejection = |pv: PvKind| SearchSettings::rejection(pv.with_samples(options.n), lr);
     let mut m = vec![
         (
             "rejection, exact P(V)".to_string(),
             rejection(PvKind::Exact),
         ),
         (
-            format!("rejection, Monte-Carlo P(V) (N = {})", options.mc_samples),
+            format!("rejection, Monte-Carlo P(V) (N = {})", options.n),
             rejection(PvKind::Mc),
         ),
     ];

@@ -1,4 +1,4 @@
-//! Reports as the plain-text tables `tabnas toy` prints (the README's toy table is
+//! Reports as the plain-text tables `tabnas toy` prints (docs/results.md's toy table is
 //! this output).
 
 use std::fmt::Write as _;

@@ -15,7 +15,7 @@ use tabnas_trainer::reference::ReferenceOptions;
 
 use super::super::args::widths_flag;
 use super::super::latency_from;
-use super::super::progress::Progress;
+use super::super::progress::Reporter;
 use super::super::run_folder::recorded_command_line;
 use super::{word, SearchArgs};
 
@@ -91,7 +91,7 @@ impl Plan {
 
     /// Runs the search, with its progress bar or lines.
     pub(super) fn search(&self, args: &SearchArgs) -> Result<HostSearchRun> {
-        let mut progress = Progress::new("search", args.steps as u64, args.quiet);
+        let mut progress = Reporter::new("search", args.steps as u64, args.quiet);
         let run = run_host_search(&self.data, &self.options, |step, _, point| {
             progress.at(step as u64, || match point {
                 Some(p) => format!(
