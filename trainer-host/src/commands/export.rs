@@ -16,11 +16,12 @@ pub struct ExportArgs {
     /// The bundle folder (e.g. RUN/bundle from `tabnas search`).
     #[arg(long)]
     pub bundle: PathBuf,
-    /// Export only this child (hidden widths, e.g. 64-32-16) as one ONNX file.
-    #[arg(long)]
-    pub child: Option<String>,
+    /// Export only this child (hidden widths, e.g. 64-32-16) as one ONNX file
+    /// (`--child` is an older name of this flag).
+    #[arg(long, alias = "child")]
+    pub widths: Option<String>,
     /// Output: a folder for the bundle (an earlier bundle there is moved to
-    /// previous-N/), or a file with --child (replaced atomically).
+    /// previous-N/), or a file with --widths (replaced atomically).
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -30,9 +31,9 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     folder("--out", &args.out)?;
     let bundle = Bundle::load(&args.bundle)
         .with_context(|| format!("cannot load the bundle {}", args.bundle.display()))?;
-    match &args.child {
+    match &args.widths {
         Some(w) => {
-            let widths: Vec<usize> = widths_flag("--child", w)?
+            let widths: Vec<usize> = widths_flag("--widths", w)?
                 .into_iter()
                 .map(|w| w as usize)
                 .collect();

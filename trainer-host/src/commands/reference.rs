@@ -15,9 +15,10 @@ use super::args::{in_range, set_threads, widths_flag, DataArgs, Seeds, TrainArgs
 pub struct ReferenceArgs {
     #[command(flatten)]
     pub data: DataArgs,
-    /// Architectures to train, e.g. `--arch 32-144-24 --arch 64-8-64` (repeatable).
-    #[arg(long = "arch", required = true)]
-    pub archs: Vec<String>,
+    /// Architectures to train, by their hidden widths, e.g. `--widths 32-144-24 --widths
+    /// 64-8-64` (repeatable; `--arch` is an older name of this flag).
+    #[arg(long = "widths", alias = "arch", required = true)]
+    pub widths: Vec<String>,
     /// Adam steps per architecture (at most; early stopping may end sooner).
     #[arg(long, default_value_t = 3000)]
     pub steps: u32,
@@ -46,9 +47,9 @@ pub struct ReferenceArgs {
 pub fn run(args: &ReferenceArgs) -> Result<()> {
     set_threads(args.threads)?;
     let archs = args
-        .archs
+        .widths
         .iter()
-        .map(|a| widths_flag("--arch", a))
+        .map(|a| widths_flag("--widths", a))
         .collect::<Result<Vec<_>>>()?;
     in_range("--steps", args.steps, 1..=MAX_STEPS)?;
     args.train.check()?;

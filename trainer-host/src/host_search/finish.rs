@@ -10,7 +10,7 @@ use super::{
 use crate::constant::ConstantLoss;
 
 /// What the end of a search measured of its answer.
-struct Answer {
+struct HostAnswer {
     /// The answer: the most probable feasible architecture, else the unconstrained argmax.
     chosen: Selection,
     /// Whether any architecture is feasible under the final policy.
@@ -42,7 +42,7 @@ impl Session<'_> {
             .supernet
             .loss(&self.data.test, &widths, self.eval_chunk)
             .map_err(evaluation("test"))?;
-        let answer = Answer {
+        let answer = HostAnswer {
             chosen,
             feasible: choice.feasible.is_some(),
             widths,
@@ -82,7 +82,7 @@ impl Session<'_> {
     }
 
     /// The search's report, with its warnings.
-    fn result(&mut self, answer: Answer, wall_s: f64) -> SearchResult {
+    fn result(&mut self, answer: HostAnswer, wall_s: f64) -> SearchResult {
         let (options, chosen) = (self.options, &answer.chosen);
         let counts = self.rl.counts();
         let rejected_share = if counts.steps == 0 {
