@@ -9,7 +9,7 @@
 //!   decision; [`confirm`]: a latency claim confirmed by repeated measurements.
 //! * [`latency_table`]: per-block table measured on the device and the children measured
 //!   end to end; [`latency_model`]: the model forms compared on them, and the one kept.
-//! * [`quality`]: child validation loss from the bundle, cached.
+//! * [`validation_loss`]: child validation loss from the bundle, cached.
 //! * [`device_search`]: the search under a latency target: a short driver over one
 //!   function per phase, the run folder, checkpoints and resume, the report.
 //! * [`profile`]: TOML board profiles -> the core's packed
@@ -37,9 +37,9 @@ pub mod measure;
 pub mod ort_probe;
 pub mod probe;
 pub mod profile;
-pub mod quality;
 pub mod service;
 pub mod stats;
+pub mod validation_loss;
 
 pub use device_search::{
     run_device_search, run_device_search_until, Checkpoint, DeviceResult, DeviceSearchOptions,
@@ -50,4 +50,4 @@ pub use measure::{Bench, Decision, Measurement, Net, NoiseFloor};
 #[cfg(feature = "ort")]
 pub use ort_probe::OrtProbe;
 pub use probe::{FakeProbe, LatencyProbe, NetId, TractProbe};
-pub use quality::{BundleQuality, QualityCache};
+pub use validation_loss::{BundleLosses, LossCache};

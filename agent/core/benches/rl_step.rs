@@ -21,7 +21,7 @@ use tabnas_core::cost::{CostModel, FfnParams};
 use tabnas_core::feasibility::Feasibility;
 use tabnas_core::paper::{criteo_space, CRITEO_PARAMS};
 use tabnas_core::rng::{search_rng, SearchRng};
-use tabnas_core::search::{Proposal, PvMode, QualityEvaluator, RlSearch, SearchSettings};
+use tabnas_core::search::{LossEvaluator, Proposal, PvMode, RlSearch, SearchSettings};
 use tabnas_core::space::{Architecture, SearchSpace};
 use tabnas_core::toy::run_toy;
 
@@ -30,7 +30,7 @@ const CAP: usize = 4096;
 
 /// A cheap deterministic stand-in for validation loss: bigger networks do better.
 struct SyntheticLoss<'a>(&'a SearchSpace);
-impl QualityEvaluator for SyntheticLoss<'_> {
+impl LossEvaluator for SyntheticLoss<'_> {
     type Error = Infallible;
     fn loss(&mut self, arch: &Architecture) -> Result<f64, Infallible> {
         Ok(1.0 / (1.0 + MODEL.cost(self.0, arch).ln()))

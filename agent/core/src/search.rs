@@ -4,13 +4,13 @@
 //!            propose()                       complete(loss) / step()
 //!   Ready ──────────────► infeasible & rejection reward ──► Ready   (Rejected)
 //!     ▲          │
-//!     │          └──────► AwaitingQuality(y) ─────────────► Ready   (Updated | Skipped)
+//!     │          └──────► AwaitingLoss(y)   ─────────────► Ready   (Updated | Skipped)
 //! ```
 //!
 //! `propose` samples `y ~ p` and judges it with the search's one [`Feasibility`]; under
 //! the rejection reward an infeasible `y` ends the step with no baseline update and no
 //! gradient. Otherwise the caller measures the validation loss of `y` (directly, or
-//! through a [`QualityEvaluator`] with [`RlSearch::step`]) and hands it to `complete`,
+//! through a [`LossEvaluator`] with [`RlSearch::step`]) and hands it to `complete`,
 //! which updates the baseline, estimates P(V) when the reward needs it, and takes one
 //! Adam step on the logits. If no Monte-Carlo sample is feasible the gradient step is
 //! skipped (the baseline has already seen the reward, as in the reference code).
@@ -235,8 +235,9 @@ impl fmt::Display for ResumeError {
 
 impl core::error::Error for ResumeError {}
 
-/// Measures the validation loss of an architecture (the platform seam for quality).
-pub trait QualityEvaluator {
+/// Measures the validation loss of an architecture (the platform seam the quality `Q`
+/// is computed from).
+pub trait LossEvaluator {
     /// Why an evaluation failed.
     type Error;
     /// The validation loss of `arch` (lower is better).
@@ -248,7 +249,7 @@ pub trait QualityEvaluator {
 #[non_exhaustive]
 pub enum StepError<E = Infallible> {
     /// `propose` was called while a proposal awaits its loss.
-    AwaitingQuality,
+    AwaitingLoss,
     /// `complete` was called with no proposal pending.
     NothingProposed,
     /// The feasibility test is over a space of another shape than the controller's.
@@ -263,14 +264,14 @@ pub enum StepError<E = Infallible> {
     /// The reward, its advantage or the updated logits overflowed (the state is kept as
     /// it was before the step).
     Diverged,
-    /// The quality evaluator failed.
-    Quality(E),
+    /// The validation loss could not be computed.
+    Loss(E),
 }
 
 impl<E: fmt::Display> fmt::Display for StepError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::AwaitingQuality => write!(f, "a proposed architecture still awaits its loss"),
+            Self::AwaitingLoss => write!(f, "a proposed architecture still awaits its loss"),
             Self::NothingProposed => write!(f, "no architecture was proposed"),
             Self::SpaceMismatch => write!(f, "feasibility test is over another search space"),
             Self::NonFiniteLoss { loss } => write!(f, "validation loss must be finite, got {loss}"),
@@ -280,7 +281,7 @@ impl<E: fmt::Display> fmt::Display for StepError<E> {
                 "the controller diverged (reward or logits overflowed); lower the learning \
                  rate or beta"
             ),
-            Self::Quality(e) => write!(f, "quality evaluation failed: {e}"),
+            Self::Loss(e) => write!(f, "the validation loss could not be computed: {e}"),
         }
     }
 }
@@ -290,13 +291,13 @@ impl<E: fmt::Debug + fmt::Display> core::error::Error for StepError<E> {}
 impl StepError<Infallible> {
     fn widen<E>(self) -> StepError<E> {
         match self {
-            Self::AwaitingQuality => StepError::AwaitingQuality,
+            Self::AwaitingLoss => StepError::AwaitingLoss,
             Self::NothingProposed => StepError::NothingProposed,
             Self::SpaceMismatch => StepError::SpaceMismatch,
             Self::NonFiniteLoss { loss } => StepError::NonFiniteLoss { loss },
             Self::Pv(e) => StepError::Pv(e),
             Self::Diverged => StepError::Diverged,
-            Self::Quality(never) => match never {},
+            Self::Loss(never) => match never {},
         }
     }
 }
@@ -377,7 +378,9 @@ pub enum Proposal {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 enum Phase {
     Ready,
-    AwaitingQuality {
+    // The name a checkpoint holds.
+    #[serde(rename = "AwaitingQuality")]
+    AwaitingLoss {
         arch: Architecture,
         cost: f64,
         feasible: bool,
@@ -456,7 +459,7 @@ impl<const MC: usize> RlSearch<MC> {
         if state.controller.shape() != Shape::of(space) {
             return Err(ResumeError::ShapeMismatch);
         }
-        if let Phase::AwaitingQuality { arch, .. } = state.phase {
+        if let Phase::AwaitingLoss { arch, .. } = state.phase {
             if !space.contains(&arch) {
                 return Err(ResumeError::ShapeMismatch);
             }
@@ -511,7 +514,7 @@ impl<const MC: usize> RlSearch<MC> {
         feasibility: &Feasibility<'_, C>,
     ) -> Result<Proposal, StepError> {
         if !matches!(self.state.phase, Phase::Ready) {
-            return Err(StepError::AwaitingQuality);
+            return Err(StepError::AwaitingLoss);
         }
         self.check_space(feasibility)?;
         let arch = self.policy().sample(rng);
@@ -533,7 +536,7 @@ impl<const MC: usize> RlSearch<MC> {
                 mc_feasible_fraction: None,
             }));
         }
-        self.state.phase = Phase::AwaitingQuality {
+        self.state.phase = Phase::AwaitingLoss {
             arch,
             cost: j.cost,
             feasible: j.feasible,
@@ -552,7 +555,7 @@ impl<const MC: usize> RlSearch<MC> {
         rng: &mut R,
         feasibility: &Feasibility<'_, C>,
     ) -> Result<StepReport, StepError> {
-        let Phase::AwaitingQuality {
+        let Phase::AwaitingLoss {
             arch,
             cost,
             feasible,
@@ -639,7 +642,7 @@ impl<const MC: usize> RlSearch<MC> {
     }
 
     /// A whole step: propose, evaluate through `quality` if needed, complete.
-    pub fn step<R: Rng + ?Sized, C: CostModel + ?Sized, Q: QualityEvaluator>(
+    pub fn step<R: Rng + ?Sized, C: CostModel + ?Sized, Q: LossEvaluator>(
         &mut self,
         rng: &mut R,
         feasibility: &Feasibility<'_, C>,
@@ -649,7 +652,7 @@ impl<const MC: usize> RlSearch<MC> {
             Proposal::Rejected(report) => return Ok(report),
             Proposal::Evaluate { arch, .. } => arch,
         };
-        let loss = quality.loss(&arch).map_err(StepError::Quality)?;
+        let loss = quality.loss(&arch).map_err(StepError::Loss)?;
         self.complete(loss, rng, feasibility)
             .map_err(StepError::widen)
     }
@@ -686,7 +689,7 @@ mod tests {
     }
 
     struct Fails;
-    impl QualityEvaluator for Fails {
+    impl LossEvaluator for Fails {
         type Error = &'static str;
         fn loss(&mut self, _: &Architecture) -> Result<f64, &'static str> {
             Err("sensor unplugged")
@@ -707,7 +710,7 @@ mod tests {
         let Proposal::Evaluate { .. } = s.propose(&mut rng, &f).unwrap() else {
             panic!("everything is feasible under 100 parameters")
         };
-        assert_eq!(s.propose(&mut rng, &f), Err(StepError::AwaitingQuality));
+        assert_eq!(s.propose(&mut rng, &f), Err(StepError::AwaitingLoss));
         let before = *s.state();
         assert!(matches!(
             s.complete(f64::NAN, &mut rng, &f),
@@ -719,10 +722,10 @@ mod tests {
         // A failing evaluator leaves the search waiting; abandon() frees it.
         assert!(matches!(
             s.step(&mut rng, &f, &mut Fails),
-            Err(StepError::Quality("sensor unplugged"))
+            Err(StepError::Loss("sensor unplugged"))
         ));
         assert_eq!(s.counts().steps, 1);
-        assert_eq!(s.propose(&mut rng, &f), Err(StepError::AwaitingQuality));
+        assert_eq!(s.propose(&mut rng, &f), Err(StepError::AwaitingLoss));
         s.abandon();
         assert!(s.propose(&mut rng, &f).is_ok());
     }

@@ -15,7 +15,7 @@ use crate::controller::Policy;
 use crate::cost::{FfnParams, FfnShape};
 use crate::feasibility::Feasibility;
 use crate::rng::search_rng;
-use crate::search::{QualityEvaluator, RlSearch, SearchSettings, SettingsError, StepError};
+use crate::search::{LossEvaluator, RlSearch, SearchSettings, SettingsError, StepError};
 use crate::space::{Architecture, SearchSpace};
 
 /// Candidate widths of both layers.
@@ -47,7 +47,7 @@ pub fn toy_space() -> SearchSpace {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ToyLosses;
 
-impl QualityEvaluator for ToyLosses {
+impl LossEvaluator for ToyLosses {
     type Error = Infallible;
     fn loss(&mut self, arch: &Architecture) -> Result<f64, Infallible> {
         Ok(TOY_LOSSES[arch.choice(0)][arch.choice(1)])
@@ -81,7 +81,7 @@ pub fn run_toy<const MC: usize>(
         match search.step(&mut rng, &feasibility, &mut ToyLosses) {
             Ok(_) => {}
             // Settings were validated and the table has no NaN: no step can fail.
-            Err(StepError::Quality(never)) => match never {},
+            Err(StepError::Loss(never)) => match never {},
             Err(_) => unreachable!("validated toy search cannot fail a step"),
         }
     }

@@ -10,7 +10,7 @@ use crate::atomic_file::FileError;
 use crate::environment::PinError;
 use crate::latency_table::TableFileError;
 use crate::measure::MeasureError;
-use crate::quality::QualityError;
+use crate::validation_loss::LossError;
 use tabnas_bundle::BundleError;
 use tabnas_core::feasibility::FeasibilityError;
 use tabnas_core::formats::board::BoardError;
@@ -66,7 +66,7 @@ pub enum RunError {
         source: MeasureError,
     },
     /// A child's validation loss could not be computed.
-    Quality(QualityError),
+    Loss(LossError),
     /// A saved latency table does not belong to this bundle.
     TableReuse {
         /// The table file.
@@ -129,7 +129,7 @@ pub enum RunError {
     /// The target cannot define a feasible set.
     Target(FeasibilityError),
     /// A controller step failed.
-    Step(StepError<QualityError>),
+    Step(StepError<LossError>),
     /// No child is predicted to meet the (tightened) target.
     NoFeasibleChild {
         /// The target the search used.
@@ -177,7 +177,7 @@ impl fmt::Display for RunError {
             Self::Pin(e) => write!(f, "{e}"),
             Self::Bundle(e) => write!(f, "bundle: {e}"),
             Self::Measure { what, source } => write!(f, "measuring {what}: {source}"),
-            Self::Quality(e) => write!(f, "validation loss: {e}"),
+            Self::Loss(e) => write!(f, "validation loss: {e}"),
             Self::TableReuse { path, source } => write!(
                 f,
                 "{} cannot be reused: {source}; use another run folder",
@@ -292,8 +292,8 @@ impl From<BundleError> for RunError {
     }
 }
 
-impl From<QualityError> for RunError {
-    fn from(e: QualityError) -> Self {
-        Self::Quality(e)
+impl From<LossError> for RunError {
+    fn from(e: LossError) -> Self {
+        Self::Loss(e)
     }
 }

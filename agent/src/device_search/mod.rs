@@ -43,7 +43,7 @@ use std::time::Instant;
 use crate::atomic_file::{read_json, write_json, write_json_compact};
 use crate::latency_model::LatencyModel;
 use crate::measure::Bench;
-use crate::quality::{BundleQuality, QualityFile, QualityKey};
+use crate::validation_loss::{BundleLosses, LossCacheFile, LossCacheKey};
 use crate::{Environment, LatencyProbe};
 use tabnas_bundle::Bundle;
 use tabnas_core::capacity::DEFAULT_MC_CAPACITY;
@@ -108,7 +108,7 @@ struct Session<'a, 'p> {
     last_save: Instant,
     /// Seconds spent writing checkpoints (trace flush, quality cache, checkpoint).
     save_seconds: f64,
-    /// Computed losses (`BundleQuality::misses`) when the quality cache was last saved.
+    /// Computed losses (`BundleLosses::misses`) when the quality cache was last saved.
     saved_misses: Option<u64>,
     /// Set from outside to stop at the next step (checkpointed, resumable).
     stop: &'p AtomicBool,
@@ -285,12 +285,12 @@ fn stopped_if_interrupted(e: RunError, dir: &Path, step: u32) -> RunError {
 impl<'a> Session<'a, '_> {
     /// The quality evaluator, with the losses saved in the run folder when they were
     /// computed from this bundle by this runtime with this batch (ignored otherwise).
-    fn load_quality(&mut self) -> Result<BundleQuality<'a>, RunError> {
+    fn load_quality(&mut self) -> Result<BundleLosses<'a>, RunError> {
         let options = self.options;
         let mut quality =
-            BundleQuality::new(self.bundle, options.quality_cache, options.quality_batch)?;
+            BundleLosses::new(self.bundle, options.quality_cache, options.quality_batch)?;
         let path = self.folder.quality();
-        let saved = match read_json::<QualityFile>(&path) {
+        let saved = match read_json::<LossCacheFile>(&path) {
             Ok(saved) => saved,
             Err(e) => {
                 (self.progress)(Progress::Note(format!("{e}; the quality cache is ignored")));
@@ -300,7 +300,7 @@ impl<'a> Session<'a, '_> {
             }
         };
         if let Some(saved) = saved {
-            let key = QualityKey {
+            let key = LossCacheKey {
                 bundle_hash: &self.bundle.hash,
                 runtime: &self.environment.runtime,
                 quality_batch: options.quality_batch,
@@ -407,18 +407,18 @@ impl<'a> Session<'a, '_> {
     fn save(
         &mut self,
         ck: &Checkpoint,
-        quality: &BundleQuality<'_>,
+        quality: &BundleLosses<'_>,
         log: &mut TraceLog,
     ) -> Result<(), RunError> {
         let started = Instant::now();
         log.sync()?;
         if self.saved_misses != Some(quality.misses) {
-            let key = QualityKey {
+            let key = LossCacheKey {
                 bundle_hash: &self.bundle.hash,
                 runtime: &self.environment.runtime,
                 quality_batch: self.options.quality_batch,
             };
-            let file = QualityFile::of(&key, quality);
+            let file = LossCacheFile::of(&key, quality);
             write_json_compact(&self.folder.quality(), &file)?;
             self.saved_misses = Some(quality.misses);
         }

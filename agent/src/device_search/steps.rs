@@ -8,7 +8,7 @@ use std::time::Instant;
 use super::{widths, Checkpoint, Progress, Session, StepPoint, TraceLog, MIN_CHECKPOINT_INTERVAL};
 use crate::device_search::RunError;
 use crate::latency_model::LatencyModel;
-use crate::quality::BundleQuality;
+use crate::validation_loss::BundleLosses;
 use tabnas_core::capacity::DEFAULT_MC_CAPACITY;
 use tabnas_core::feasibility::Feasibility;
 use tabnas_core::search::RlSearch;
@@ -20,7 +20,7 @@ impl Session<'_, '_> {
         rl: &mut RlSearch<DEFAULT_MC_CAPACITY>,
         ck: &mut Checkpoint,
         model: &LatencyModel,
-        quality: &mut BundleQuality<'_>,
+        quality: &mut BundleLosses<'_>,
         log: &mut TraceLog,
     ) -> Result<(), RunError> {
         let every = self.options.checkpoint_every.max(1);

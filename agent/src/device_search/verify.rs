@@ -19,13 +19,13 @@ use crate::latency_model::LatencyModel;
 use crate::load::MachineLoad;
 use crate::measure::MeasureError;
 use crate::measure::{Decision, Measurement, Net};
-use crate::quality::BundleQuality;
+use crate::validation_loss::BundleLosses;
 use tabnas_bundle::{encode_model, NetShape};
 use tabnas_core::capacity::DEFAULT_MC_CAPACITY;
 use tabnas_core::controller::Policy;
 use tabnas_core::cost::CostModel;
 use tabnas_core::feasibility::Feasibility;
-use tabnas_core::search::{QualityEvaluator, RlSearch};
+use tabnas_core::search::{LossEvaluator, RlSearch};
 use tabnas_core::select::top_feasible;
 use tabnas_core::space::{show_widths, Architecture};
 use tabnas_core::target::LatencyTarget;
@@ -103,7 +103,7 @@ impl Session<'_, '_> {
         ck: &Checkpoint,
         table: &MeasuredTable,
         target: &Target,
-        quality: &mut BundleQuality<'_>,
+        quality: &mut BundleLosses<'_>,
     ) -> Result<Outcome, RunError> {
         let bar = Bar {
             target_us: ck.target_us.us(),
@@ -134,7 +134,7 @@ impl Session<'_, '_> {
         ck: &Checkpoint,
         model: &LatencyModel,
         target: &Target,
-        quality: &mut BundleQuality<'_>,
+        quality: &mut BundleLosses<'_>,
         bar: &Bar,
     ) -> Result<Outcome, RunError> {
         let feasibility = Feasibility::new(&self.space, model, ck.internal_target_us.us())
@@ -171,7 +171,7 @@ impl Session<'_, '_> {
         table: &MeasuredTable,
         model: &LatencyModel,
         bar: &Bar,
-        quality: &mut BundleQuality<'_>,
+        quality: &mut BundleLosses<'_>,
     ) -> Result<Option<Outcome>, RunError> {
         let mut measured = table.file.measured_children(&self.space);
         measured.retain(|(_, us)| *us <= 0.9 * bar.target_us);
@@ -217,7 +217,7 @@ impl Session<'_, '_> {
         probability: &dyn Fn(&Architecture) -> f64,
         model: &LatencyModel,
         bar: &Bar,
-        quality: &mut BundleQuality<'_>,
+        quality: &mut BundleLosses<'_>,
         rule: String,
     ) -> Result<Outcome, RunError> {
         let target_us = bar.target_us;
@@ -371,7 +371,7 @@ impl Session<'_, '_> {
         table: &MeasuredTable,
         target: &Target,
         ck: &Checkpoint,
-        quality: &BundleQuality<'_>,
+        quality: &BundleLosses<'_>,
         timings: Timings,
     ) -> Result<DeviceResult, RunError> {
         let answer = *answer;

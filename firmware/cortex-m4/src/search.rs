@@ -6,7 +6,7 @@ use tabnas_core::cost::{Calibration, CostModel, LatencyTable};
 use tabnas_core::feasibility::Feasibility;
 use tabnas_core::formats::{Resource, SearchConfig};
 use tabnas_core::rng::search_rng;
-use tabnas_core::search::{QualityEvaluator, RlSearch, StepCounts, StepKind, StepReport};
+use tabnas_core::search::{LossEvaluator, RlSearch, StepCounts, StepKind, StepReport};
 use tabnas_core::select::Selection;
 use tabnas_core::space::{Architecture, SearchSpace};
 
@@ -281,7 +281,7 @@ impl<'m, 's> ForwardQuality<'m, 's> {
     }
 }
 
-impl QualityEvaluator for ForwardQuality<'_, '_> {
+impl LossEvaluator for ForwardQuality<'_, '_> {
     type Error = core::convert::Infallible;
 
     fn loss(&mut self, arch: &Architecture) -> Result<f64, Self::Error> {
@@ -306,7 +306,7 @@ pub struct GivenQuality<'a> {
     pub losses: &'a [f64],
 }
 
-impl QualityEvaluator for GivenQuality<'_> {
+impl LossEvaluator for GivenQuality<'_> {
     type Error = ();
 
     fn loss(&mut self, arch: &Architecture) -> Result<f64, ()> {
@@ -370,7 +370,7 @@ pub struct Outcome {
 
 /// Runs `config.steps` steps of the search under `cost` with `quality`; `progress` is
 /// called after every step.
-pub fn run<C: CostModel, Q: QualityEvaluator>(
+pub fn run<C: CostModel, Q: LossEvaluator>(
     config: &SearchConfig,
     cost: &C,
     quality: &mut Q,

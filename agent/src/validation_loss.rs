@@ -1,7 +1,7 @@
 //! Quality on the device: a child's validation loss on the bundle's `valid.bin` with the
 //! shared weights, through tract (its batches spread over the cores), cached per
 //! architecture in a bounded cache.
-//! [`QualityFile`] is the cache as a run folder keeps it: keyed by what the losses depend
+//! [`LossCacheFile`] is the cache as a run folder keeps it: keyed by what the losses depend
 //! on, and checked before any of it is reused.
 
 use std::collections::{HashMap, VecDeque};
@@ -11,14 +11,14 @@ use serde::{Deserialize, Serialize};
 
 use std::fmt;
 use tabnas_bundle::{Bundle, BundleError, TractNet};
-use tabnas_core::search::QualityEvaluator;
+use tabnas_core::search::LossEvaluator;
 use tabnas_core::space::{Architecture, SearchSpace};
 
 use tabnas_bundle::InferenceError;
 
 /// A bounded map from architecture index to loss; the oldest entry leaves first.
 #[derive(Debug, Clone, Default)]
-pub struct QualityCache {
+pub struct LossCache {
     capacity: usize,
     map: HashMap<u64, f64>,
     order: VecDeque<u64>,
@@ -35,7 +35,7 @@ pub struct CachedLoss {
     pub loss: f64,
 }
 
-impl QualityCache {
+impl LossCache {
     /// An empty cache holding at most `capacity` losses.
     pub fn new(capacity: usize) -> Self {
         Self {
@@ -104,13 +104,13 @@ pub fn quality_threads() -> usize {
 
 /// The bundle's quality evaluator for the core's search.
 #[derive(Debug)]
-pub struct BundleQuality<'a> {
+pub struct BundleLosses<'a> {
     bundle: &'a Bundle,
     space: SearchSpace,
     batch: usize,
     threads: usize,
     /// The cache (saved with checkpoints).
-    pub cache: QualityCache,
+    pub cache: LossCache,
     /// Evaluations served from the cache.
     pub hits: u64,
     /// Evaluations computed.
@@ -119,7 +119,7 @@ pub struct BundleQuality<'a> {
     pub seconds: f64,
 }
 
-impl<'a> BundleQuality<'a> {
+impl<'a> BundleLosses<'a> {
     /// An evaluator with an empty cache of `capacity`, running `batch` rows at a time,
     /// its batches spread over [`quality_threads`] threads; losses do not depend on the
     /// threads.
@@ -130,7 +130,7 @@ impl<'a> BundleQuality<'a> {
             space,
             batch: batch.max(1),
             threads: quality_threads(),
-            cache: QualityCache::new(capacity),
+            cache: LossCache::new(capacity),
             hits: 0,
             misses: 0,
             seconds: 0.0,
@@ -144,7 +144,7 @@ impl<'a> BundleQuality<'a> {
     }
 
     /// The loss of the child with hidden `widths`, computed without the cache.
-    pub fn compute(&self, widths: &[usize]) -> Result<f64, QualityError> {
+    pub fn compute(&self, widths: &[usize]) -> Result<f64, LossError> {
         let model = self.bundle.child_model(widths)?;
         let net = TractNet::new(
             &model,
@@ -155,10 +155,10 @@ impl<'a> BundleQuality<'a> {
     }
 }
 
-impl QualityEvaluator for BundleQuality<'_> {
-    type Error = QualityError;
+impl LossEvaluator for BundleLosses<'_> {
+    type Error = LossError;
 
-    fn loss(&mut self, arch: &Architecture) -> Result<f64, QualityError> {
+    fn loss(&mut self, arch: &Architecture) -> Result<f64, LossError> {
         let index = self.space.index_of(arch);
         if let Some(l) = self.cache.get(index) {
             self.hits += 1;
@@ -179,7 +179,7 @@ impl QualityEvaluator for BundleQuality<'_> {
 /// What cached losses depend on: the bundle, the runtime that computed them and the rows
 /// per inference (sums in another order may differ in the last bits).
 #[derive(Debug, Clone, Copy)]
-pub struct QualityKey<'k> {
+pub struct LossCacheKey<'k> {
     /// The bundle's hash.
     pub bundle_hash: &'k str,
     /// The runtime.
@@ -190,7 +190,7 @@ pub struct QualityKey<'k> {
 
 /// The quality cache as saved: the losses and what they depend on.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct QualityFile {
+pub struct LossCacheFile {
     /// Format (2; format 1 was a bare list).
     pub format: u32,
     /// The bundle the losses were computed from.
@@ -203,12 +203,12 @@ pub struct QualityFile {
     pub losses: Vec<CachedLoss>,
 }
 
-impl QualityFile {
+impl LossCacheFile {
     /// The format written.
     pub const FORMAT: u32 = 2;
 
     /// The cache of `quality` under `key`.
-    pub fn of(key: &QualityKey<'_>, quality: &BundleQuality<'_>) -> Self {
+    pub fn of(key: &LossCacheKey<'_>, quality: &BundleLosses<'_>) -> Self {
         Self {
             format: Self::FORMAT,
             bundle_hash: key.bundle_hash.to_string(),
@@ -224,8 +224,8 @@ impl QualityFile {
     /// says why and leaves `quality` as it was. Returns the losses restored.
     pub fn restore_into(
         self,
-        key: &QualityKey<'_>,
-        quality: &mut BundleQuality<'_>,
+        key: &LossCacheKey<'_>,
+        quality: &mut BundleLosses<'_>,
     ) -> Result<usize, CacheRefused> {
         if self.format != Self::FORMAT {
             return Err(CacheRefused::Format { found: self.format });
@@ -275,14 +275,14 @@ impl QualityFile {
 /// A child's validation loss that could not be computed.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum QualityError {
+pub enum LossError {
     /// The child could not be built from the bundle.
     Bundle(BundleError),
     /// tract could not run it on the validation rows.
     Inference(InferenceError),
 }
 
-impl fmt::Display for QualityError {
+impl fmt::Display for LossError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Bundle(e) => write!(f, "{e}"),
@@ -293,21 +293,21 @@ impl fmt::Display for QualityError {
 
 // The message includes the cause, so `source()` stays `None`: a printed chain
 // (`{:#}`) would otherwise repeat it.
-impl std::error::Error for QualityError {}
+impl std::error::Error for LossError {}
 
-impl From<BundleError> for QualityError {
+impl From<BundleError> for LossError {
     fn from(e: BundleError) -> Self {
         Self::Bundle(e)
     }
 }
 
-impl From<InferenceError> for QualityError {
+impl From<InferenceError> for LossError {
     fn from(e: InferenceError) -> Self {
         Self::Inference(e)
     }
 }
 
-/// Why a saved quality cache is not reused ([`QualityFile::restore_into`]).
+/// Why a saved quality cache is not reused ([`LossCacheFile::restore_into`]).
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum CacheRefused {
@@ -342,7 +342,7 @@ pub enum CacheRefused {
         again: f64,
     },
     /// The first entry could not be computed again.
-    Compute(QualityError),
+    Compute(LossError),
 }
 
 impl fmt::Display for CacheRefused {
@@ -351,7 +351,7 @@ impl fmt::Display for CacheRefused {
             Self::Format { found } => write!(
                 f,
                 "format {found} (this agent reads {})",
-                QualityFile::FORMAT
+                LossCacheFile::FORMAT
             ),
             Self::OtherKey => f.write_str("it was computed for another bundle, runtime or batch"),
             Self::NotInSpace { index, widths } => write!(
@@ -383,7 +383,7 @@ mod tests {
 
     #[test]
     fn cache_is_bounded_and_evicts_the_oldest() {
-        let mut c = QualityCache::new(2);
+        let mut c = LossCache::new(2);
         c.insert(1, 0.1);
         c.insert(2, 0.2);
         c.insert(1, 0.1);
