@@ -11,7 +11,7 @@ use tabnas_core::protocol::{
     Best, BoardInfo, MeasurementRecord, Request, Response, Status, WireWidths,
 };
 
-use crate::error::LinkError;
+use crate::error::{LinkError, SpecProblem};
 use crate::json::TableJson;
 use crate::reply::Reply;
 pub use crate::transport::Transport;
@@ -75,10 +75,10 @@ impl FromStr for DeviceSpec {
     fn from_str(s: &str) -> Result<Self, LinkError> {
         let s = s.trim();
         if s.starts_with("https://") {
-            return Err(LinkError::Spec(format!(
-                "{s}: https is not supported; agents serve plain HTTP (put them behind a \
-                 TLS proxy, or use an SSH tunnel)"
-            )));
+            return Err(LinkError::Spec {
+                spec: s.to_string(),
+                problem: SpecProblem::Https,
+            });
         }
         if s.starts_with("http://") {
             return Ok(Self::Http {
@@ -93,17 +93,20 @@ impl FromStr for DeviceSpec {
                 b.parse::<u32>()
                     .ok()
                     .filter(|&b| b > 0)
-                    .ok_or_else(|| LinkError::Spec(format!("{s}: `{b}` is not a baud rate")))?,
+                    .ok_or_else(|| LinkError::Spec {
+                        spec: s.to_string(),
+                        problem: SpecProblem::Baud(b.to_string()),
+                    })?,
             ),
             None => (path, DEFAULT_BAUD),
         };
         if path.is_empty()
             || !(path.starts_with('/') || path.starts_with('.') || path.starts_with("COM"))
         {
-            return Err(LinkError::Spec(format!(
-                "`{s}` names no board: give http://HOST:PORT or a serial port path such as \
-                 /dev/ttyACM0 (optionally /dev/ttyACM0@921600)"
-            )));
+            return Err(LinkError::Spec {
+                spec: s.to_string(),
+                problem: SpecProblem::NoBoard,
+            });
         }
         Ok(Self::Serial {
             path: path.to_string(),
@@ -328,9 +331,13 @@ fn open_serial(path: &str, baud: u32, timeout: Duration) -> Result<Device, LinkE
 
 #[cfg(not(feature = "serial"))]
 fn open_serial(path: &str, _baud: u32, _timeout: Duration) -> Result<Device, LinkError> {
-    Err(LinkError::Spec(format!(
-        "{path}: this build has no serial support (feature `serial`)"
-    )))
+    Err(LinkError::Spec {
+        spec: path.to_string(),
+        problem: SpecProblem::NotBuilt {
+            feature: "serial",
+            what: "serial support",
+        },
+    })
 }
 
 #[cfg(feature = "http-client")]
@@ -342,9 +349,13 @@ fn open_http(url: &str, token: Option<String>, timeout: Duration) -> Result<Devi
 
 #[cfg(not(feature = "http-client"))]
 fn open_http(url: &str, _token: Option<String>, _timeout: Duration) -> Result<Device, LinkError> {
-    Err(LinkError::Spec(format!(
-        "{url}: this build has no HTTP client (feature `http-client`)"
-    )))
+    Err(LinkError::Spec {
+        spec: url.to_string(),
+        problem: SpecProblem::NotBuilt {
+            feature: "http-client",
+            what: "HTTP client",
+        },
+    })
 }
 
 #[cfg(test)]

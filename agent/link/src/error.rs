@@ -62,7 +62,12 @@ pub enum LinkError {
     },
     /// A board name that is neither a serial path nor an `http://` URL, or a transport
     /// this build leaves out.
-    Spec(String),
+    Spec {
+        /// The name given.
+        spec: String,
+        /// What is wrong with it.
+        problem: SpecProblem,
+    },
     /// The board's answers do not fit together (a chunked read that kept changing).
     Inconsistent {
         /// The board.
@@ -101,7 +106,22 @@ impl fmt::Display for LinkError {
                 status,
                 body,
             } => write!(f, "{device}: HTTP {status}: {}", body.trim()),
-            Self::Spec(s) => f.write_str(s),
+            Self::Spec { spec, problem } => match problem {
+                SpecProblem::Https => write!(
+                    f,
+                    "{spec}: https is not supported; agents serve plain HTTP (put them behind a \
+                     TLS proxy, or use an SSH tunnel)"
+                ),
+                SpecProblem::Baud(b) => write!(f, "{spec}: `{b}` is not a baud rate"),
+                SpecProblem::NoBoard => write!(
+                    f,
+                    "`{spec}` names no board: give http://HOST:PORT or a serial port path such \
+                     as /dev/ttyACM0 (optionally /dev/ttyACM0@921600)"
+                ),
+                SpecProblem::NotBuilt { feature, what } => {
+                    write!(f, "{spec}: this build has no {what} (feature `{feature}`)")
+                }
+            },
             Self::Inconsistent { device, what } => write!(f, "{device}: {what}"),
         }
     }
@@ -115,4 +135,23 @@ impl std::error::Error for LinkError {
             _ => None,
         }
     }
+}
+
+/// What is wrong with a board's name ([`LinkError::Spec`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SpecProblem {
+    /// An `https://` URL: agents serve plain HTTP.
+    Https,
+    /// The text after `@` is not a baud rate.
+    Baud(String),
+    /// Neither an `http://` URL nor a serial port path.
+    NoBoard,
+    /// A transport this build leaves out.
+    NotBuilt {
+        /// The cargo feature that adds it.
+        feature: &'static str,
+        /// What it is (`serial support`, `HTTP client`).
+        what: &'static str,
+    },
 }

@@ -8,18 +8,56 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tabnas_core::capacity::MAX_LAYERS;
 use tabnas_core::protocol::{TableEntry, WireWidths};
-use tabnas_core::target::LatencyTarget;
+use tabnas_core::target::{LatencyTarget, TargetError};
 
 /// Most bytes of a request body.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-/// Why a request body was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BodyError(pub String);
+/// Why a request body was refused; the message names the field at fault.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BodyError {
+    /// More than [`MAX_BODY_BYTES`].
+    TooLarge {
+        /// Its length.
+        bytes: usize,
+    },
+    /// Not JSON of the endpoint's shape (serde names the field and the position).
+    Json(serde_json::Error),
+    /// `widths` has no layers or more than the protocol carries.
+    LayerCount {
+        /// Layers given.
+        layers: usize,
+    },
+    /// A width is not in 1..=65535.
+    Width {
+        /// The width given.
+        width: u32,
+    },
+    /// `target_us` is not a latency target.
+    Target(TargetError),
+    /// A count field is 0.
+    Zero {
+        /// The field.
+        field: &'static str,
+    },
+}
 
 impl fmt::Display for BodyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "request body: {}", self.0)
+        f.write_str("request body: ")?;
+        match self {
+            Self::TooLarge { bytes } => {
+                write!(f, "{bytes} bytes, more than the {MAX_BODY_BYTES} allowed")
+            }
+            Self::Json(e) => write!(f, "{e}"),
+            Self::LayerCount { layers } => {
+                write!(f, "`widths` has {layers} layers; give 1 to {MAX_LAYERS}")
+            }
+            Self::Width { width } => write!(f, "`widths`: {width} is not a width in 1..=65535"),
+            Self::Target(e) => write!(f, "`target_us`: {e}"),
+            Self::Zero { field } => write!(f, "`{field}` must be at least 1"),
+        }
     }
 }
 
@@ -70,17 +108,14 @@ pub struct TableJson {
 /// Parses a JSON body of at most [`MAX_BODY_BYTES`]; an empty body is `{}`.
 pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
     if bytes.len() > MAX_BODY_BYTES {
-        return Err(BodyError(format!(
-            "{} bytes, more than the {MAX_BODY_BYTES} allowed",
-            bytes.len()
-        )));
+        return Err(BodyError::TooLarge { bytes: bytes.len() });
     }
     let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
         b"{}".as_slice()
     } else {
         bytes
     };
-    serde_json::from_slice(bytes).map_err(|e| BodyError(e.to_string()))
+    serde_json::from_slice(bytes).map_err(BodyError::Json)
 }
 
 impl MeasureBody {
@@ -88,10 +123,9 @@ impl MeasureBody {
     /// 1..=65535.
     pub fn widths(&self) -> Result<WireWidths, BodyError> {
         if self.widths.is_empty() || self.widths.len() > MAX_LAYERS {
-            return Err(BodyError(format!(
-                "`widths` has {} layers; give 1 to {MAX_LAYERS}",
-                self.widths.len()
-            )));
+            return Err(BodyError::LayerCount {
+                layers: self.widths.len(),
+            });
         }
         self.widths
             .iter()
@@ -99,7 +133,7 @@ impl MeasureBody {
                 u16::try_from(w)
                     .ok()
                     .filter(|&w| w > 0)
-                    .ok_or_else(|| BodyError(format!("`widths`: {w} is not a width in 1..=65535")))
+                    .ok_or(BodyError::Width { width: w })
             })
             .collect::<Result<WireWidths, _>>()
     }
@@ -111,17 +145,19 @@ impl StartBody {
         self.target_us
             .map(LatencyTarget::new)
             .transpose()
-            .map_err(|e| BodyError(format!("`target_us`: {e}")))
+            .map_err(BodyError::Target)
     }
 
     /// Checks the fields' ranges (the search checks the rest against the profile).
     pub fn check(&self) -> Result<(), BodyError> {
         self.target()?;
         if self.steps == Some(0) {
-            return Err(BodyError("`steps` must be at least 1".to_string()));
+            return Err(BodyError::Zero { field: "steps" });
         }
         if self.candidates == Some(0) {
-            return Err(BodyError("`candidates` must be at least 1".to_string()));
+            return Err(BodyError::Zero {
+                field: "candidates",
+            });
         }
         Ok(())
     }
