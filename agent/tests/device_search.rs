@@ -823,7 +823,7 @@ fn inconsistent_checkpoints_are_refused_on_resume() {
     // Each edit, and what the refusal must say. A target that is no latency target
     // does not even read as a checkpoint: the error names the file and what is wrong.
     let refused = ["cannot be resumed"];
-    let edits: [(&str, serde_json::Value, [&str; 2]); 5] = [
+    let edits: [(&str, serde_json::Value, [&str; 2]); 6] = [
         ("format", serde_json::json!(9), [refused[0], "format 9"]),
         (
             "target_us",
@@ -847,6 +847,11 @@ fn inconsistent_checkpoints_are_refused_on_resume() {
             "internal_target_us",
             serde_json::json!(-1.0),
             ["checkpoint.json", "a latency target must be"],
+        ),
+        (
+            "rng",
+            serde_json::json!({"s": [0, 0, 0, 0]}),
+            [refused[0], "state is all zeros"],
         ),
     ];
     for (key, value, says) in edits {

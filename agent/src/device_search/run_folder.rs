@@ -237,6 +237,17 @@ impl Checkpoint {
                 max: self.options.max_tightenings,
             });
         }
+        // Xoshiro's all-zero state is a fixed point: every draw would be 0, and the
+        // search would sample one architecture for ever. No seeding makes it.
+        let state = serde_json::to_value(&self.rng).ok();
+        let zero = state
+            .as_ref()
+            .and_then(|v| v.get("s"))
+            .and_then(|s| s.as_array())
+            .is_some_and(|s| s.iter().all(|w| w.as_u64() == Some(0)));
+        if zero {
+            return Err(CheckpointProblem::ZeroGenerator);
+        }
         Ok(())
     }
 }
@@ -443,6 +454,8 @@ pub enum CheckpointProblem {
         /// The most allowed.
         max: u32,
     },
+    /// Its generator state is all zeros (a fixed point no seeding makes).
+    ZeroGenerator,
     /// Its target is not this run's.
     OtherTarget {
         /// The checkpoint's target.
@@ -485,6 +498,10 @@ impl std::fmt::Display for CheckpointProblem {
             Self::Tightenings { found, max } => {
                 write!(f, "{found} tightenings, at most {max} allowed")
             }
+            Self::ZeroGenerator => f.write_str(
+                "its random generator's state is all zeros, which no seed makes and which \
+                 draws only zeros",
+            ),
             Self::OtherTarget { saved_us, this_us } => {
                 write!(f, "its target is {saved_us} us, this run's is {this_us} us")
             }

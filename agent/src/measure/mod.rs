@@ -97,15 +97,17 @@ pub struct Measurement {
     /// the samples it was taken over): what a second measurement stays under.
     #[serde(default = "unknown")]
     pub upper_us: f64,
-    /// Median of the samples.
+    /// Median of the samples the statistic was taken over: those taken at the
+    /// reference speed when there are enough of them, else all (see the module docs),
+    /// so the five figures below may describe fewer samples than `samples_us` lists.
     pub median_us: f64,
-    /// 95th percentile.
+    /// 95th percentile (of the same samples).
     pub p95_us: f64,
-    /// Mean.
+    /// Mean (of the same samples).
     pub mean_us: f64,
-    /// Fastest sample.
+    /// Fastest of the same samples.
     pub min_us: f64,
-    /// Slowest sample.
+    /// Slowest of the same samples.
     pub max_us: f64,
     /// Coefficient of variation of the samples (standard deviation / mean).
     pub cv: f64,

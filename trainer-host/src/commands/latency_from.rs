@@ -18,7 +18,7 @@ use tabnas_trainer::host_search::{BoardCheck, BoardCosts, DeviceLatency, Latency
 pub enum LatencyMode {
     /// The board's calibrated block table, fetched once.
     Table,
-    /// Every child measured end to end on the board (at most [`MAX_MEASURED_CHILDREN`]).
+    /// Every child measured end to end on the board (spaces of at most 4,096 children).
     Measured,
 }
 
