@@ -63,12 +63,6 @@ impl LatencyTarget {
     pub fn us(self) -> f64 {
         self.0
     }
-
-    /// This target scaled by `factor`, when the result is still a target (a tightening
-    /// scales by less than 1).
-    pub fn scaled(self, factor: f64) -> Result<Self, TargetError> {
-        Self::new(self.0 * factor)
-    }
 }
 
 impl TryFrom<f64> for LatencyTarget {
@@ -135,12 +129,5 @@ mod tests {
             e.to_string().contains("positive number of microseconds"),
             "{e}"
         );
-    }
-
-    #[test]
-    fn scaling_stays_checked() {
-        let t = LatencyTarget::new(10.0).unwrap();
-        assert_eq!(t.scaled(0.5).unwrap().us(), 5.0);
-        assert!(t.scaled(0.0).is_err());
     }
 }
